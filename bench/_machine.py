@@ -1,0 +1,31 @@
+"""The machine a benchmark ran on, and its measured fp32 matmul peak: printed with every figure."""
+
+import os
+import platform
+import time
+from datetime import date
+
+import torch
+
+
+def describe():
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return (f"{date.today()}, {cpu}, {os.cpu_count()} cores, torch {torch.__version__} "
+            f"({torch.get_num_threads()} threads)")
+
+
+def matmul_peak_gflops(n=2048, dtype=torch.float32, repeats=10):
+    """Best-of-``repeats`` GFLOP/s of an n x n matmul: the ceiling the training loops are compared to."""
+    a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
+    a @ b
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        a @ b
+        best = min(best, time.perf_counter() - start)
+    return 2 * n**3 / best / 1e9

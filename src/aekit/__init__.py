@@ -1,0 +1,18 @@
+"""aekit: autoencoders made practical.
+
+Example
+-------
+>>> import aekit
+>>> from aekit.datasets import load
+>>> X = load("digits").data
+>>> ae = aekit.Autoencoder(hidden=(64,), latent=8, epochs=3, random_state=0).fit(X)
+>>> ae.transform(X).shape
+(1797, 8)
+"""
+
+from ._version import __version__
+from .estimators import Autoencoder
+from .io import load
+from .training import TrainingDivergedError
+
+__all__ = ["Autoencoder", "TrainingDivergedError", "__version__", "load"]

@@ -1,0 +1,99 @@
+"""The basic autoencoder: under- or overcomplete, MLP or convolutional, tied or free decoder."""
+
+from ..registry import register
+from ._base import BaseAutoencoder
+
+
+@register("ae")
+class Autoencoder(BaseAutoencoder):
+    """A deterministic autoencoder trained to reconstruct its input.
+
+    Parameters
+    ----------
+    hidden : tuple of int, optional
+        Widths of the encoder's hidden layers (channel counts for ``arch="conv"``); the decoder
+        mirrors them. Default (512, 256) for MLPs, (32, 64) for conv.
+    latent : int, default=16
+        Code size. Larger than the input makes an overcomplete autoencoder.
+    activation : str, default="relu"
+        Hidden-layer activation: relu, leaky_relu, elu, selu, gelu, softplus, sigmoid, tanh, linear.
+    code_activation : str, default="linear"
+        Activation of the code units.
+    output_activation : {"sigmoid", "linear"}, default="sigmoid"
+    loss : {"mse", "bce"}, default="mse"
+        Per-example squared error or binary cross-entropy, summed over features.
+    tied : bool, default=False
+        Decoder weights are the transposed encoder weights (shared parameters), with own biases.
+    arch : {"mlp", "conv"}, default="mlp"
+    image_shape : tuple (C, H, W), optional
+        Shape of each row as an image; needed by ``arch="conv"`` unless rows are square grey images.
+    scale : {"minmax", "standard", None}, default="minmax"
+        Per-feature scaling fitted in ``fit``, applied to new data and undone by ``inverse_transform``.
+    epochs : int, default=20
+    batch_size : int, default=128
+    lr : float, default=1e-3
+    optimizer : {"adam", "adamw", "sgd", "rmsprop"}, default="adam"
+    weight_decay : float, default=0.0
+    clip_grad_norm : float, optional
+        Clip the global gradient norm to this value.
+    validation_fraction : float, default=0.1
+        Fraction of rows held out (seeded) to report ``val_*`` losses and drive early stopping.
+    early_stopping : int, optional
+        Stop after this many epochs without improvement of the validation (else training) loss.
+    checkpoint_dir : str, optional
+        Folder for a checkpoint written every ``checkpoint_every`` epochs; ``fit(X, resume=True)``
+        continues from it.
+    checkpoint_every : int, default=1
+    random_state : int, optional
+        Seed for initialisation, shuffling and the validation split; same seed, same model on CPU.
+    device : str, default="auto"
+        "auto", "cpu", "cuda", "cuda:N" or "mps".
+    verbose : bool, default=False
+        Show a progress bar with the losses.
+
+    Attributes
+    ----------
+    model_ : AutoencoderNet
+    history_ : list of dict
+        One dict per epoch: ``loss`` and each loss term, ``val_*`` on held-out rows, ``time``.
+    scaler_ : Scaler
+    n_features_in_ : int
+
+    Example
+    -------
+    >>> from aekit import Autoencoder
+    >>> from aekit.datasets import load
+    >>> digits = load("digits")
+    >>> ae = Autoencoder(hidden=(64,), latent=8, epochs=5, random_state=0).fit(digits.data)
+    >>> ae.transform(digits.data[:3]).shape
+    (3, 8)
+    """
+
+    def __init__(self, hidden=None, latent=16, *, activation="relu", code_activation="linear",
+                 output_activation="sigmoid", loss="mse", tied=False, arch="mlp", image_shape=None,
+                 scale="minmax", epochs=20, batch_size=128, lr=1e-3, optimizer="adam", weight_decay=0.0,
+                 clip_grad_norm=None, validation_fraction=0.1, early_stopping=None, checkpoint_dir=None,
+                 checkpoint_every=1, random_state=None, device="auto", verbose=False):
+        self.hidden = hidden
+        self.latent = latent
+        self.activation = activation
+        self.code_activation = code_activation
+        self.output_activation = output_activation
+        self.loss = loss
+        self.tied = tied
+        self.arch = arch
+        self.image_shape = image_shape
+        self.scale = scale
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.optimizer = optimizer
+        self.weight_decay = weight_decay
+        self.clip_grad_norm = clip_grad_norm
+        self.validation_fraction = validation_fraction
+        self.early_stopping = early_stopping
+        self.checkpoint_dir = checkpoint_dir
+        self.checkpoint_every = checkpoint_every
+        self.random_state = random_state
+        self.device = device
+        self.verbose = verbose

@@ -1,0 +1,53 @@
+"""Convolutional encoder/decoder pairs for images given as flat rows of an (C, H, W) shape."""
+
+from torch import nn
+
+from .activations import make_activation
+from .tied import TiedConvTranspose2d, TiedLinear
+
+_KERNEL, _STRIDE, _PADDING = 3, 2, 1
+
+
+def _halved(size):
+    # Conv2d(k=3, s=2, p=1) output size; the decoder undoes it with output_padding.
+    return (size - 1) // _STRIDE + 1
+
+
+def build_conv(image_shape, channels, latent, activation, code_activation, tied):
+    """Stride-2 convolutions with ``channels`` filters each, then a dense layer to the code; mirrored back.
+
+    Example
+    -------
+    >>> enc, dec = build_conv((1, 28, 28), (32, 64), 16, "relu", "linear", tied=False)
+    """
+    c_in, height, width = image_shape
+    sizes = [(height, width)]
+    convs = []
+    for c_prev, c_next in zip([c_in, *channels[:-1]], channels):
+        convs.append(nn.Conv2d(c_prev, c_next, _KERNEL, _STRIDE, _PADDING))
+        sizes.append(tuple(_halved(s) for s in sizes[-1]))
+    last_shape = (channels[-1], *sizes[-1])
+    flat = channels[-1] * sizes[-1][0] * sizes[-1][1]
+    to_code = nn.Linear(flat, latent)
+
+    encoder = nn.Sequential(nn.Unflatten(1, tuple(image_shape)))
+    for conv in convs:
+        encoder.extend([conv, make_activation(activation)])
+    encoder.extend([nn.Flatten(), to_code, make_activation(code_activation)])
+
+    decoder = nn.Sequential(
+        TiedLinear(to_code) if tied else nn.Linear(latent, flat),
+        make_activation(activation),
+        nn.Unflatten(1, last_shape),
+    )
+    for i, conv in reversed(list(enumerate(convs))):
+        target, given = sizes[i], sizes[i + 1]
+        output_padding = tuple(t - (_STRIDE * (g - 1) - 2 * _PADDING + _KERNEL) for t, g in zip(target, given))
+        decoder.append(
+            TiedConvTranspose2d(conv, output_padding) if tied else nn.ConvTranspose2d(
+                conv.out_channels, conv.in_channels, _KERNEL, _STRIDE, _PADDING, output_padding)
+        )
+        if i > 0:
+            decoder.append(make_activation(activation))
+    decoder.append(nn.Flatten())
+    return encoder, decoder

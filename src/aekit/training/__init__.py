@@ -1,0 +1,10 @@
+"""The one training loop, its callbacks and checkpoints."""
+
+from .callbacks import EarlyStopping, GradientClipping, Progress
+from .checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from .loop import Trainer, TrainingDivergedError
+
+__all__ = [
+    "Checkpoint", "EarlyStopping", "GradientClipping", "Progress", "Trainer", "TrainingDivergedError",
+    "load_checkpoint", "save_checkpoint",
+]

@@ -1,0 +1,51 @@
+"""Callbacks of the training loop. They keep no state that the history cannot give back, so that a
+resumed run behaves exactly like one that was never interrupted."""
+
+import torch
+from tqdm.auto import tqdm
+
+
+class EarlyStopping:
+    """Stops when the monitored loss has not improved for ``patience`` epochs.
+
+    Monitors ``val_loss`` when there is validation data, else the training ``loss``.
+    """
+
+    def __init__(self, patience):
+        self.patience = patience
+
+    def on_epoch_end(self, trainer, record):
+        key = "val_loss" if "val_loss" in record else "loss"
+        values = [r[key] for r in trainer.history]
+        best_epoch = min(range(len(values)), key=values.__getitem__)
+        if len(values) - 1 - best_epoch >= self.patience:
+            trainer.stop = True
+
+
+class GradientClipping:
+    """Rescales gradients so that their global norm is at most ``max_norm``."""
+
+    def __init__(self, max_norm):
+        self.max_norm = max_norm
+
+    def on_after_backward(self, model):
+        torch.nn.utils.clip_grad_norm_(model.parameters(), self.max_norm)
+
+
+class Progress:
+    """A tqdm bar over epochs showing the last epoch's losses (written to stderr)."""
+
+    def __init__(self, description="training"):
+        self.description = description
+        self.bar = None
+
+    def on_train_begin(self, trainer):
+        self.bar = tqdm(total=trainer.epochs, initial=trainer.epoch, desc=self.description, unit="epoch")
+
+    def on_epoch_end(self, trainer, record):
+        shown = {k: f"{v:.4g}" for k, v in record.items() if k.endswith("loss")}
+        self.bar.set_postfix(shown, refresh=False)
+        self.bar.update(1)
+
+    def on_train_end(self, trainer):
+        self.bar.close()

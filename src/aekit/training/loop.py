@@ -1,0 +1,134 @@
+"""The one training loop: epochs of mini-batches sliced from in-memory tensors.
+
+Everything that varies between models is supplied: the model's ``loss_terms`` (or a whole ``step``
+for schedules such as adversarial training), the optimisers, and callbacks for early stopping,
+checkpoints, gradient clipping and progress. The hot path does no host synchronisation: per-batch
+losses are summed on the device and read once per epoch.
+"""
+
+import math
+import time
+
+import torch
+
+from ..losses import total_loss
+
+
+class TrainingDivergedError(FloatingPointError):
+    """A loss became NaN or infinite; the weights of the last good epoch were kept."""
+
+
+class Trainer:
+    """Trains ``model`` on tensors with a fresh permutation of the rows every epoch.
+
+    Parameters
+    ----------
+    model : nn.Module
+        Has ``loss_terms(batch) -> dict[str, Tensor]`` (batch means) unless ``step`` is given.
+    optimizers : dict[str, torch.optim.Optimizer]
+        The default step uses the single optimiser it is given.
+    epochs, batch_size : int
+    generators : dict[str, torch.Generator]
+        Every random stream of training (``"shuffle"`` at least); saved in checkpoints.
+    callbacks : sequence
+        Objects with any of ``on_train_begin(trainer)``, ``on_epoch_end(trainer, record)``,
+        ``on_train_end(trainer)``, ``on_after_backward(model)``.
+    loss_weights : dict[str, float], optional
+        Weights of the named loss terms in the total.
+    step : callable, optional
+        ``step(trainer, batch) -> dict`` of detached-or-not terms including ``"loss"``.
+
+    Example
+    -------
+    >>> trainer = Trainer(net, {"main": opt}, epochs=5, batch_size=128,  # doctest: +SKIP
+    ...                   generators={"shuffle": torch.Generator().manual_seed(0)})
+    >>> history = trainer.fit(X_train, X_val)  # doctest: +SKIP
+    """
+
+    def __init__(self, model, optimizers, *, epochs, batch_size, generators, callbacks=(),
+                 loss_weights=None, step=None):
+        self.model = model
+        self.optimizers = optimizers
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.generators = generators
+        self.callbacks = list(callbacks)
+        self.loss_weights = loss_weights
+        self.step = step or default_step
+        self._after_backward = [cb.on_after_backward for cb in self.callbacks if hasattr(cb, "on_after_backward")]
+        self.epoch = 0
+        self.history = []
+        self.stop = False
+
+    def _call(self, hook, *args):
+        for cb in self.callbacks:
+            if hasattr(cb, hook):
+                getattr(cb, hook)(self, *args)
+
+    def after_backward(self):
+        for hook in self._after_backward:
+            hook(self.model)
+
+    def fit(self, X, X_val=None):
+        """Train until ``epochs`` or a callback stops; returns the history (one dict per epoch)."""
+        self.model.train()
+        self._call("on_train_begin")
+        while self.epoch < self.epochs and not self.stop:
+            last_good = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+            started = time.perf_counter()
+            record = {"epoch": self.epoch + 1, **self._train_epoch(X)}
+            if X_val is not None and len(X_val):
+                record.update({f"val_{k}": v for k, v in self.evaluate(X_val).items()})
+            record["time"] = time.perf_counter() - started
+            bad = [k for k, v in record.items() if isinstance(v, float) and not math.isfinite(v)]
+            if bad:
+                self.model.load_state_dict(last_good)
+                raise TrainingDivergedError(
+                    f"training diverged at epoch {self.epoch + 1}: {', '.join(bad)} = "
+                    f"{record[bad[0]]}; kept the weights of epoch {self.epoch} "
+                    "(try a smaller lr, gradient clipping or scaled data)")
+            self.epoch += 1
+            self.history.append(record)
+            self._call("on_epoch_end", record)
+        self._call("on_train_end")
+        self.model.eval()
+        return self.history
+
+    def _train_epoch(self, X):
+        n = X.shape[0]
+        order = torch.randperm(n, generator=self.generators["shuffle"]).to(X.device)
+        sums = {}
+        for start in range(0, n, self.batch_size):
+            batch = X[order[start:start + self.batch_size]]
+            terms = self.step(self, batch)
+            for name, value in terms.items():
+                sums[name] = sums.get(name, 0.0) + value.detach() * batch.shape[0]
+        return {name: float(total) / n for name, total in sums.items()}
+
+    @torch.no_grad()
+    def evaluate(self, X, batch_size=4096):
+        """Loss terms averaged over the rows of ``X``, in eval mode (no corruption, no dropout)."""
+        was_training = self.model.training
+        self.model.eval()
+        sums = {}
+        for start in range(0, X.shape[0], batch_size):
+            batch = X[start:start + batch_size]
+            terms = self.model.loss_terms(batch)
+            terms["loss"] = total_loss(terms, self.loss_weights)
+            for name, value in terms.items():
+                sums[name] = sums.get(name, 0.0) + value * batch.shape[0]
+        self.model.train(was_training)
+        return {name: float(total) / X.shape[0] for name, total in sums.items()}
+
+
+def default_step(trainer, batch):
+    """One optimiser step on the weighted sum of the model's loss terms."""
+    (optimizer,) = trainer.optimizers.values()
+    terms = trainer.model.loss_terms(batch)
+    loss = total_loss(terms, trainer.loss_weights)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    trainer.after_backward()
+    optimizer.step()
+    terms["loss"] = loss
+    return terms

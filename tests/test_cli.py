@@ -1,0 +1,81 @@
+import csv
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from aekit.cli import main
+
+FAST = ["--epochs", "2", "--set", "hidden=(16,)", "--set", "latent=4", "--seed", "0", "--quiet"]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    out = tmp_path_factory.mktemp("cli") / "run"
+    assert main(["train", "ae", "--data", "digits", "--split", "train", "--out", str(out), *FAST]) == 0
+    return out
+
+
+def test_train_writes_model_history_and_pictures(trained):
+    names = {p.name for p in trained.iterdir()}
+    assert {"config.json", "model.safetensors", "history.csv", "loss.png", "reconstructions.png",
+            "checkpoints"} <= names
+    rows = list(csv.DictReader(open(trained / "history.csv")))
+    assert [r["epoch"] for r in rows] == ["1", "2"] and "val_recon" in rows[0]
+    assert (trained / "loss.png").read_bytes()[:4] == b"\x89PNG"
+    config = json.loads((trained / "config.json").read_text())
+    assert config["params"]["hidden"] == [16] and config["image_shape"] == [1, 8, 8]
+
+
+def test_encode_decode_reconstruct(trained, tmp_path, capsys):
+    codes = tmp_path / "codes.npy"
+    assert main(["encode", "--model", str(trained), "--data", "digits", "--split", "test", "--out", str(codes)]) == 0
+    Z = np.load(codes)
+    assert Z.shape == (360, 4)
+    assert main(["decode", "--model", str(trained), "--data", str(codes), "--out", str(tmp_path / "d.npy")]) == 0
+    assert main(["reconstruct", "--model", str(trained), "--data", "digits", "--split", "test",
+                 "--out", str(tmp_path / "r.npy")]) == 0
+    np.testing.assert_allclose(np.load(tmp_path / "d.npy"), np.load(tmp_path / "r.npy"), atol=1e-6)
+
+
+def test_evaluate_info_list(trained, capsys):
+    assert main(["evaluate", "--model", str(trained), "--data", "digits", "--split", "test", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["rows"] == 360 and report["reconstruction_loss (mse, per example)"] > 0
+    assert main(["info", str(trained)]) == 0
+    assert "Autoencoder (ae), 64 features -> 4 codes" in capsys.readouterr().out
+    assert main(["list"]) == 0
+    assert "ae" in capsys.readouterr().out.split()
+
+
+def test_resume_continues_epochs(trained, capsys):
+    assert main(["train", "ae", "--data", "digits", "--split", "train", "--out", str(trained), *FAST[2:],
+                 "--epochs", "4", "--resume"]) == 0
+    rows = list(csv.DictReader(open(trained / "history.csv")))
+    assert [r["epoch"] for r in rows] == ["1", "2", "3", "4"]
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["train", "nosuch", "--data", "digits", "--out", "x"], "unknown model 'nosuch'"),
+    (["train", "ae", "--data", "digits", "--out", "x", "--set", "bogus=1"], "has no parameter 'bogus'"),
+    (["train", "ae", "--data", "digits", "--out", "x", "--set", "latent"], "--set expects key=value"),
+    (["train", "ae", "--data", "digits", "--out", "x", "--set", "latent=-2"], "latent=-2"),
+    (["train", "ae", "--data", "/no/such/file.npy", "--out", "x"], "/no/such/file.npy"),
+    (["encode", "--model", "/no/model", "--data", "digits", "--out", "x.npy"], "no such model folder"),
+    (["train", "ae"], "required"),
+    (["frobnicate"], "invalid choice"),
+])
+def test_errors_are_one_line_exit_2(argv, message, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("aekit: error:") and message in err, err
+
+
+def test_subprocess_entry_point(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "aekit", "list"], capture_output=True, text=True)
+    assert result.returncode == 0 and "Autoencoder" in result.stdout
+    bad = subprocess.run([sys.executable, "-m", "aekit", "info", str(tmp_path)], capture_output=True, text=True)
+    assert bad.returncode == 2 and bad.stderr.startswith("aekit: error:") and "Traceback" not in bad.stderr

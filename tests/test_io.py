@@ -1,0 +1,112 @@
+import json
+import pickle
+
+import numpy as np
+import pytest
+
+import aekit
+from aekit import Autoencoder
+
+
+@pytest.fixture
+def saved(blobs, tiny_params, tmp_path):
+    est = Autoencoder(**tiny_params).fit(blobs)
+    est.save(tmp_path / "m")
+    return tmp_path / "m", est
+
+
+def test_files_written(saved):
+    path, est = saved
+    assert sorted(p.name for p in path.iterdir()) == ["config.json", "model.safetensors"]
+    config = json.loads((path / "config.json").read_text())
+    assert config["class"] == "Autoencoder" and config["model"] == "ae"
+    assert config["format_version"] == 1 and config["aekit_version"] == aekit.__version__
+    assert config["params"]["latent"] == 4 and config["n_features_in"] == 12
+
+
+def test_estimator_pickles_in_memory(saved, blobs):
+    _, est = saved
+    copy = pickle.loads(pickle.dumps(est))
+    np.testing.assert_array_equal(copy.transform(blobs), est.transform(blobs))
+
+
+def test_missing_folder(tmp_path):
+    with pytest.raises(ValueError, match="no such model folder"):
+        aekit.load(tmp_path / "nothing")
+
+
+def test_missing_weights(saved):
+    path, _ = saved
+    (path / "model.safetensors").unlink()
+    with pytest.raises(ValueError, match="model.safetensors is missing"):
+        aekit.load(path)
+
+
+def test_truncated_weights(saved):
+    path, _ = saved
+    data = (path / "model.safetensors").read_bytes()
+    (path / "model.safetensors").write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValueError, match="truncated or was changed"):
+        aekit.load(path)
+
+
+def test_tampered_weights(saved):
+    path, _ = saved
+    data = bytearray((path / "model.safetensors").read_bytes())
+    data[-5] ^= 0xFF
+    (path / "model.safetensors").write_bytes(bytes(data))
+    with pytest.raises(ValueError, match="truncated or was changed"):
+        aekit.load(path)
+
+
+def test_newer_format_version(saved):
+    path, _ = saved
+    config = json.loads((path / "config.json").read_text())
+    config["format_version"] = 99
+    (path / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ValueError, match="format version 99 .* upgrade aekit"):
+        aekit.load(path)
+
+
+def test_broken_config(saved):
+    path, _ = saved
+    (path / "config.json").write_text("{not json")
+    with pytest.raises(ValueError, match="config.json: not valid JSON"):
+        aekit.load(path)
+
+
+def test_pickle_file_is_refused_not_opened(tmp_path):
+    class Boom:
+        def __reduce__(self):
+            return (exec, ("raise SystemExit('unpickled!')",))
+
+    target = tmp_path / "model.pkl"
+    target.write_bytes(pickle.dumps(Boom()))
+    with pytest.raises(ValueError, match="aekit never unpickles"):
+        aekit.load(target)
+
+
+def test_save_unfitted_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="not fitted"):
+        Autoencoder().save(tmp_path / "m")
+
+
+def test_failed_save_keeps_the_earlier_model(saved, blobs, tiny_params, monkeypatch):
+    path, est = saved
+    other = Autoencoder(**{**tiny_params, "random_state": 1}).fit(blobs)
+    import aekit._fileio as fileio
+
+    real_write_temp, calls = fileio._write_temp, []
+
+    def fails_on_second_file(target, write):
+        calls.append(target)
+        if len(calls) == 2:
+            raise OSError("disk full")
+        return real_write_temp(target, write)
+
+    monkeypatch.setattr(fileio, "_write_temp", fails_on_second_file)
+    with pytest.raises(OSError, match="disk full"):
+        other.save(path)
+    monkeypatch.undo()
+    np.testing.assert_array_equal(aekit.load(path).transform(blobs), est.transform(blobs))
+    assert not [p for p in path.iterdir() if p.name.endswith(".tmp")]
