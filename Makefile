@@ -25,6 +25,7 @@ dev: $(VENV)/.dev-installed
 
 demo: install
 	$(BIN)/aekit train ae --data mnist5k --split train --out runs/demo --epochs 20
+	$(BIN)/aekit evaluate --model runs/demo --data mnist5k --split test
 
 test: dev
 	$(BIN)/python -m pytest

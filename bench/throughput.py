@@ -73,8 +73,11 @@ def main():
                 plain_loop(X_tensor, args.epochs, args.batch_size, repeat)
             times[name].append(time.perf_counter() - start)
 
-    macs = sum(a * b for a, b in zip(WIDTHS[:-1], WIDTHS[1:])) * 2  # encoder + mirrored decoder
-    flops_per_sample = 6 * macs  # forward 2, backward 4 flops per multiply-accumulate
+    layer_macs = [a * b for a, b in zip(WIDTHS[:-1], WIDTHS[1:])]
+    macs = 2 * sum(layer_macs)  # encoder + mirrored decoder
+    # forward 2 flops per multiply-accumulate, backward 2 for weight gradients and 2 for input
+    # gradients, except the first layer whose input (the data) needs no gradient
+    flops_per_sample = 6 * macs - 2 * layer_macs[0]
     peak = matmul_peak_gflops()
     print(f"machine: {describe()}")
     print(f"network {'-'.join(map(str, WIDTHS + WIDTHS[-2::-1]))}, batch {args.batch_size}, "

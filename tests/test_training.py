@@ -58,10 +58,17 @@ def test_resume_gives_the_same_weights_as_an_uninterrupted_run(blobs, tmp_path):
 
 
 def test_resume_refuses_a_checkpoint_of_other_parameters(blobs, tmp_path):
-    Autoencoder(hidden=(16,), latent=3, epochs=1, checkpoint_dir=str(tmp_path), device="cpu").fit(blobs)
+    common = dict(hidden=(16,), checkpoint_dir=str(tmp_path), random_state=0, device="cpu")
+    Autoencoder(**common, latent=3, epochs=1).fit(blobs)
     with pytest.raises(ValueError, match="latent: 3 there, 4 now"):
-        Autoencoder(hidden=(16,), latent=4, epochs=2, checkpoint_dir=str(tmp_path), device="cpu").fit(
-            blobs, resume=True)
+        Autoencoder(**common, latent=4, epochs=2).fit(blobs, resume=True)
+
+
+def test_resume_needs_a_seed_and_a_folder(blobs, tmp_path):
+    with pytest.raises(ValueError, match="resume=True needs checkpoint_dir and an integer random_state"):
+        Autoencoder(epochs=1, checkpoint_dir=str(tmp_path)).fit(blobs, resume=True)
+    with pytest.raises(ValueError, match="resume=True needs checkpoint_dir"):
+        Autoencoder(epochs=1, random_state=0).fit(blobs, resume=True)
 
 
 # Slows every epoch down (numerics untouched) so that the test can kill the run mid-way.

@@ -81,8 +81,7 @@ def cmd_train(args):
         params["epochs"] = args.epochs
     if args.device is not None:
         params["device"] = args.device
-    if args.seed is not None:
-        params["random_state"] = args.seed
+    params.setdefault("random_state", args.seed)
     params.setdefault("image_shape", bunch.image_shape)
     params.setdefault("checkpoint_dir", str(out / "checkpoints"))
     params.setdefault("verbose", not args.quiet)
@@ -161,7 +160,7 @@ def build_parser():
     train.add_argument("--out", required=True, help="folder for the model, history.csv, PNGs, checkpoints/")
     train.add_argument("--epochs", type=int, help="number of epochs (default: the model's)")
     train.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps")
-    train.add_argument("--seed", type=int, help="random_state")
+    train.add_argument("--seed", type=int, default=0, help="random_state (default 0: runs are reproducible)")
     train.add_argument("--set", action="append", metavar="KEY=VALUE", help="any estimator parameter")
     train.add_argument("--resume", action="store_true", help="continue from OUT/checkpoints")
     train.add_argument("--quiet", action="store_true", help="no progress bar")

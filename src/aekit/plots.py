@@ -9,6 +9,7 @@ matplotlib.use("Agg")  # no screen is assumed; figures are saved, not shown
 
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 
 def loss_curve(history, title="training"):
@@ -16,7 +17,9 @@ def loss_curve(history, title="training"):
     fig = Figure(figsize=(6, 4), layout="constrained")
     ax = fig.add_subplot()
     epochs = [r["epoch"] for r in history]
-    names = [k for k in history[0] if k not in ("epoch", "time") and not k.startswith("val_")] if history else []
+    terms = [k for k in history[0] if k not in ("epoch", "time", "loss") and not k.startswith("val_")] if history else []
+    # With a single term the total is that term: one curve says it.
+    names = ["loss", *terms] if len(terms) > 1 else ["loss"] if history else []
     for i, name in enumerate(names):
         color = f"C{i}"
         ax.plot(epochs, [r[name] for r in history], color=color, label=name)
@@ -26,6 +29,7 @@ def loss_curve(history, title="training"):
     values = [r[k] for r in history for k in r if k not in ("epoch", "time")]
     if values and min(values) > 0:
         ax.set_yscale("log")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("epoch")
     ax.set_ylabel("loss per example")
     ax.set_title(title)

@@ -142,8 +142,9 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         uninterrupted run.
         """
         self._validate_params()
-        if resume and self.checkpoint_dir is None:
-            raise ValueError(f"{type(self).__name__}: resume=True needs checkpoint_dir")
+        if resume and (self.checkpoint_dir is None or self.random_state is None):
+            # the seed fixes the validation split, which must be the one the checkpoint was trained on
+            raise ValueError(f"{type(self).__name__}: resume=True needs checkpoint_dir and an integer random_state")
         X = validate_data(self, X, dtype=[np.float32, np.float64]).astype(np.float32, copy=False)
         self.scaler_ = Scaler(self.scale).fit(X)
         X = self.scaler_.transform(X)
@@ -154,12 +155,13 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
         rng = check_random_state(self.random_state)
         init_seed, shuffle_seed, split_seed = (int(s) for s in rng.randint(0, 2**31 - 1, size=3))
-        order = np.random.RandomState(split_seed).permutation(len(X))
         n_val = int(len(X) * self.validation_fraction)
-        n_val = n_val if 0 < n_val < len(X) else 0
         device = resolve_device(self.device)
-        X_val = torch.from_numpy(X[order[:n_val]]).to(device) if n_val else None
-        X_train = torch.from_numpy(X[order[n_val:]]).to(device)
+        # torch shares the array's memory; a read-only input (a memmap, say) is copied first
+        X_train, X_val = torch.from_numpy(X if X.flags.writeable else X.copy()).to(device), None
+        if 0 < n_val < len(X):
+            order = torch.from_numpy(np.random.RandomState(split_seed).permutation(len(X))).to(device)
+            X_train, X_val = X_train[order[n_val:]], X_train[order[:n_val]]
 
         self.model_ = _seeded(init_seed, lambda: self._build_net(X.shape[1], self.image_shape_)).to(device)
         optimizer = _make_optimizer(self.optimizer, self.model_.parameters(), self.lr, self.weight_decay)
