@@ -11,8 +11,12 @@ Example
 """
 
 from ._version import __version__
-from .estimators import Autoencoder
+from . import noise
+from .estimators import Autoencoder, ContractiveAutoencoder, DenoisingAutoencoder, SparseAutoencoder
 from .io import load
 from .training import TrainingDivergedError
 
-__all__ = ["Autoencoder", "TrainingDivergedError", "__version__", "load"]
+__all__ = [
+    "Autoencoder", "ContractiveAutoencoder", "DenoisingAutoencoder", "SparseAutoencoder",
+    "TrainingDivergedError", "__version__", "load", "noise",
+]

@@ -27,3 +27,45 @@ def total_loss(terms, weights=None):
     """The weighted sum of named loss terms; a term without a weight counts once."""
     weights = weights or {}
     return sum(weights.get(name, 1.0) * value for name, value in terms.items())
+
+
+SPARSITY_KINDS = ("l1", "kl", "squared")
+# Relative to a reconstruction term summed over the features of one example.
+DEFAULT_SPARSITY_WEIGHT = {"l1": 0.01, "kl": 1.0, "squared": 10.0}
+_EPS = 1e-6
+
+
+def sparsity_penalty(code, kind, target):
+    """Sparsity of a batch of codes (N, k).
+
+    ``"l1"``: sum_j |h_j| per example, batch mean. ``"kl"``: sum_j KL(p || q_j), with q_j the batch
+    mean activation of unit j (units in (0, 1)) and p the target. ``"squared"``: sum_j (p - q_j)^2.
+    """
+    if kind == "l1":
+        return code.abs().sum(1).mean()
+    q = code.mean(0).clamp(_EPS, 1 - _EPS)
+    if kind == "kl":
+        p = target
+        return (p * torch.log(p / q) + (1 - p) * torch.log((1 - p) / (1 - q))).sum()
+    return (target - q).square().sum()
+
+
+def jacobian_norm(code, x, directions):
+    """Per-example sum over ``directions`` of ||J^T v||^2 where J = d code / d x.
+
+    ``directions`` (m, N, k) are code-space vectors: the k unit vectors give ||J||_F^2 exactly; m
+    Gaussian vectors, divided by m, give an unbiased estimate of it. All m vector-Jacobian products
+    run as one batched backward pass (no Python loop over units or examples).
+    """
+    (vjps,) = torch.autograd.grad(code, x, directions, create_graph=True, is_grads_batched=True)
+    return vjps.flatten(2).square().sum(2).sum(0)
+
+
+def one_layer_jacobian_norm(pre_activation, weight, activation):
+    """||J||_F^2 per example for code = activation(x W^T + b): sum_j s'(a_j)^2 ||W_j||^2.
+
+    s' is taken by autograd of the elementwise activation (its gradient of the sum is the
+    elementwise derivative), so any elementwise activation works and no Jacobian is built.
+    """
+    (slope,) = torch.autograd.grad(activation(pre_activation).sum(), pre_activation, create_graph=True)
+    return slope.square() @ weight.square().sum(1)

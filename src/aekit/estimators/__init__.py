@@ -2,5 +2,6 @@
 
 from ._base import BaseAutoencoder
 from .autoencoder import Autoencoder
+from .presets import ContractiveAutoencoder, DenoisingAutoencoder, SparseAutoencoder
 
-__all__ = ["Autoencoder", "BaseAutoencoder"]
+__all__ = ["Autoencoder", "BaseAutoencoder", "ContractiveAutoencoder", "DenoisingAutoencoder", "SparseAutoencoder"]

@@ -14,8 +14,10 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..datasets.scaling import Scaler
 from ..devices import resolve_device
-from ..losses import OUTPUT_ACTIVATIONS, RECONSTRUCTION_LOSSES
+from ..losses import DEFAULT_SPARSITY_WEIGHT, OUTPUT_ACTIVATIONS, RECONSTRUCTION_LOSSES, SPARSITY_KINDS
 from ..nn import ACTIVATIONS, AutoencoderNet, build_conv, build_mlp
+from ..nn.net import ContractivePenalty, SparsityPenalty
+from ..noise import NOISE_KINDS, Corruption
 from ..training import Checkpoint, EarlyStopping, GradientClipping, Progress, Trainer
 from . import _params as p
 
@@ -55,13 +57,21 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         "hidden": p.widths() | p.NONE,
         "latent": p.integer(1),
         "activation": p.one_of(*ACTIVATIONS),
-        "code_activation": p.one_of(*ACTIVATIONS),
+        "code_activation": p.one_of("auto", *ACTIVATIONS),
         "output_activation": p.one_of(*OUTPUT_ACTIVATIONS),
         "loss": p.one_of(*RECONSTRUCTION_LOSSES),
         "tied": p.one_of(True, False),
         "arch": p.one_of("mlp", "conv"),
         "image_shape": p.widths() | p.NONE,
         "scale": p.one_of("minmax", "standard", None),
+        "noise": p.one_of(None, *NOISE_KINDS),
+        "noise_level": p.real(0),
+        "sparsity": p.one_of(None, *SPARSITY_KINDS),
+        "sparsity_weight": p.real(0) | p.NONE,
+        "sparsity_target": p.real(0, 1, low_open=True),
+        "contractive_weight": p.real(0),
+        "contractive_estimator": p.one_of("exact", "projections"),
+        "contractive_projections": p.integer(1),
         "epochs": p.integer(0),
         "batch_size": p.integer(1),
         "lr": p.real(0, low_open=True),
@@ -83,6 +93,9 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         p.check_params(self, self._param_table)
         if self.loss == "bce" and self.output_activation != "sigmoid":
             raise ValueError(f"{type(self).__name__}: loss='bce' needs output_activation='sigmoid'")
+        if self.noise in ("masking", "salt_and_pepper") and self.noise_level > 1:
+            raise ValueError(f"{type(self).__name__}: noise_level={self.noise_level} is a fraction of "
+                             f"components for noise={self.noise!r}; it must be at most 1")
         if self.arch == "conv" and self.image_shape is not None and len(self.image_shape) != 3:
             raise ValueError(f"{type(self).__name__}: image_shape must be (channels, height, width), "
                              f"got {self.image_shape!r}")
@@ -105,18 +118,41 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     def _hidden(self):
         return tuple(self.hidden) if self.hidden is not None else _DEFAULT_HIDDEN[self.arch]
 
+    def _code_activation(self):
+        """``"auto"`` picks what the penalties' theory needs: units in (0, 1) for target sparsity and
+        contraction, ReLU (exact zeros) for L1, else a linear code."""
+        if self.code_activation != "auto":
+            return self.code_activation
+        if self.sparsity in ("kl", "squared") or self.contractive_weight > 0:
+            return "sigmoid"
+        return "relu" if self.sparsity == "l1" else "linear"
+
+    def _penalties(self):
+        penalties = []
+        if self.sparsity is not None:
+            penalties.append(SparsityPenalty(self.sparsity, self.sparsity_target))
+        if self.contractive_weight > 0:
+            one_layer = self.arch == "mlp" and not self._hidden()
+            penalties.append(ContractivePenalty("closed_form" if one_layer else self.contractive_estimator,
+                                                self.contractive_projections))
+        return penalties
+
     def _build_net(self, n_features, image_shape):
-        """The network for ``n_features`` inputs; families override to add parts."""
-        args = (self._hidden(), self.latent, self.activation, self.code_activation, self.tied)
+        """The network for ``n_features`` inputs, with the corruption and penalties asked for."""
+        args = (self._hidden(), self.latent, self.activation, self._code_activation(), self.tied)
         if self.arch == "conv":
             encoder, decoder = build_conv(image_shape, *args)
         else:
             encoder, decoder = build_mlp(n_features, *args)
-        return AutoencoderNet(encoder, decoder, self.loss, self.output_activation)
+        corruption = Corruption(self.noise, self.noise_level, n_features) if self.noise else None
+        return AutoencoderNet(encoder, decoder, self.loss, self.output_activation, corruption, self._penalties())
 
     def _loss_weights(self):
-        """Weights of named loss terms; families with penalties override."""
-        return None
+        """Weights of the named loss terms (reconstruction counts once)."""
+        weight = self.sparsity_weight
+        if weight is None and self.sparsity is not None:
+            weight = DEFAULT_SPARSITY_WEIGHT[self.sparsity]
+        return {"sparsity": weight, "contractive": self.contractive_weight}
 
     def _callbacks(self, resume):
         callbacks = []
@@ -154,7 +190,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         self.image_shape_ = self._resolve_image_shape(X.shape[1])
 
         rng = check_random_state(self.random_state)
-        init_seed, shuffle_seed, split_seed = (int(s) for s in rng.randint(0, 2**31 - 1, size=3))
+        init_seed, shuffle_seed, split_seed, noise_seed = (int(s) for s in rng.randint(0, 2**31 - 1, size=4))
         n_val = int(len(X) * self.validation_fraction)
         device = resolve_device(self.device)
         # torch shares the array's memory; a read-only input (a memmap, say) is copied first
@@ -164,16 +200,22 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             X_train, X_val = X_train[order[n_val:]], X_train[order[:n_val]]
 
         self.model_ = _seeded(init_seed, lambda: self._build_net(X.shape[1], self.image_shape_)).to(device)
+        if self.model_.corruption is not None:
+            # the data range bounds Gaussian noise and gives salt-and-pepper values
+            self.model_.corruption.low.copy_(X_train.amin(0))
+            self.model_.corruption.high.copy_(X_train.amax(0))
+        self.model_.generator = torch.Generator(device).manual_seed(noise_seed)
         optimizer = _make_optimizer(self.optimizer, self.model_.parameters(), self.lr, self.weight_decay)
         trainer = Trainer(
             self.model_, {"main": optimizer}, epochs=self.epochs, batch_size=self.batch_size,
-            generators={"shuffle": torch.Generator().manual_seed(shuffle_seed)},
+            generators={"shuffle": torch.Generator().manual_seed(shuffle_seed), "noise": self.model_.generator},
             callbacks=self._callbacks(resume), loss_weights=self._loss_weights(),
         )
         try:
             trainer.fit(X_train, X_val)
         finally:
             self.history_ = trainer.history
+            self.model_.generator = None
             self.model_.eval()
         return self
 

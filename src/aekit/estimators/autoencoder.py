@@ -17,8 +17,9 @@ class Autoencoder(BaseAutoencoder):
         Code size. Larger than the input makes an overcomplete autoencoder.
     activation : str, default="relu"
         Hidden-layer activation: relu, leaky_relu, elu, selu, gelu, softplus, sigmoid, tanh, linear.
-    code_activation : str, default="linear"
-        Activation of the code units.
+    code_activation : str, default="auto"
+        Activation of the code units. "auto": sigmoid for ``sparsity="kl"``/``"squared"`` and for
+        contraction, ReLU for ``sparsity="l1"``, else linear.
     output_activation : {"sigmoid", "linear"}, default="sigmoid"
     loss : {"mse", "bce"}, default="mse"
         Per-example squared error or binary cross-entropy, summed over features.
@@ -29,6 +30,25 @@ class Autoencoder(BaseAutoencoder):
         Shape of each row as an image; needed by ``arch="conv"`` unless rows are square grey images.
     scale : {"minmax", "standard", None}, default="minmax"
         Per-feature scaling fitted in ``fit``, applied to new data and undone by ``inverse_transform``.
+    noise : {None, "gaussian", "masking", "salt_and_pepper"}, default=None
+        Corrupt training inputs (fresh for every batch) and learn to reconstruct the clean ones:
+        a denoising autoencoder. Gaussian noise is clipped to the training data's range;
+        salt-and-pepper uses each feature's training minimum and maximum.
+    noise_level : float, default=0.3
+        Standard deviation (gaussian) or fraction of components (masking, salt_and_pepper).
+    sparsity : {None, "l1", "kl", "squared"}, default=None
+        Penalty on the code: L1 of the activations, or KL / squared distance between each unit's
+        batch-mean activation and ``sparsity_target``.
+    sparsity_weight : float, optional
+        Weight of the sparsity term (default 0.01 for l1, 1 for kl, 10 for squared).
+    sparsity_target : float, default=0.05
+    contractive_weight : float, default=0.0
+        Weight of the squared Frobenius norm of the encoder Jacobian (a contractive autoencoder).
+        One-layer MLP encoders use the closed form; deeper ones ``contractive_estimator``.
+    contractive_estimator : {"exact", "projections"}, default="exact"
+        Exact (one batched backward pass over the code units) or an unbiased estimate from
+        ``contractive_projections`` random directions (for large codes).
+    contractive_projections : int, default=8
     epochs : int, default=20
     batch_size : int, default=128
     lr : float, default=1e-3
@@ -69,9 +89,11 @@ class Autoencoder(BaseAutoencoder):
     (3, 8)
     """
 
-    def __init__(self, hidden=None, latent=16, *, activation="relu", code_activation="linear",
+    def __init__(self, hidden=None, latent=16, *, activation="relu", code_activation="auto",
                  output_activation="sigmoid", loss="mse", tied=False, arch="mlp", image_shape=None,
-                 scale="minmax", epochs=20, batch_size=128, lr=1e-3, optimizer="adam", weight_decay=0.0,
+                 scale="minmax", noise=None, noise_level=0.3, sparsity=None, sparsity_weight=None,
+                 sparsity_target=0.05, contractive_weight=0.0, contractive_estimator="exact",
+                 contractive_projections=8, epochs=20, batch_size=128, lr=1e-3, optimizer="adam", weight_decay=0.0,
                  clip_grad_norm=None, validation_fraction=0.1, early_stopping=None, checkpoint_dir=None,
                  checkpoint_every=1, random_state=None, device="auto", verbose=False):
         self.hidden = hidden
@@ -84,6 +106,14 @@ class Autoencoder(BaseAutoencoder):
         self.arch = arch
         self.image_shape = image_shape
         self.scale = scale
+        self.noise = noise
+        self.noise_level = noise_level
+        self.sparsity = sparsity
+        self.sparsity_weight = sparsity_weight
+        self.sparsity_target = sparsity_target
+        self.contractive_weight = contractive_weight
+        self.contractive_estimator = contractive_estimator
+        self.contractive_projections = contractive_projections
         self.epochs = epochs
         self.batch_size = batch_size
         self.lr = lr
