@@ -12,11 +12,13 @@ Example
 
 from ._version import __version__
 from . import noise
-from .estimators import Autoencoder, ContractiveAutoencoder, DenoisingAutoencoder, SparseAutoencoder
+from .estimators import (
+    Autoencoder, ContractiveAutoencoder, DenoisingAutoencoder, SparseAutoencoder, StackedAutoencoder,
+)
 from .io import load
 from .training import TrainingDivergedError
 
 __all__ = [
-    "Autoencoder", "ContractiveAutoencoder", "DenoisingAutoencoder", "SparseAutoencoder",
+    "Autoencoder", "ContractiveAutoencoder", "DenoisingAutoencoder", "SparseAutoencoder", "StackedAutoencoder",
     "TrainingDivergedError", "__version__", "load", "noise",
 ]

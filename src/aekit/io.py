@@ -113,6 +113,7 @@ def load(path, device="auto"):
     except RuntimeError as exc:
         raise ValueError(f"{weights_path}: weights do not fit the configured network ({exc})") from None
     estimator.model_ = net.to(resolve_device(device)).eval()
+    estimator.n_parameters_ = sum(p.numel() for p in net.parameters())
     return estimator
 
 

@@ -2,6 +2,7 @@
 
 from ._base import BaseAutoencoder
 from .autoencoder import Autoencoder
-from .presets import ContractiveAutoencoder, DenoisingAutoencoder, SparseAutoencoder
+from .presets import ContractiveAutoencoder, DenoisingAutoencoder, SparseAutoencoder, StackedAutoencoder
 
-__all__ = ["Autoencoder", "BaseAutoencoder", "ContractiveAutoencoder", "DenoisingAutoencoder", "SparseAutoencoder"]
+__all__ = ["Autoencoder", "BaseAutoencoder", "ContractiveAutoencoder", "DenoisingAutoencoder", "SparseAutoencoder",
+           "StackedAutoencoder"]

@@ -20,6 +20,7 @@ from ..nn.net import ContractivePenalty, SparsityPenalty
 from ..noise import NOISE_KINDS, Corruption
 from ..training import Checkpoint, EarlyStopping, GradientClipping, Progress, Trainer
 from . import _params as p
+from ._stacking import pretrain_layers
 
 _OPTIMIZERS = {
     "adam": (torch.optim.Adam, {}),
@@ -72,6 +73,8 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         "contractive_weight": p.real(0),
         "contractive_estimator": p.one_of("exact", "projections"),
         "contractive_projections": p.integer(1),
+        "pretrain": p.one_of(None, "greedy", "phases"),
+        "pretrain_epochs": p.integer(0),
         "epochs": p.integer(0),
         "batch_size": p.integer(1),
         "lr": p.real(0, low_open=True),
@@ -96,6 +99,8 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         if self.noise in ("masking", "salt_and_pepper") and self.noise_level > 1:
             raise ValueError(f"{type(self).__name__}: noise_level={self.noise_level} is a fraction of "
                              f"components for noise={self.noise!r}; it must be at most 1")
+        if self.pretrain is not None and self.arch != "mlp":
+            raise ValueError(f"{type(self).__name__}: pretrain={self.pretrain!r} needs arch='mlp'")
         if self.arch == "conv" and self.image_shape is not None and len(self.image_shape) != 3:
             raise ValueError(f"{type(self).__name__}: image_shape must be (channels, height, width), "
                              f"got {self.image_shape!r}")
@@ -127,12 +132,13 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             return "sigmoid"
         return "relu" if self.sparsity == "l1" else "linear"
 
-    def _penalties(self):
+    def _penalties(self, one_layer=False):
+        """Penalty parts; ``one_layer`` for a network whose encoder is one dense layer (a phase)."""
         penalties = []
         if self.sparsity is not None:
             penalties.append(SparsityPenalty(self.sparsity, self.sparsity_target))
         if self.contractive_weight > 0:
-            one_layer = self.arch == "mlp" and not self._hidden()
+            one_layer = one_layer or (self.arch == "mlp" and not self._hidden())
             penalties.append(ContractivePenalty("closed_form" if one_layer else self.contractive_estimator,
                                                 self.contractive_projections))
         return penalties
@@ -154,9 +160,9 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             weight = DEFAULT_SPARSITY_WEIGHT[self.sparsity]
         return {"sparsity": weight, "contractive": self.contractive_weight}
 
-    def _callbacks(self, resume):
+    def _callbacks(self, resume, checkpoint=True):
         callbacks = []
-        if self.checkpoint_dir is not None:
+        if checkpoint and self.checkpoint_dir is not None:
             params = _json_params(self)
             callbacks.append(Checkpoint(self.checkpoint_dir, self.checkpoint_every, resume,
                                         meta={"params": params},
@@ -205,16 +211,25 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             self.model_.corruption.low.copy_(X_train.amin(0))
             self.model_.corruption.high.copy_(X_train.amax(0))
         self.model_.generator = torch.Generator(device).manual_seed(noise_seed)
-        optimizer = _make_optimizer(self.optimizer, self.model_.parameters(), self.lr, self.weight_decay)
-        trainer = Trainer(
-            self.model_, {"main": optimizer}, epochs=self.epochs, batch_size=self.batch_size,
-            generators={"shuffle": torch.Generator().manual_seed(shuffle_seed), "noise": self.model_.generator},
-            callbacks=self._callbacks(resume), loss_weights=self._loss_weights(),
-        )
+        self.n_parameters_ = sum(p.numel() for p in self.model_.parameters())
+        generators = {"shuffle": torch.Generator().manual_seed(shuffle_seed), "noise": self.model_.generator}
+
+        def make_trainer(model, epochs, callbacks):
+            optimizer = _make_optimizer(self.optimizer, model.parameters(), self.lr, self.weight_decay)
+            return Trainer(model, {"main": optimizer}, epochs=epochs, batch_size=self.batch_size,
+                           generators=generators, callbacks=callbacks, loss_weights=self._loss_weights())
+
+        trainer = make_trainer(self.model_, self.epochs, self._callbacks(resume))
+        pretrain_history = []
         try:
+            if self.pretrain is not None:
+                pretrain_history = pretrain_layers(
+                    self, self.model_, X_train, X_val,
+                    lambda model, epochs: make_trainer(model, epochs, self._callbacks(False, checkpoint=False)))
             trainer.fit(X_train, X_val)
         finally:
-            self.history_ = trainer.history
+            tag = [{"phase": "fine-tune"}] if self.pretrain is not None else [{}]
+            self.history_ = pretrain_history + [{**tag[0], **record} for record in trainer.history]
             self.model_.generator = None
             self.model_.eval()
         return self

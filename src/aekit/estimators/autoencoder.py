@@ -49,6 +49,13 @@ class Autoencoder(BaseAutoencoder):
         Exact (one batched backward pass over the code units) or an unbiased estimate from
         ``contractive_projections`` random directions (for large codes).
     contractive_projections : int, default=8
+    pretrain : {None, "greedy", "phases"}, default=None
+        Greedy layer-wise pre-training (MLP only) before ``epochs`` of end-to-end fine-tuning:
+        phase k trains layer k as a one-hidden-layer autoencoder of the codes of the layers below
+        (with the same noise and penalties), cached once (``"greedy"``) or recomputed through the
+        frozen layers every batch (``"phases"``). ``history_`` records carry a ``"phase"``.
+    pretrain_epochs : int, default=10
+        Epochs of each pre-training phase.
     epochs : int, default=20
     batch_size : int, default=128
     lr : float, default=1e-3
@@ -77,6 +84,8 @@ class Autoencoder(BaseAutoencoder):
     history_ : list of dict
         One dict per epoch: ``loss`` and each loss term, ``val_*`` on held-out rows, ``time``.
     scaler_ : Scaler
+    n_parameters_ : int
+        Trainable parameters (tied weights count once).
     n_features_in_ : int
 
     Example
@@ -93,7 +102,7 @@ class Autoencoder(BaseAutoencoder):
                  output_activation="sigmoid", loss="mse", tied=False, arch="mlp", image_shape=None,
                  scale="minmax", noise=None, noise_level=0.3, sparsity=None, sparsity_weight=None,
                  sparsity_target=0.05, contractive_weight=0.0, contractive_estimator="exact",
-                 contractive_projections=8, epochs=20, batch_size=128, lr=1e-3, optimizer="adam", weight_decay=0.0,
+                 contractive_projections=8, pretrain=None, pretrain_epochs=10, epochs=20, batch_size=128, lr=1e-3, optimizer="adam", weight_decay=0.0,
                  clip_grad_norm=None, validation_fraction=0.1, early_stopping=None, checkpoint_dir=None,
                  checkpoint_every=1, random_state=None, device="auto", verbose=False):
         self.hidden = hidden
@@ -114,6 +123,8 @@ class Autoencoder(BaseAutoencoder):
         self.contractive_weight = contractive_weight
         self.contractive_estimator = contractive_estimator
         self.contractive_projections = contractive_projections
+        self.pretrain = pretrain
+        self.pretrain_epochs = pretrain_epochs
         self.epochs = epochs
         self.batch_size = batch_size
         self.lr = lr
