@@ -1,6 +1,8 @@
 """Loss terms. Every term is per example (summed over features), so that the BCE term is a negative
 log-likelihood in nats and squared error is the "error per image" used in the literature."""
 
+import math
+
 import torch
 from torch.nn import functional as F
 
@@ -69,3 +71,24 @@ def one_layer_jacobian_norm(pre_activation, weight, activation):
     """
     (slope,) = torch.autograd.grad(activation(pre_activation).sum(), pre_activation, create_graph=True)
     return slope.square() @ weight.square().sum(1)
+
+
+LOG_2PI = math.log(2 * math.pi)
+
+
+def gaussian_kl(mu, logvar):
+    """KL(N(mu, exp(logvar)) || N(0, I)) per example, summed over latent dimensions, in nats."""
+    return 0.5 * (mu.square() + logvar.exp() - 1 - logvar).sum(-1)
+
+
+def gaussian_log_density(z, mu, logvar):
+    """log N(z; mu, exp(logvar)) summed over the last dimension."""
+    return -0.5 * (LOG_2PI + logvar + (z - mu).square() / logvar.exp()).sum(-1)
+
+
+def negative_log_likelihood(logits, x, likelihood, log_sigma=None):
+    """-log p(x | z) per example in nats: Bernoulli from logits, or Gaussian with mean ``logits`` and
+    standard deviation exp(``log_sigma``) (a scalar or one per feature)."""
+    if likelihood == "bernoulli":
+        return F.binary_cross_entropy_with_logits(logits, x.expand_as(logits), reduction="none").sum(-1)
+    return -gaussian_log_density(x, logits, 2 * log_sigma.expand_as(logits))

@@ -14,10 +14,8 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..datasets.scaling import Scaler
 from ..devices import resolve_device
-from ..losses import DEFAULT_SPARSITY_WEIGHT, OUTPUT_ACTIVATIONS, RECONSTRUCTION_LOSSES, SPARSITY_KINDS
-from ..nn import ACTIVATIONS, AutoencoderNet, build_conv, build_mlp
-from ..nn.net import ContractivePenalty, SparsityPenalty
-from ..noise import NOISE_KINDS, Corruption
+from ..nn import ACTIVATIONS
+from ..noise import NOISE_KINDS
 from ..training import Checkpoint, EarlyStopping, GradientClipping, Progress, Trainer
 from . import _params as p
 from ._stacking import pretrain_layers
@@ -58,23 +56,11 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         "hidden": p.widths() | p.NONE,
         "latent": p.integer(1),
         "activation": p.one_of(*ACTIVATIONS),
-        "code_activation": p.one_of("auto", *ACTIVATIONS),
-        "output_activation": p.one_of(*OUTPUT_ACTIVATIONS),
-        "loss": p.one_of(*RECONSTRUCTION_LOSSES),
-        "tied": p.one_of(True, False),
         "arch": p.one_of("mlp", "conv"),
         "image_shape": p.widths() | p.NONE,
         "scale": p.one_of("minmax", "standard", None),
         "noise": p.one_of(None, *NOISE_KINDS),
         "noise_level": p.real(0),
-        "sparsity": p.one_of(None, *SPARSITY_KINDS),
-        "sparsity_weight": p.real(0) | p.NONE,
-        "sparsity_target": p.real(0, 1, low_open=True),
-        "contractive_weight": p.real(0),
-        "contractive_estimator": p.one_of("exact", "projections"),
-        "contractive_projections": p.integer(1),
-        "pretrain": p.one_of(None, "greedy", "phases"),
-        "pretrain_epochs": p.integer(0),
         "epochs": p.integer(0),
         "batch_size": p.integer(1),
         "lr": p.real(0, low_open=True),
@@ -94,13 +80,10 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     # ---- building -------------------------------------------------------------------------------
     def _validate_params(self):
         p.check_params(self, self._param_table)
-        if self.loss == "bce" and self.output_activation != "sigmoid":
-            raise ValueError(f"{type(self).__name__}: loss='bce' needs output_activation='sigmoid'")
+        self._check_family()
         if self.noise in ("masking", "salt_and_pepper") and self.noise_level > 1:
             raise ValueError(f"{type(self).__name__}: noise_level={self.noise_level} is a fraction of "
                              f"components for noise={self.noise!r}; it must be at most 1")
-        if self.pretrain is not None and self.arch != "mlp":
-            raise ValueError(f"{type(self).__name__}: pretrain={self.pretrain!r} needs arch='mlp'")
         if self.arch == "conv" and self.image_shape is not None and len(self.image_shape) != 3:
             raise ValueError(f"{type(self).__name__}: image_shape must be (channels, height, width), "
                              f"got {self.image_shape!r}")
@@ -123,42 +106,24 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     def _hidden(self):
         return tuple(self.hidden) if self.hidden is not None else _DEFAULT_HIDDEN[self.arch]
 
-    def _code_activation(self):
-        """``"auto"`` picks what the penalties' theory needs: units in (0, 1) for target sparsity and
-        contraction, ReLU (exact zeros) for L1, else a linear code."""
-        if self.code_activation != "auto":
-            return self.code_activation
-        if self.sparsity in ("kl", "squared") or self.contractive_weight > 0:
-            return "sigmoid"
-        return "relu" if self.sparsity == "l1" else "linear"
-
-    def _penalties(self, one_layer=False):
-        """Penalty parts; ``one_layer`` for a network whose encoder is one dense layer (a phase)."""
-        penalties = []
-        if self.sparsity is not None:
-            penalties.append(SparsityPenalty(self.sparsity, self.sparsity_target))
-        if self.contractive_weight > 0:
-            one_layer = one_layer or (self.arch == "mlp" and not self._hidden())
-            penalties.append(ContractivePenalty("closed_form" if one_layer else self.contractive_estimator,
-                                                self.contractive_projections))
-        return penalties
+    # Hooks for the families: what they build, how their terms are weighted, what they require.
+    def _check_family(self):
+        """Raise ValueError for parameter combinations the family cannot train."""
 
     def _build_net(self, n_features, image_shape):
-        """The network for ``n_features`` inputs, with the corruption and penalties asked for."""
-        args = (self._hidden(), self.latent, self.activation, self._code_activation(), self.tied)
-        if self.arch == "conv":
-            encoder, decoder = build_conv(image_shape, *args)
-        else:
-            encoder, decoder = build_mlp(n_features, *args)
-        corruption = Corruption(self.noise, self.noise_level, n_features) if self.noise else None
-        return AutoencoderNet(encoder, decoder, self.loss, self.output_activation, corruption, self._penalties())
+        """The network for ``n_features`` inputs (a module with ``loss_terms``, ``encode``, ``decode``)."""
+        raise NotImplementedError
 
     def _loss_weights(self):
-        """Weights of the named loss terms (reconstruction counts once)."""
-        weight = self.sparsity_weight
-        if weight is None and self.sparsity is not None:
-            weight = DEFAULT_SPARSITY_WEIGHT[self.sparsity]
-        return {"sparsity": weight, "contractive": self.contractive_weight}
+        """Weights of the named loss terms (a term without a weight counts once)."""
+        return None
+
+    def _needs_unit_interval(self):
+        """Why the (scaled) data must lie in [0, 1], or None."""
+        return None
+
+    def _pretrain_mode(self):
+        return None
 
     def _callbacks(self, resume, checkpoint=True):
         callbacks = []
@@ -190,9 +155,10 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         X = validate_data(self, X, dtype=[np.float32, np.float64]).astype(np.float32, copy=False)
         self.scaler_ = Scaler(self.scale).fit(X)
         X = self.scaler_.transform(X)
-        if self.loss == "bce" and (X.min() < 0 or X.max() > 1):
-            raise ValueError(f"loss='bce' needs data in [0, 1] after scaling, got values in "
-                             f"[{X.min():.3g}, {X.max():.3g}]; use scale='minmax' or loss='mse'")
+        reason = self._needs_unit_interval()
+        if reason and (X.min() < 0 or X.max() > 1):
+            raise ValueError(f"{reason} needs data in [0, 1] after scaling, got values in "
+                             f"[{X.min():.3g}, {X.max():.3g}]; use scale='minmax'")
         self.image_shape_ = self._resolve_image_shape(X.shape[1])
 
         rng = check_random_state(self.random_state)
@@ -222,13 +188,13 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         trainer = make_trainer(self.model_, self.epochs, self._callbacks(resume))
         pretrain_history = []
         try:
-            if self.pretrain is not None:
+            if self._pretrain_mode() is not None:
                 pretrain_history = pretrain_layers(
                     self, self.model_, X_train, X_val,
                     lambda model, epochs: make_trainer(model, epochs, self._callbacks(False, checkpoint=False)))
             trainer.fit(X_train, X_val)
         finally:
-            tag = [{"phase": "fine-tune"}] if self.pretrain is not None else [{}]
+            tag = [{"phase": "fine-tune"}] if self._pretrain_mode() is not None else [{}]
             self.history_ = pretrain_history + [{**tag[0], **record} for record in trainer.history]
             self.model_.generator = None
             self.model_.eval()

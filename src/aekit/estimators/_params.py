@@ -56,8 +56,8 @@ def device():
 
 def check_params(estimator, table):
     """Raise ValueError naming the first parameter of ``estimator`` whose value ``table`` does not allow."""
-    for name, spec in table.items():
-        value = getattr(estimator, name)
+    for name, value in estimator.get_params(deep=False).items():
+        spec = table[name]
         if not spec.test(value):
             raise ValueError(
                 f"{type(estimator).__name__}: invalid value {name}={value!r}; expected {spec.phrase}")

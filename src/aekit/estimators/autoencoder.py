@@ -1,6 +1,11 @@
 """The basic autoencoder: under- or overcomplete, MLP or convolutional, tied or free decoder."""
 
+from ..losses import DEFAULT_SPARSITY_WEIGHT, OUTPUT_ACTIVATIONS, RECONSTRUCTION_LOSSES, SPARSITY_KINDS
+from ..nn import ACTIVATIONS, AutoencoderNet, build_conv, build_mlp
+from ..nn.net import ContractivePenalty, SparsityPenalty
+from ..noise import Corruption
 from ..registry import register
+from . import _params as p
 from ._base import BaseAutoencoder
 
 
@@ -138,3 +143,68 @@ class Autoencoder(BaseAutoencoder):
         self.random_state = random_state
         self.device = device
         self.verbose = verbose
+
+    _param_table = {
+        **BaseAutoencoder._param_table,
+        "code_activation": p.one_of("auto", *ACTIVATIONS),
+        "output_activation": p.one_of(*OUTPUT_ACTIVATIONS),
+        "loss": p.one_of(*RECONSTRUCTION_LOSSES),
+        "tied": p.one_of(True, False),
+        "sparsity": p.one_of(None, *SPARSITY_KINDS),
+        "sparsity_weight": p.real(0) | p.NONE,
+        "sparsity_target": p.real(0, 1, low_open=True),
+        "contractive_weight": p.real(0),
+        "contractive_estimator": p.one_of("exact", "projections"),
+        "contractive_projections": p.integer(1),
+        "pretrain": p.one_of(None, "greedy", "phases"),
+        "pretrain_epochs": p.integer(0),
+    }
+
+    def _check_family(self):
+        if self.loss == "bce" and self.output_activation != "sigmoid":
+            raise ValueError(f"{type(self).__name__}: loss='bce' needs output_activation='sigmoid'")
+        if self.pretrain is not None and self.arch != "mlp":
+            raise ValueError(f"{type(self).__name__}: pretrain={self.pretrain!r} needs arch='mlp'")
+
+    def _needs_unit_interval(self):
+        return "loss='bce'" if self.loss == "bce" else None
+
+    def _pretrain_mode(self):
+        return self.pretrain
+
+    def _code_activation(self):
+        """``"auto"`` picks what the penalties' theory needs: units in (0, 1) for target sparsity and
+        contraction, ReLU (exact zeros) for L1, else a linear code."""
+        if self.code_activation != "auto":
+            return self.code_activation
+        if self.sparsity in ("kl", "squared") or self.contractive_weight > 0:
+            return "sigmoid"
+        return "relu" if self.sparsity == "l1" else "linear"
+
+    def _penalties(self, one_layer=False):
+        """Penalty parts; ``one_layer`` for a network whose encoder is one dense layer (a phase)."""
+        penalties = []
+        if self.sparsity is not None:
+            penalties.append(SparsityPenalty(self.sparsity, self.sparsity_target))
+        if self.contractive_weight > 0:
+            one_layer = one_layer or (self.arch == "mlp" and not self._hidden())
+            penalties.append(ContractivePenalty("closed_form" if one_layer else self.contractive_estimator,
+                                                self.contractive_projections))
+        return penalties
+
+    def _build_net(self, n_features, image_shape):
+        """The network for ``n_features`` inputs, with the corruption and penalties asked for."""
+        args = (self._hidden(), self.latent, self.activation, self._code_activation(), self.tied)
+        if self.arch == "conv":
+            encoder, decoder = build_conv(image_shape, *args)
+        else:
+            encoder, decoder = build_mlp(n_features, *args)
+        corruption = Corruption(self.noise, self.noise_level, n_features) if self.noise else None
+        return AutoencoderNet(encoder, decoder, self.loss, self.output_activation, corruption, self._penalties())
+
+    def _loss_weights(self):
+        """Weights of the named loss terms (reconstruction counts once)."""
+        weight = self.sparsity_weight
+        if weight is None and self.sparsity is not None:
+            weight = DEFAULT_SPARSITY_WEIGHT[self.sparsity]
+        return {"sparsity": weight, "contractive": self.contractive_weight}
