@@ -14,11 +14,12 @@ from ._version import __version__
 from . import noise
 from .estimators import (
     Autoencoder, ContractiveAutoencoder, DenoisingAutoencoder, SparseAutoencoder, StackedAutoencoder,
+    VariationalAutoencoder,
 )
 from .io import load
 from .training import TrainingDivergedError
 
 __all__ = [
     "Autoencoder", "ContractiveAutoencoder", "DenoisingAutoencoder", "SparseAutoencoder", "StackedAutoencoder",
-    "TrainingDivergedError", "__version__", "load", "noise",
+    "TrainingDivergedError", "VariationalAutoencoder", "__version__", "load", "noise",
 ]

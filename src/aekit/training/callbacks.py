@@ -49,3 +49,17 @@ class Progress:
 
     def on_train_end(self, trainer):
         self.bar.close()
+
+
+class LossWeightRamp:
+    """Raises a loss term's weight linearly from ``final / epochs`` to ``final`` over the first
+    ``epochs`` epochs (the VAE's KL warm-up); derived from the epoch alone, so resuming is exact."""
+
+    def __init__(self, term, final, epochs):
+        self.term = term
+        self.final = final
+        self.epochs = epochs
+
+    def on_epoch_begin(self, trainer):
+        fraction = min(1.0, (trainer.epoch + 1) / self.epochs)
+        trainer.loss_weights = {**(trainer.loss_weights or {}), self.term: self.final * fraction}

@@ -31,7 +31,8 @@ class Trainer:
     generators : dict[str, torch.Generator]
         Every random stream of training (``"shuffle"`` at least); saved in checkpoints.
     callbacks : sequence
-        Objects with any of ``on_train_begin(trainer)``, ``on_epoch_end(trainer, record)``,
+        Objects with any of ``on_train_begin(trainer)``, ``on_epoch_begin(trainer)``,
+        ``on_epoch_end(trainer, record)``,
         ``on_train_end(trainer)``, ``on_after_backward(model)``.
     loss_weights : dict[str, float], optional
         Weights of the named loss terms in the total.
@@ -74,6 +75,7 @@ class Trainer:
         self.model.train()
         self._call("on_train_begin")
         while self.epoch < self.epochs and not self.stop:
+            self._call("on_epoch_begin")
             last_good = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
             started = time.perf_counter()
             record = {"epoch": self.epoch + 1, **self._train_epoch(X)}
