@@ -41,6 +41,12 @@ class Corruption(nn.Module):
         self.register_buffer("low", torch.zeros(n_features))
         self.register_buffer("high", torch.ones(n_features))
 
+    @torch.no_grad()
+    def init_from_data(self, X):
+        """The training data's per-feature range bounds Gaussian noise and gives salt-and-pepper values."""
+        self.low.copy_(X.amin(0))
+        self.high.copy_(X.amax(0))
+
     def forward(self, x, generator=None):
         return corrupt_tensor(x, self.kind, self.level, self.low, self.high, generator)
 

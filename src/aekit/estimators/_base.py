@@ -172,10 +172,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             X_train, X_val = X_train[order[n_val:]], X_train[order[:n_val]]
 
         self.model_ = _seeded(init_seed, lambda: self._build_net(X.shape[1], self.image_shape_)).to(device)
-        if self.model_.corruption is not None:
-            # the data range bounds Gaussian noise and gives salt-and-pepper values
-            self.model_.corruption.low.copy_(X_train.amin(0))
-            self.model_.corruption.high.copy_(X_train.amax(0))
+        self.model_.init_from_data(X_train)
         self.model_.generator = torch.Generator(device).manual_seed(noise_seed)
         self.n_parameters_ = sum(p.numel() for p in self.model_.parameters())
         generators = {"shuffle": torch.Generator().manual_seed(shuffle_seed), "noise": self.model_.generator}

@@ -54,11 +54,8 @@ def pretrain_layers(estimator, net, X_train, X_val, make_trainer):
         phase = _phase_net(net, index, n_layers, estimator._penalties(one_layer=True), estimator.noise,
                            estimator.noise_level).to(X_train.device)
         below = net.encoder[: 2 * index]
-        if phase.corruption is not None:
-            with torch.no_grad():
-                codes = below(X_train) if estimator.pretrain == "phases" else inputs
-                phase.corruption.low.copy_(codes.amin(0))
-                phase.corruption.high.copy_(codes.amax(0))
+        with torch.no_grad():
+            phase.init_from_data(below(X_train) if estimator.pretrain == "phases" else inputs)
         phase.generator = net.generator
         model = _FrozenBelow(below, phase) if estimator.pretrain == "phases" and index else phase
         trainer = make_trainer(model, estimator.pretrain_epochs)

@@ -84,6 +84,12 @@ class AutoencoderNet(nn.Module):
         # (generators cannot be pickled, and a fitted estimator must be).
         self.generator = None
 
+    @torch.no_grad()
+    def init_from_data(self, X):
+        """Set what depends on the training data (the corruption's range) before training."""
+        if self.corruption is not None:
+            self.corruption.init_from_data(X)
+
     def encode(self, x):
         return self.encoder(x)
 

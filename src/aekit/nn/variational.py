@@ -39,6 +39,18 @@ class VariationalNet(nn.Module):
         self.generator = None  # set only while training (generators cannot be pickled)
         self.penalties = []
 
+    @torch.no_grad()
+    def init_from_data(self, X):
+        """Start from the data's statistics: the corruption's range and, for an MLP decoder, output
+        biases at the per-feature mean (its logit for a Bernoulli), so that training begins at the
+        best constant model instead of spending its first steps finding the mean image."""
+        if self.corruption is not None:
+            self.corruption.init_from_data(X)
+        last = self.decoder[-1]
+        if isinstance(last, nn.Linear):
+            mean = X.mean(0)
+            last.bias.copy_(torch.logit(mean.clamp(1e-3, 1 - 1e-3)) if self.likelihood == "bernoulli" else mean)
+
     def posterior(self, x):
         """(mu, log-variance) of q(z | x), each (N, k)."""
         mu, logvar = self.encoder(x).chunk(2, dim=-1)
