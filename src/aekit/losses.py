@@ -48,7 +48,10 @@ def sparsity_penalty(code, kind, target):
     q = code.mean(0).clamp(_EPS, 1 - _EPS)
     if kind == "kl":
         p = target
-        return (p * torch.log(p / q) + (1 - p) * torch.log((1 - p) / (1 - q))).sum()
+        kl = p * torch.log(p / q)
+        if p < 1:  # at p = 1 (sparsity_target allows it) the second term is 0 log 0 = 0, not NaN
+            kl = kl + (1 - p) * torch.log((1 - p) / (1 - q))
+        return kl.sum()
     return (target - q).square().sum()
 
 
@@ -69,6 +72,8 @@ def one_layer_jacobian_norm(pre_activation, weight, activation):
     s' is taken by autograd of the elementwise activation (its gradient of the sum is the
     elementwise derivative), so any elementwise activation works and no Jacobian is built.
     """
+    if not pre_activation.requires_grad:  # frozen weights and input: no graph to differentiate, make one
+        pre_activation = pre_activation.detach().requires_grad_(True)
     (slope,) = torch.autograd.grad(activation(pre_activation).sum(), pre_activation, create_graph=True)
     return slope.square() @ weight.square().sum(1)
 
