@@ -20,11 +20,12 @@ def trained(tmp_path_factory):
 
 def test_train_writes_model_history_and_pictures(trained):
     names = {p.name for p in trained.iterdir()}
-    assert {"config.json", "model.safetensors", "history.csv", "loss.png", "reconstructions.png",
-            "checkpoints"} <= names
+    # digits are labelled images; the model has neither sparsity nor noise
+    assert {"config.json", "model.safetensors", "history.csv", "loss-curves.png", "reconstructions.png",
+            "filters.png", "latent-scatter.png", "checkpoints"} == names
     rows = list(csv.DictReader(open(trained / "history.csv")))
     assert [r["epoch"] for r in rows] == ["1", "2"] and "val_recon" in rows[0]
-    assert (trained / "loss.png").read_bytes()[:4] == b"\x89PNG"
+    assert (trained / "loss-curves.png").read_bytes()[:4] == b"\x89PNG"
     config = json.loads((trained / "config.json").read_text())
     assert config["params"]["hidden"] == [16] and config["image_shape"] == [1, 8, 8]
 
@@ -65,6 +66,12 @@ def test_resume_continues_epochs(trained, capsys):
     (["train", "ae", "--data", "/no/such/file.npy", "--out", "x"], "/no/such/file.npy"),
     (["encode", "--model", "/no/model", "--data", "digits", "--out", "x.npy"], "no such model folder"),
     (["train", "ae"], "required"),
+    (["plot", "reconstructions", "--model", "m", "--out", "x.png"], "`aekit plot reconstructions` needs --data"),
+    (["plot", "filters", "--model", "m", "--data", "digits", "--out", "x.png"], "--data does not apply"),
+    (["plot", "latent-scatter", "--model", "m", "--data", "digits", "--out", "x.png", "--n", "3"],
+     "--n does not apply"),
+    (["plot", "filters", "--model", "m", "--out", "x.png", "--n", "0"], "--n: must be at least 1"),
+    (["plot", "pie", "--model", "m", "--out", "x.png"], "invalid choice: 'pie'"),
     (["frobnicate"], "invalid choice"),
 ])
 def test_errors_are_one_line_exit_2(argv, message, capsys, tmp_path, monkeypatch):
@@ -72,6 +79,43 @@ def test_errors_are_one_line_exit_2(argv, message, capsys, tmp_path, monkeypatch
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("aekit: error:") and message in err, err
+
+
+def test_train_writes_the_pictures_of_sparsity_and_noise(tmp_path):
+    out = tmp_path / "run"
+    assert main(["train", "ae", "--data", "digits", "--out", str(out), *FAST, "--set", "sparsity='l1'",
+                 "--set", "noise='masking'"]) == 0
+    assert {"code-histogram.png", "denoising.png"} <= {p.name for p in out.iterdir()}
+
+
+@pytest.mark.parametrize("argv", [
+    ["reconstructions", "--data", "digits", "--split", "test", "--n", "4"],
+    ["filters", "--n", "9"],
+    ["loss-curves"],
+    ["code-histogram", "--data", "digits"],
+    ["latent-scatter", "--data", "digits", "--split", "test"],
+    ["denoising", "--data", "digits", "--noise", "gaussian", "--noise-level", "0.2"],
+])
+def test_plot_each_kind(trained, tmp_path, argv, capsys):
+    out = tmp_path / "sub" / "picture.png"
+    assert main(["plot", *argv, "--model", str(trained), "--out", str(out)]) == 0
+    assert out.read_bytes()[:4] == b"\x89PNG" and capsys.readouterr().out == f"wrote {out}\n"
+
+
+def test_plot_denoising_needs_a_noise_for_a_model_trained_without(trained, tmp_path, capsys):
+    argv = ["plot", "denoising", "--model", str(trained), "--data", "digits", "--out", str(tmp_path / "d.png")]
+    assert main(argv) == 2
+    assert "trained without noise" in capsys.readouterr().err
+    assert not (tmp_path / "d.png").exists()
+
+
+def test_vae_train_and_evaluate_in_nats(tmp_path, capsys):
+    out = tmp_path / "vae"
+    assert main(["train", "vae", "--data", "digits", "--out", str(out), *FAST]) == 0
+    capsys.readouterr()
+    assert main(["evaluate", "--model", str(out), "--data", "digits", "--split", "test", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["negative_log_likelihood (nats per example, importance-weighted, k=100)"] > 0
 
 
 def test_subprocess_entry_point(tmp_path):

@@ -7,6 +7,7 @@ see the traceback instead.
 import argparse
 import ast
 import csv
+import inspect
 import io as _stringio
 import json
 import os
@@ -18,6 +19,7 @@ import numpy as np
 from . import datasets, registry
 from ._fileio import atomic_write, atomic_write_text
 from .io import load as load_model
+from .noise import NOISE_KINDS
 
 
 class CLIError(Exception):
@@ -70,9 +72,24 @@ def _history_csv(history):
     return out.getvalue()
 
 
-def cmd_train(args):
+def _labels(bunch):
+    """The data set's labels, as class names where it has them (legends then read "cat", not 3)."""
+    if bunch.target is None or not bunch.get("target_names"):
+        return bunch.target
+    return np.asarray(bunch.target_names)[bunch.target]
+
+
+def _write_record(estimator, out, X=None, y=None):
+    """history.csv and every picture that suits the estimator and data (see ``plots.pictures``)."""
     from . import plots
 
+    if getattr(estimator, "history_", None):
+        atomic_write_text(out / "history.csv", _history_csv(estimator.history_))
+    for name, draw in plots.pictures(estimator, X, y).items():
+        _save_figure(draw(), out / f"{name}.png")
+
+
+def cmd_train(args):
     estimator = registry.get(args.model)()
     params = _parse_set(args.set, estimator)
     bunch = _load_data(args)
@@ -88,16 +105,42 @@ def cmd_train(args):
     estimator.set_params(**params)
     try:
         estimator.fit(bunch.data, resume=args.resume)
-    finally:
-        if getattr(estimator, "history_", None):
-            atomic_write_text(out / "history.csv", _history_csv(estimator.history_))
-            _save_figure(plots.loss_curve(estimator.history_, type(estimator).__name__), out / "loss.png")
+    except BaseException:
+        # a stopped run still leaves its curves (they show why); pictures of the data can wait
+        _write_record(estimator, out)
+        raise
     estimator.save(out)
-    if bunch.image_shape is not None:
-        _save_figure(plots.reconstruction_grid(estimator, bunch.data, bunch.image_shape), out / "reconstructions.png")
+    _write_record(estimator, out, bunch.data, _labels(bunch))
     last = estimator.history_[-1] if estimator.history_ else {}
     losses = ", ".join(f"{k}={v:.4g}" for k, v in last.items() if k.endswith("loss"))
     print(f"trained {type(estimator).__name__} for {len(estimator.history_)} epochs ({losses}); saved to {out}")
+
+
+PLOT_KINDS = ("reconstructions", "filters", "loss-curves", "code-histogram", "latent-scatter", "denoising")
+# option of `aekit plot` -> the parameter of the plotting function it feeds
+_PLOT_OPTIONS = {"data": "X", "n": "n", "noise": "kind", "noise_level": "level"}
+
+
+def cmd_plot(args):
+    from . import plots
+
+    draw = getattr(plots, args.kind.replace("-", "_"))
+    accepted = inspect.signature(draw).parameters
+    for option, parameter in _PLOT_OPTIONS.items():
+        if getattr(args, option) is not None and parameter not in accepted:
+            raise CLIError(f"--{option.replace('_', '-')} does not apply to `aekit plot {args.kind}`")
+    if "X" in accepted and args.data is None:
+        raise CLIError(f"`aekit plot {args.kind}` needs --data")
+    estimator = load_model(args.model, device=args.device or "auto")
+    given = {"n": args.n, "kind": args.noise, "level": args.noise_level}
+    kwargs = {k: v for k, v in given.items() if v is not None}
+    if "X" in accepted:
+        bunch = _load_data(args)
+        kwargs["X"] = bunch.data
+        if "y" in accepted:
+            kwargs["y"] = _labels(bunch)
+    _save_figure(draw(estimator, **kwargs), args.out)
+    print(f"wrote {args.out}")
 
 
 def _transform_verb(method):
@@ -112,11 +155,10 @@ def _transform_verb(method):
 def cmd_evaluate(args):
     estimator = load_model(args.model, device=args.device or "auto")
     X = _load_data(args).data
-    errors = -estimator.score_samples(X)
     squared = np.square(estimator.reconstruct(X) - X)
     report = {
         "rows": len(X),
-        f"reconstruction_loss ({estimator.loss}, per example)": float(errors.mean()),
+        estimator._score_meaning(): float(-estimator.score_samples(X).mean()),
         "squared_error_per_example (original units)": float(squared.sum(1).mean()),
         "mse_per_feature (original units)": float(squared.mean()),
     }
@@ -143,9 +185,17 @@ def cmd_list(args):
         print(f"{name:12s} {cls.__name__:28s} {summary}")
 
 
-def _add_data_options(parser):
-    parser.add_argument("--data", required=True, help="built-in name (digits, mnist5k, fashion-mnist, mnist) "
-                        "or a path (.npy, .npz, .csv, IDX, image folder)")
+def _positive_int(text):
+    value = int(text)
+    if value < 1:
+        # argparse shows the message of this error type only
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _add_data_options(parser, required=True):
+    parser.add_argument("--data", required=required, help="built-in name (digits, mnist5k, fashion-mnist, "
+                        "mnist) or a path (.npy, .npz, .csv, IDX, image folder)")
     parser.add_argument("--split", choices=("train", "test"), help="the fixed, seeded split of the data set")
     parser.add_argument("--label-column", help="CSV column holding labels (excluded from features)")
 
@@ -182,6 +232,17 @@ def build_parser():
     evaluate.add_argument("--device")
     evaluate.add_argument("--json", action="store_true")
     evaluate.set_defaults(run=cmd_evaluate)
+
+    plot = verbs.add_parser("plot", help="draw a picture of a saved model as a PNG")
+    plot.add_argument("kind", choices=PLOT_KINDS, help="loss-curves and filters need no --data")
+    plot.add_argument("--model", required=True, help="model folder written by `aekit train`")
+    _add_data_options(plot, required=False)
+    plot.add_argument("--out", required=True, help="output .png file")
+    plot.add_argument("--n", type=_positive_int, help="images to show (reconstructions, denoising, filters)")
+    plot.add_argument("--noise", choices=NOISE_KINDS, help="denoising: noise to apply (default: the model's)")
+    plot.add_argument("--noise-level", type=float, help="denoising: its level (default: the model's)")
+    plot.add_argument("--device")
+    plot.set_defaults(run=cmd_plot)
 
     info = verbs.add_parser("info", help="describe a saved model")
     info.add_argument("path")

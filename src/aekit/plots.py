@@ -1,71 +1,454 @@
-"""Pure plotting functions: each takes fitted estimators or data and returns a matplotlib Figure.
+"""Pure plotting functions: each takes a fitted estimator (and data) and returns a matplotlib Figure.
 
-The caller decides where figures go; nothing here writes files or shows windows.
+The caller decides where figures go; nothing here writes files or shows windows. :func:`pictures`
+says which of them suit a given model and data set (``aekit train`` writes those).
+
+Example
+-------
+>>> from aekit import Autoencoder
+>>> from aekit.datasets import load
+>>> digits = load("digits")
+>>> ae = Autoencoder(hidden=(16,), latent=2, image_shape=(1, 8, 8), epochs=1).fit(digits.data)
+>>> fig = latent_scatter(ae, digits.data, digits.target)
+>>> sorted(pictures(ae, digits.data, digits.target))
+['filters', 'latent-scatter', 'loss-curves', 'reconstructions']
 """
 
+import math
+
 import matplotlib
+import numpy as np
+# Figures are made directly, not through pyplot: no backend is chosen, no global state is touched
+# (a notebook keeps its own backend), and saving renders with Agg.
+from matplotlib.figure import Figure
+from matplotlib.ticker import LogFormatter, MaxNLocator
+from torch import nn
 
-matplotlib.use("Agg")  # no screen is assumed; figures are saved, not shown
+from .noise import corrupt
 
-import numpy as np  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
-
-
-def loss_curve(history, title="training"):
-    """Every loss term per epoch, training solid and validation dashed, on a log scale if positive."""
-    fig = Figure(figsize=(6, 4), layout="constrained")
-    ax = fig.add_subplot()
-    epochs = [r["epoch"] for r in history]
-    terms = [k for k in history[0] if k not in ("epoch", "time", "loss") and not k.startswith("val_")] if history else []
-    # With a single term the total is that term: one curve says it.
-    names = ["loss", *terms] if len(terms) > 1 else ["loss"] if history else []
-    for i, name in enumerate(names):
-        color = f"C{i}"
-        ax.plot(epochs, [r[name] for r in history], color=color, label=name)
-        if f"val_{name}" in history[0]:
-            ax.plot(epochs, [r[f"val_{name}"] for r in history], color=color, linestyle="--",
-                    label=f"val_{name}")
-    values = [r[k] for r in history for k in r if k not in ("epoch", "time")]
-    if values and min(values) > 0:
-        ax.set_yscale("log")
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("loss per example")
-    ax.set_title(title)
-    if names:
-        ax.legend(fontsize="small")
-    return fig
+_CELL = 0.9  # inches per image in a grid: digits stay legible, 10 columns fit a page
+_NOT_TERMS = ("epoch", "time", "phase")
+# Up to this many distinct labels get a colour each and a legend; more are drawn on a colour scale.
+_MAX_LEGEND_CLASSES = 20
 
 
-def _as_images(rows, image_shape):
-    """(N, C*H*W) -> (N, H, W) or (N, H, W, C) for imshow, clipped to [0, 1]."""
-    images = np.clip(rows.reshape(len(rows), *image_shape), 0, 1)
-    return images[:, 0] if image_shape[0] == 1 else images.transpose(0, 2, 3, 1)
+def _name(estimator):
+    return type(estimator).__name__
 
 
-def image_rows(rows_by_label, image_shape, title=None):
-    """A grid with one labelled row of images per entry of ``rows_by_label`` (label -> (N, D) array)."""
-    n_rows = len(rows_by_label)
-    n_cols = max(len(v) for v in rows_by_label.values())
-    fig = Figure(figsize=(n_cols * 0.9 + 1.2, n_rows * 0.9 + 0.4), layout="constrained")
-    axes = fig.subplots(n_rows, n_cols, squeeze=False)
-    for r, (label, rows) in enumerate(rows_by_label.items()):
-        images = _as_images(np.asarray(rows), image_shape)
-        for c, ax in enumerate(axes[r]):
-            ax.set_xticks([])
-            ax.set_yticks([])
-            ax.set_frame_on(False)
+# ---- images ---------------------------------------------------------------------------------------
+def _image_shape(estimator, image_shape):
+    """(C, H, W) from the argument or the estimator, checked against its number of features."""
+    shape = image_shape if image_shape is not None else getattr(estimator, "image_shape_", None)
+    if shape is None:
+        raise ValueError(f"{_name(estimator)} was fitted on rows that are not images; "
+                         "pass image_shape=(channels, height, width)")
+    shape = tuple(int(s) for s in shape)
+    shape = (1, *shape) if len(shape) == 2 else shape
+    n_features = getattr(estimator, "n_features_in_", math.prod(shape))
+    if len(shape) != 3 or math.prod(shape) != n_features:
+        raise ValueError(f"image_shape={image_shape!r} does not fit {n_features} features as "
+                         "(channels, height, width)")
+    return shape
+
+
+def _scaled_to_unit(images, low, high):
+    """Map [low, high] onto [0, 1] (clipped); a constant image shows as black rather than dividing by 0."""
+    span = np.asarray(high, dtype=np.float64) - low
+    return np.clip((images - low) / np.where(span > 0, span, 1.0), 0.0, 1.0)
+
+
+def _show(ax, image):
+    """Draw one (C, H, W) image with values in [0, 1], without ticks or frame.
+
+    Three channels are colour; any other number is shown as their mean in grey (imshow knows no
+    other layout).
+    """
+    pixels = image.transpose(1, 2, 0) if image.shape[0] == 3 else image.mean(0)
+    # nearest: small images (8x8 digits, 3x3 kernels) stay crisp pixels instead of blurs
+    ax.imshow(pixels, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_frame_on(False)
+
+
+def image_rows(rows_by_label, image_shape, title=None, value_range=None):
+    """A grid with one labelled row of images per entry of ``rows_by_label``.
+
+    Parameters
+    ----------
+    rows_by_label : dict
+        Row label -> (N, C*H*W) array of flat images.
+    image_shape : tuple
+        (C, H, W) of each image.
+    title : str, optional
+    value_range : (float, float), optional
+        Values shown as black and white in every row; by default the range of all rows together, so
+        that rows compare.
+
+    Example
+    -------
+    >>> import numpy as np
+    >>> fig = image_rows({"noise": np.random.rand(5, 64)}, (1, 8, 8))
+    """
+    rows = {label: np.asarray(v, dtype=np.float64).reshape(len(v), *image_shape)
+            for label, v in rows_by_label.items()}
+    if value_range is None:
+        value_range = (min(v.min() for v in rows.values()), max(v.max() for v in rows.values()))
+    n_cols = max(len(v) for v in rows.values())
+    fig = Figure(figsize=(n_cols * _CELL + 1.3, len(rows) * _CELL + (0.5 if title else 0.1)), layout="constrained")
+    axes = fig.subplots(len(rows), n_cols, squeeze=False)
+    for ax_row, (label, images) in zip(axes, rows.items()):
+        for c, ax in enumerate(ax_row):
             if c < len(images):
-                ax.imshow(images[c], cmap="gray" if images.ndim == 3 else None, vmin=0, vmax=1)
-        axes[r][0].set_ylabel(label, rotation=0, ha="right", va="center")
+                _show(ax, _scaled_to_unit(images[c], *value_range))
+            else:
+                ax.set_axis_off()
+        ax_row[0].set_ylabel(label, rotation=0, ha="right", va="center")
     if title:
         fig.suptitle(title)
     return fig
 
 
-def reconstruction_grid(estimator, X, image_shape, n=10):
-    """First ``n`` rows of ``X`` above their reconstructions (data expected in [0, 1])."""
-    X = np.asarray(X[:n], dtype=np.float32)
-    return image_rows({"input": X, "reconstruction": estimator.reconstruct(X)}, image_shape,
-                      title=f"{type(estimator).__name__} reconstructions")
+def _first(X, n):
+    """The first ``n`` rows of ``X`` as float32, refusing an empty picture."""
+    if n < 1 or len(X) == 0:
+        raise ValueError(f"nothing to show: n={n} and {len(X)} rows of data")
+    return np.asarray(X[:n], dtype=np.float32)
+
+
+def reconstructions(est, X, n=10, image_shape=None):
+    """The first ``n`` rows of ``X`` above their reconstructions.
+
+    Both rows share one grey scale, the range of ``X``, so that a faint reconstruction looks faint.
+
+    Parameters
+    ----------
+    est : fitted autoencoder
+    X : array-like, shape (n_samples, n_features)
+        Data in the original units.
+    n : int
+    image_shape : (C, H, W), optional
+        Default: ``est.image_shape_``; one of the two is needed.
+
+    Example
+    -------
+    >>> fig = reconstructions(ae, digits.data, n=8)  # doctest: +SKIP
+    """
+    shape = _image_shape(est, image_shape)
+    first = _first(X, n)
+    return image_rows({"input": first, "reconstruction": est.reconstruct(first)}, shape,
+                      title=f"{_name(est)}: reconstructions", value_range=(np.min(X), np.max(X)))
+
+
+def denoising(est, X, kind=None, level=None, n=10, random_state=0, image_shape=None):
+    """Rows of clean inputs, corrupted copies, and the model's reconstructions of the corrupted copies.
+
+    Parameters
+    ----------
+    est : fitted autoencoder
+    X : array-like, shape (n_samples, n_features)
+        Clean data in the original units; its per-feature range bounds the noise (as in training).
+    kind : {"gaussian", "masking", "salt_and_pepper"}, optional
+        Default: the noise the model was trained with.
+    level : float, optional
+        Default: the model's ``noise_level``.
+    n : int
+        Number of columns (the first ``n`` rows of ``X``).
+    random_state : int or None
+        Seed of the corruption.
+    image_shape : (C, H, W), optional
+        Default: ``est.image_shape_``.
+
+    Example
+    -------
+    >>> fig = denoising(dae, digits.data, "masking", 0.5)  # doctest: +SKIP
+    """
+    shape = _image_shape(est, image_shape)
+    kind = kind if kind is not None else getattr(est, "noise", None)
+    level = level if level is not None else getattr(est, "noise_level", None)
+    if kind is None or level is None:
+        raise ValueError(f"{_name(est)} was trained without noise: give the kind and level of noise to apply")
+    first = _first(X, n)
+    noisy = corrupt(first, kind, level, random_state=random_state, low=np.min(X, 0), high=np.max(X, 0))
+    return image_rows({"clean": first, "corrupted": noisy, "denoised": est.reconstruct(noisy)}, shape,
+                      title=f"{_name(est)}: {kind.replace('_', '-')} noise, level {level:g}",
+                      value_range=(np.min(X), np.max(X)))
+
+
+def _first_weight_layer(est):
+    for module in est.model_.encoder.modules():
+        if isinstance(module, (nn.Linear, nn.Conv2d)):
+            return module
+    raise ValueError(f"{_name(est)}: the encoder has no linear or convolutional layer")
+
+
+def filters(est, n=64, image_shape=None):
+    """The first encoder layer's weights for ``n`` hidden units, each shown as an image.
+
+    For a dense first layer the weights of a unit form an image of the input's shape: the pattern
+    that excites the unit most. For a convolutional one they are its kernels. Each image is scaled to
+    its own range (black lowest, white highest), since only the pattern matters.
+
+    Parameters
+    ----------
+    est : fitted autoencoder
+    n : int
+        Units to show (the first ``n``; fewer if the layer has fewer).
+    image_shape : (C, H, W), optional
+        Dense first layers only; default ``est.image_shape_``.
+
+    Example
+    -------
+    >>> fig = filters(ae, n=16)  # doctest: +SKIP
+    """
+    layer = _first_weight_layer(est)
+    weights = layer.weight.detach().cpu().double().numpy()
+    if isinstance(layer, nn.Conv2d):
+        images, what = weights, (f"{weights.shape[2]}x{weights.shape[3]} kernels", "channels")
+    else:
+        images, what = weights.reshape(len(weights), *_image_shape(est, image_shape)), ("weights", "units")
+    total = len(images)
+    images = _first(images, n)
+    flat = images.reshape(len(images), -1)
+    images = _scaled_to_unit(images, flat.min(1)[:, None, None, None], flat.max(1)[:, None, None, None])
+
+    n_cols = math.ceil(math.sqrt(len(images)))
+    n_rows = math.ceil(len(images) / n_cols)
+    # cells grow in a small grid, so that the figure is wide enough for its title
+    cell = max(0.8 * _CELL, 4.0 / n_cols)
+    fig = Figure(figsize=(n_cols * cell, n_rows * cell + 0.7), layout="constrained")
+    for ax, image in zip(fig.subplots(n_rows, n_cols, squeeze=False).flat, [*images, *[None] * n_rows * n_cols]):
+        if image is None:
+            ax.set_axis_off()
+        else:
+            _show(ax, image)
+    shown = f"{len(images)} of {total}" if len(images) < total else f"all {total}"
+    fig.suptitle(f"{_name(est)}\nfirst-layer {what[0]} of {shown} {what[1]}")
+    return fig
+
+
+# ---- training -------------------------------------------------------------------------------------
+def _phases(history):
+    """Consecutive records grouped by their ``"phase"`` (None when records have none)."""
+    groups = []
+    for record in history:
+        phase = record.get("phase")
+        if not groups or groups[-1][0] != phase:
+            groups.append((phase, []))
+        groups[-1][1].append(record)
+    return groups
+
+
+class _PlainLogFormatter(LogFormatter):
+    """LogFormatter's choice of ticks to label, written as plain numbers ("0.6" rather than "6e-01")."""
+
+    def __call__(self, x, pos=None):
+        return f"{x:g}" if super().__call__(x, pos) else ""
+
+
+def loss_curves(est_or_history, *, title=None):
+    """Every loss term per epoch, training solid and validation dashed; one panel per training phase.
+
+    Phases are the ``"phase"`` values of the history records (greedy pre-training logs
+    ``"layer 1"``, ``"layer 2"``, ... then ``"fine-tune"``); each gets its own axes, since the loss of
+    a hidden layer's codes is not on the scale of the data's. A term keeps its colour in every panel.
+    The y-axis is logarithmic where all values are positive.
+
+    Parameters
+    ----------
+    est_or_history : fitted estimator or list of dict
+        An estimator's ``history_`` or the list itself (one dict per epoch).
+    title : str, optional
+        Default: the estimator's class name.
+
+    Example
+    -------
+    >>> fig = loss_curves([{"epoch": 1, "loss": 2.0, "val_loss": 2.5}, {"epoch": 2, "loss": 1.0, "val_loss": 1.4}])
+    """
+    history = getattr(est_or_history, "history_", est_or_history)
+    if not history:
+        raise ValueError("no training history to plot (the model has not finished an epoch)")
+    title = title or (_name(est_or_history) if hasattr(est_or_history, "history_") else "training")
+    terms = list(dict.fromkeys(k for r in history for k in r if k not in _NOT_TERMS and not k.startswith("val_")))
+    parts = [t for t in terms if t != "loss"]
+    # With a single term the total is that term: one curve says it.
+    names = (["loss"] if "loss" in terms else []) + (parts if len(parts) > 1 or "loss" not in terms else [])
+    colors = {name: f"C{i}" for i, name in enumerate(names)}
+
+    groups = _phases(history)
+    # the legend beside the panels takes about 1.8 inches
+    fig = Figure(figsize=(1.8 + max(4.5, 3.2 * len(groups)), 4), layout="constrained")
+    axes = fig.subplots(1, len(groups), squeeze=False)[0]
+    for ax, (phase, records) in zip(axes, groups):
+        epochs = [r["epoch"] for r in records]
+        values = []
+        for name in names:
+            for key, style, label in ((name, "-", name), (f"val_{name}", "--", f"{name} (validation)")):
+                ys = [r.get(key, np.nan) for r in records]
+                if not np.isnan(ys).all():
+                    # a marker makes a single epoch visible
+                    ax.plot(epochs, ys, linestyle=style, color=colors[name], label=label,
+                            marker="o" if len(records) == 1 else None)
+                    values += ys
+        values = np.asarray(values, dtype=np.float64)
+        if len(values) and np.nanmin(values) > 0:
+            ax.set_yscale("log")
+            # plain numbers ("0.5", "6") rather than 5x10^-1 on the labelled ticks
+            ax.yaxis.set_major_formatter(_PlainLogFormatter())
+            ax.yaxis.set_minor_formatter(_PlainLogFormatter(labelOnlyBase=False, minor_thresholds=(2, 0.5)))
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_xlabel("epoch")
+        if phase is not None:
+            ax.set_title(phase)
+    axes[0].set_ylabel("loss term")
+    # one legend beside the panels: it covers no curve, and a term looks the same in every panel
+    handles = {label: h for ax in axes for h, label in zip(*ax.get_legend_handles_labels())}
+    fig.legend(handles.values(), handles.keys(), loc="outside right upper", fontsize="small")
+    fig.suptitle(title)
+    return fig
+
+
+# ---- codes ----------------------------------------------------------------------------------------
+def code_histogram(est, X, bins=50):
+    """How active the code units are: all activations pooled, and each unit's mean activation.
+
+    The left panel, on a log count scale, shows the spike at zero that a sparse code has; the right
+    one shows whether the activity is spread over all units or concentrated in a few (and, for a
+    target sparsity, the target). Both are annotated with the fraction of exact zeros and the mean.
+
+    Parameters
+    ----------
+    est : fitted autoencoder
+    X : array-like, shape (n_samples, n_features)
+    bins : int
+
+    Example
+    -------
+    >>> fig = code_histogram(sparse_ae, digits.data)  # doctest: +SKIP
+    """
+    codes = est.transform(X).astype(np.float64)
+    zeros, mean = float((codes == 0).mean()), float(codes.mean())
+    unit_means = np.sort(codes.mean(0))[::-1]
+    fig = Figure(figsize=(10, 4), layout="constrained")
+    pooled, units = fig.subplots(1, 2)
+    pooled.hist(codes.ravel(), bins=bins, color="C0")
+    pooled.set_yscale("log")
+    pooled.set_xlabel("code activation")
+    pooled.set_ylabel("count (all units, log scale)")
+    box = {"facecolor": "white", "alpha": 0.8, "edgecolor": "0.8"}
+    pooled.text(0.97, 0.95, f"exact zeros: {zeros:.1%}\nmean activation: {mean:.3g}", transform=pooled.transAxes,
+                ha="right", va="top", bbox=box)
+    units.bar(np.arange(len(unit_means)), unit_means, width=1.0, color="C1")
+    # a unit that is zero on every row is dead: a sparsity penalty that is too strong kills units
+    dead = int((codes == 0).all(0).sum())
+    units.text(0.97, 0.95, f"units never active: {dead} of {codes.shape[1]}", transform=units.transAxes,
+               ha="right", va="top", bbox=box)
+    target = getattr(est, "sparsity_target", None) if getattr(est, "sparsity", None) in ("kl", "squared") else None
+    if target is not None:
+        units.axhline(target, color="k", linestyle="--", linewidth=1, label=f"target {target:g}")
+        units.legend(fontsize="small", loc="center right")
+    units.set_xlabel("code unit (sorted by mean activation)")
+    units.set_ylabel("mean activation")
+    units.xaxis.set_major_locator(MaxNLocator(integer=True))
+    fig.suptitle(f"{_name(est)}: {codes.shape[1]} code units on {len(codes)} rows")
+    return fig
+
+
+def latent_scatter(est, X, y=None):
+    """The codes of ``X`` as points: directly for 2-D codes, else their first two principal components.
+
+    Parameters
+    ----------
+    est : fitted autoencoder
+    X : array-like, shape (n_samples, n_features)
+    y : array-like, optional
+        One label per row (numbers or names). Up to 20 distinct labels get a colour each and a legend;
+        more are coloured on a scale with a colour bar.
+
+    Example
+    -------
+    >>> fig = latent_scatter(ae, digits.data, digits.target)  # doctest: +SKIP
+    """
+    codes = est.transform(X)
+    if codes.shape[1] == 2:
+        points, axis_labels, how = codes, ("code 1", "code 2"), "codes"
+    elif codes.shape[1] > 2:
+        from sklearn.decomposition import PCA
+
+        pca = PCA(n_components=2).fit(codes)
+        points = pca.transform(codes)
+        axis_labels = [f"principal component {i + 1} ({r:.0%} of variance)"
+                       for i, r in enumerate(pca.explained_variance_ratio_)]
+        how = f"{codes.shape[1]}-D codes, PCA"
+    else:
+        # one code unit: spread the points vertically so that their density shows
+        jitter = np.random.RandomState(0).uniform(-1, 1, len(codes))
+        points, axis_labels, how = np.column_stack([codes[:, 0], jitter]), ("code 1", "jitter"), "1-D codes"
+
+    fig = Figure(figsize=(7, 6), layout="constrained")
+    ax = fig.add_subplot()
+    # small, slightly transparent markers: thousands of points must not become one blot
+    style = {"s": 8 if len(points) < 2000 else 3, "alpha": 0.7, "linewidths": 0}
+    if y is None:
+        ax.scatter(points[:, 0], points[:, 1], color="C0", **style)
+    else:
+        y = np.asarray(y)
+        if len(y) != len(points):
+            raise ValueError(f"y has {len(y)} labels for {len(points)} rows")
+        classes, index = np.unique(y, return_inverse=True)
+        if len(classes) <= _MAX_LEGEND_CLASSES:
+            cmap = matplotlib.colormaps["tab10" if len(classes) <= 10 else "tab20"]
+            sc = ax.scatter(points[:, 0], points[:, 1], c=index, cmap=cmap, vmin=-0.5,
+                            vmax=cmap.N - 0.5, **style)
+            handles, _ = sc.legend_elements(num=None)
+            ax.legend(handles, [str(c) for c in classes], title="label", fontsize="small",
+                      loc="center left", bbox_to_anchor=(1.0, 0.5))
+        else:
+            numeric = y.dtype.kind in "biuf"
+            sc = ax.scatter(points[:, 0], points[:, 1], c=y if numeric else index, cmap="viridis", **style)
+            fig.colorbar(sc, ax=ax, label="label" if numeric else "label (sorted)")
+    ax.set_xlabel(axis_labels[0])
+    ax.set_ylabel(axis_labels[1])
+    ax.set_title(f"{_name(est)}: {how}, {len(points)} rows")
+    return fig
+
+
+# ---- which pictures suit a model ------------------------------------------------------------------
+def pictures(est, X=None, y=None):
+    """The pictures that say something about a fitted ``est`` and data ``X`` (labels ``y``).
+
+    Returns a dict name -> function of no arguments that draws the Figure, in a stable order, so
+    that a caller draws (and holds in memory) one at a time. The names are those of ``aekit plot``:
+
+    - ``"loss-curves"`` when there is a history;
+    - for image data (``est.image_shape_``): ``"reconstructions"`` and ``"filters"``, and
+      ``"denoising"`` when the model was trained with noise;
+    - with data: ``"latent-scatter"`` when ``y`` is given, ``"code-histogram"`` when the model
+      has a sparsity penalty;
+    - without data, only the pictures that need none.
+
+    Example
+    -------
+    >>> for name, draw in pictures(ae, digits.data, digits.target).items():  # doctest: +SKIP
+    ...     draw().savefig(f"{name}.png")
+    """
+    out = {}
+    if getattr(est, "history_", None):
+        out["loss-curves"] = lambda: loss_curves(est)
+    if not hasattr(est, "model_"):
+        return out
+    is_image = getattr(est, "image_shape_", None) is not None
+    if is_image:
+        out["filters"] = lambda: filters(est)
+    if X is None:
+        return out
+    if is_image:
+        out["reconstructions"] = lambda: reconstructions(est, X)
+        if getattr(est, "noise", None) is not None:
+            out["denoising"] = lambda: denoising(est, X)
+    if y is not None:
+        out["latent-scatter"] = lambda: latent_scatter(est, X, y)
+    if getattr(est, "sparsity", None) is not None:
+        out["code-histogram"] = lambda: code_histogram(est, X)
+    return out

@@ -169,6 +169,9 @@ class Autoencoder(BaseAutoencoder):
     def _needs_unit_interval(self):
         return "loss='bce'" if self.loss == "bce" else None
 
+    def _score_meaning(self):
+        return f"reconstruction_loss ({self.loss}, per example)"
+
     def _pretrain_mode(self):
         return self.pretrain
 

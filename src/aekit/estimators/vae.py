@@ -115,6 +115,9 @@ class VariationalAutoencoder(BaseAutoencoder):
     def _loss_weights(self):
         return {"kl": self.beta}
 
+    def _score_meaning(self):
+        return "negative_log_likelihood (nats per example, importance-weighted, k=100)"
+
     def _callbacks(self, resume, checkpoint=True):
         callbacks = super()._callbacks(resume, checkpoint)
         if self.kl_warmup_epochs:

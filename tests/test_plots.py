@@ -1,0 +1,169 @@
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from aekit import Autoencoder, plots
+from aekit.cli import PLOT_KINDS
+from aekit.datasets import load
+
+TINY = dict(hidden=(16,), epochs=2, batch_size=64, random_state=0, device="cpu")
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load("digits")
+
+
+@pytest.fixture(scope="module")
+def mlp(digits):
+    """Every part a picture is about: image shape, sparsity, noise, a 4-D code."""
+    return Autoencoder(latent=4, image_shape=(1, 8, 8), sparsity="l1", noise="masking", **TINY).fit(digits.data)
+
+
+@pytest.fixture(scope="module")
+def conv2d(digits):
+    return Autoencoder(arch="conv", latent=2, **{**TINY, "hidden": (8,), "epochs": 1}).fit(digits.data)
+
+
+def png_size(fig):
+    """Render ``fig`` to PNG bytes and return (width, height), checking the image shows something."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    image = Image.open(io.BytesIO(buffer.getvalue()))
+    pixels = np.asarray(image.convert("L"))
+    assert pixels.std() > 5, "the picture is (almost) one colour"
+    return image.size
+
+
+def image_axes(fig):
+    return [ax for ax in fig.axes if ax.images]
+
+
+def test_every_picture_suits_a_full_model_and_renders(mlp, digits):
+    drawings = plots.pictures(mlp, digits.data, digits.target)
+    assert set(drawings) == set(PLOT_KINDS)  # `aekit plot` draws each of them
+    for name, draw in drawings.items():
+        width, height = png_size(draw())
+        assert 250 <= width <= 2000 and 150 <= height <= 1500, (name, width, height)
+
+
+def test_pictures_leave_out_what_does_not_apply(digits):
+    flat = Autoencoder(latent=2, **TINY).fit(digits.data)  # no image shape, no sparsity, no noise
+    assert set(plots.pictures(flat, digits.data)) == {"loss-curves"}
+    assert set(plots.pictures(flat, digits.data, digits.target)) == {"loss-curves", "latent-scatter"}
+    assert plots.pictures(Autoencoder()) == {}
+
+
+def test_reconstructions_input_above_output(mlp, digits):
+    fig = plots.reconstructions(mlp, digits.data, n=6)
+    assert len(image_axes(fig)) == 12
+    assert [ax.get_ylabel() for ax in fig.axes[::6]] == ["input", "reconstruction"]
+    png_size(fig)
+
+
+def test_reconstructions_need_an_image_shape(digits):
+    flat = Autoencoder(latent=2, **TINY).fit(digits.data)
+    with pytest.raises(ValueError, match="not images; pass image_shape"):
+        plots.reconstructions(flat, digits.data)
+    assert len(image_axes(plots.reconstructions(flat, digits.data, n=3, image_shape=(8, 8)))) == 6
+    with pytest.raises(ValueError, match="does not fit 64 features"):
+        plots.reconstructions(flat, digits.data, image_shape=(1, 7, 7))
+    with pytest.raises(ValueError, match="nothing to show"):
+        plots.reconstructions(flat, digits.data, n=0, image_shape=(8, 8))
+
+
+def test_denoising_shows_clean_corrupted_denoised(mlp, digits):
+    fig = plots.denoising(mlp, digits.data, n=5)  # the model's own noise: masking 0.3
+    assert len(image_axes(fig)) == 15
+    assert [ax.get_ylabel() for ax in fig.axes[::5]] == ["clean", "corrupted", "denoised"]
+    clean, noisy = (fig.axes[i].images[0].get_array() for i in (0, 5))
+    assert (noisy == 0).sum() > (clean == 0).sum()  # masking zeroed some pixels
+    assert fig._suptitle.get_text() == "Autoencoder: masking noise, level 0.3"
+    other = plots.denoising(mlp, digits.data, "salt_and_pepper", 0.2, n=5)
+    assert other._suptitle.get_text() == "Autoencoder: salt-and-pepper noise, level 0.2"
+    png_size(other)
+
+
+def test_denoising_needs_a_noise_for_a_model_trained_without(conv2d, digits):
+    with pytest.raises(ValueError, match="trained without noise"):
+        plots.denoising(conv2d, digits.data)
+    assert len(image_axes(plots.denoising(conv2d, digits.data, "gaussian", 0.1, n=4))) == 12
+
+
+@pytest.mark.parametrize("n, shown", [(64, 16), (5, 5)])
+def test_filters_of_a_dense_first_layer(mlp, n, shown):
+    fig = plots.filters(mlp, n=n)
+    assert len(image_axes(fig)) == shown
+    assert fig.axes[0].images[0].get_array().shape == (8, 8)
+    png_size(fig)
+
+
+def test_filters_of_a_convolutional_first_layer(conv2d):
+    fig = plots.filters(conv2d)
+    assert len(image_axes(fig)) == 8 and fig.axes[0].images[0].get_array().shape == (3, 3)
+    assert "3x3 kernels" in fig._suptitle.get_text()
+    png_size(fig)
+
+
+def test_loss_curves_one_panel_per_phase():
+    def record(phase, epoch, loss):
+        return {"phase": phase, "epoch": epoch, "recon": loss, "sparsity": 0.1, "loss": loss + 0.01,
+                "val_recon": loss * 1.1, "val_sparsity": 0.1, "val_loss": loss * 1.1 + 0.01, "time": 1.0}
+
+    history = [record(phase, e, 10.0 / e) for phase in ("layer 1", "layer 2", "fine-tune") for e in (1, 2, 3)]
+    fig = plots.loss_curves(history)
+    assert [ax.get_title() for ax in fig.axes] == ["layer 1", "layer 2", "fine-tune"]
+    for ax in fig.axes:  # three terms, training and validation, each in its colour
+        assert len(ax.lines) == 6 and ax.get_yscale() == "log"
+    assert len(fig.legends) == 1
+    png_size(fig)
+
+
+def test_loss_curves_of_an_estimator_and_one_term(mlp):
+    fig = plots.loss_curves(mlp)
+    assert len(fig.axes) == 1 and fig._suptitle.get_text() == "Autoencoder"
+    labels = [line.get_label() for line in fig.axes[0].lines]
+    assert labels == ["loss", "loss (validation)", "recon", "recon (validation)", "sparsity",
+                      "sparsity (validation)"]
+    # a single term is the total: one curve (and its validation) says it
+    single = plots.loss_curves([{"epoch": 1, "recon": 2.0, "loss": 2.0, "time": 0.1}])
+    assert [line.get_label() for line in single.axes[0].lines] == ["loss"]
+    png_size(single)
+    with pytest.raises(ValueError, match="no training history"):
+        plots.loss_curves([])
+
+
+def test_code_histogram_reports_sparsity(mlp, digits):
+    fig = plots.code_histogram(mlp, digits.data, bins=20)
+    codes = mlp.transform(digits.data)
+    text = fig.axes[0].texts[0].get_text()
+    assert f"exact zeros: {(codes == 0).mean():.1%}" in text and "mean activation" in text
+    assert len(fig.axes[1].patches) == 4  # one bar per code unit
+    assert fig.axes[1].texts[0].get_text() == f"units never active: {(codes == 0).all(0).sum()} of 4"
+    png_size(fig)
+
+
+@pytest.mark.parametrize("model", ["conv2d", "mlp"])
+@pytest.mark.parametrize("labels", [None, "numbers", "names", "many"])
+def test_latent_scatter(model, labels, digits, request):
+    est = request.getfixturevalue(model)
+    y = {"numbers": digits.target, "names": np.array(["even", "odd"])[digits.target % 2],
+         "many": np.arange(len(digits.target)) % 30, None: None}[labels]
+    fig = plots.latent_scatter(est, digits.data, y)
+    ax = fig.axes[0]
+    assert ax.get_xlabel().startswith("code 1" if model == "conv2d" else "principal component 1 (")
+    legend = ax.get_legend()
+    if labels in ("numbers", "names"):
+        assert [t.get_text() for t in legend.get_texts()] == ([str(i) for i in range(10)] if labels == "numbers"
+                                                            else ["even", "odd"])
+    else:
+        assert legend is None
+    assert len(fig.axes) == (2 if labels == "many" else 1)  # a colour bar for many labels
+    png_size(fig)
+
+
+def test_latent_scatter_checks_labels(conv2d, digits):
+    with pytest.raises(ValueError, match="3 labels for 1797 rows"):
+        plots.latent_scatter(conv2d, digits.data, [0, 1, 2])
