@@ -11,15 +11,15 @@ Example
 """
 
 from ._version import __version__
-from . import noise
+from . import metrics, noise
 from .estimators import (
-    Autoencoder, ContractiveAutoencoder, DenoisingAutoencoder, SparseAutoencoder, StackedAutoencoder,
+    GAN, Autoencoder, ContractiveAutoencoder, DenoisingAutoencoder, SparseAutoencoder, StackedAutoencoder,
     VariationalAutoencoder,
 )
 from .io import load
 from .training import TrainingDivergedError
 
 __all__ = [
-    "Autoencoder", "ContractiveAutoencoder", "DenoisingAutoencoder", "SparseAutoencoder", "StackedAutoencoder",
-    "TrainingDivergedError", "VariationalAutoencoder", "__version__", "load", "noise",
+    "GAN", "Autoencoder", "ContractiveAutoencoder", "DenoisingAutoencoder", "SparseAutoencoder", "StackedAutoencoder",
+    "TrainingDivergedError", "VariationalAutoencoder", "__version__", "load", "metrics", "noise",
 ]

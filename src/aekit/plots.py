@@ -28,6 +28,8 @@ from .noise import corrupt
 
 _CELL = 0.9  # inches per image in a grid: digits stay legible, 10 columns fit a page
 _NOT_TERMS = ("epoch", "time", "phase")
+# Monitors logged beside the losses (the GAN's discriminator accuracies and class fractions).
+_MONITOR_PREFIXES = ("d_acc", "class_")
 # Up to this many distinct labels get a colour each and a legend; more are drawn on a colour scale.
 _MAX_LEGEND_CLASSES = 20
 
@@ -270,7 +272,8 @@ def loss_curves(est_or_history, *, title=None):
     if not history:
         raise ValueError("no training history to plot (the model has not finished an epoch)")
     title = title or (_name(est_or_history) if hasattr(est_or_history, "history_") else "training")
-    terms = list(dict.fromkeys(k for r in history for k in r if k not in _NOT_TERMS and not k.startswith("val_")))
+    terms = list(dict.fromkeys(k for r in history for k in r if k not in _NOT_TERMS
+                               and not k.startswith(("val_", *_MONITOR_PREFIXES))))
     parts = [t for t in terms if t != "loss"]
     # With a single term the total is that term: one curve says it.
     names = (["loss"] if "loss" in terms else []) + (parts if len(parts) > 1 or "loss" not in terms else [])
@@ -439,6 +442,11 @@ def pictures(est, X=None, y=None):
     if not hasattr(est, "model_"):
         return out
     is_image = getattr(est, "image_shape_", None) is not None
+    if not hasattr(est, "transform"):  # a generator only (the GAN): nothing to encode, samples to show
+        if is_image:
+            out["samples"] = lambda: image_rows({"samples": est.sample(10, random_state=0)}, est.image_shape_,
+                                                title=f"{_name(est)}: samples")
+        return out
     if is_image:
         out["filters"] = lambda: filters(est)
     if X is None:

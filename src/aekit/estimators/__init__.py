@@ -1,9 +1,10 @@
 """scikit-learn-style estimators, one small module per family."""
 
-from ._base import BaseAutoencoder
+from ._base import BaseAutoencoder, NeuralEstimator
 from .autoencoder import Autoencoder
 from .vae import VariationalAutoencoder
+from .gan import GAN
 from .presets import ContractiveAutoencoder, DenoisingAutoencoder, SparseAutoencoder, StackedAutoencoder
 
-__all__ = ["Autoencoder", "BaseAutoencoder", "ContractiveAutoencoder", "DenoisingAutoencoder", "SparseAutoencoder",
-           "StackedAutoencoder", "VariationalAutoencoder"]
+__all__ = ["GAN", "Autoencoder", "BaseAutoencoder", "ContractiveAutoencoder", "DenoisingAutoencoder", "NeuralEstimator",
+           "SparseAutoencoder", "StackedAutoencoder", "VariationalAutoencoder"]

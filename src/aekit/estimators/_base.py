@@ -1,7 +1,9 @@
-"""The scikit-learn estimator shared by every autoencoder of the toolkit.
+"""The scikit-learn estimators shared by every model of the toolkit.
 
 A family only changes what ``_build_net`` builds and which defaults its class has; fitting,
-encoding, decoding, scoring, checkpoints and saving are written once, here.
+encoding, decoding, scoring, checkpoints and saving are written once, here. ``NeuralEstimator``
+fits (validation, scaling, seeds, device, checkpoints, history) and decodes; ``BaseAutoencoder``
+adds encoding and scoring. A family that is no transformer (the GAN) derives from the first.
 """
 
 import math
@@ -32,8 +34,10 @@ _RESUMABLE_CHANGES = {"epochs", "verbose", "checkpoint_dir", "checkpoint_every",
 _INFERENCE_BATCH = 4096
 
 
-def _make_optimizer(name, parameters, lr, weight_decay):
+def _make_optimizer(name, parameters, lr, weight_decay, **options):
+    """Optimiser ``name`` over ``parameters``; ``options`` (e.g. Adam's betas) override its defaults."""
     cls, extra = _OPTIMIZERS[name]
+    extra = {**extra, **options}
     parameters = list(parameters)
     try:
         # Fused kernels do the whole update in one pass over memory: measurably faster on CPU too.
@@ -49,8 +53,12 @@ def _seeded(seed, build):
         return build()
 
 
-class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
-    """Shared fit / transform / score / save logic; see :class:`aekit.Autoencoder` for parameters."""
+class NeuralEstimator(BaseEstimator):
+    """Shared fit / decode / save logic of every model; see :class:`aekit.Autoencoder` for parameters.
+
+    A family supplies its network (``_build_net``) and, where the defaults do not fit, its
+    optimisers (``_optimizers``), training step (``_step``), loss weights and callbacks.
+    """
 
     _param_table = {
         "hidden": p.widths() | p.NONE,
@@ -59,8 +67,6 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         "arch": p.one_of("mlp", "conv"),
         "image_shape": p.widths() | p.NONE,
         "scale": p.one_of("minmax", "standard", None),
-        "noise": p.one_of(None, *NOISE_KINDS),
-        "noise_level": p.real(0),
         "epochs": p.integer(0),
         "batch_size": p.integer(1),
         "lr": p.real(0, low_open=True),
@@ -81,9 +87,6 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     def _validate_params(self):
         p.check_params(self, self._param_table)
         self._check_family()
-        if self.noise in ("masking", "salt_and_pepper") and self.noise_level > 1:
-            raise ValueError(f"{type(self).__name__}: noise_level={self.noise_level} is a fraction of "
-                             f"components for noise={self.noise!r}; it must be at most 1")
         if self.arch == "conv" and self.image_shape is not None and len(self.image_shape) != 3:
             raise ValueError(f"{type(self).__name__}: image_shape must be (channels, height, width), "
                              f"got {self.image_shape!r}")
@@ -123,6 +126,16 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         return None
 
     def _pretrain_mode(self):
+        return None
+
+    def _optimizers(self, model):
+        """The optimisers that train ``model``, by name (the default step uses the single one)."""
+        return {"main": _make_optimizer(self.optimizer, model.parameters(), self.lr, self.weight_decay)}
+
+    def _step(self):
+        """A training step ``step(trainer, batch) -> dict of terms incl. "loss"`` (see
+        :class:`aekit.training.Trainer`), or None: one step of the single optimiser on the weighted
+        sum of the model's loss terms."""
         return None
 
     def _callbacks(self, resume, checkpoint=True):
@@ -178,9 +191,9 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         generators = {"shuffle": torch.Generator().manual_seed(shuffle_seed), "noise": self.model_.generator}
 
         def make_trainer(model, epochs, callbacks):
-            optimizer = _make_optimizer(self.optimizer, model.parameters(), self.lr, self.weight_decay)
-            return Trainer(model, {"main": optimizer}, epochs=epochs, batch_size=self.batch_size,
-                           generators=generators, callbacks=callbacks, loss_weights=self._loss_weights())
+            return Trainer(model, self._optimizers(model), epochs=epochs, batch_size=self.batch_size,
+                           generators=generators, callbacks=callbacks, loss_weights=self._loss_weights(),
+                           step=self._step())
 
         trainer = make_trainer(self.model_, self.epochs, self._callbacks(resume))
         pretrain_history = []
@@ -198,10 +211,6 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         return self
 
     # ---- using a fitted model -------------------------------------------------------------------
-    @property
-    def _n_features_out(self):
-        return self.latent
-
     def _device(self):
         return next(self.model_.parameters()).device
 
@@ -218,18 +227,45 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         X = validate_data(self, X, dtype=[np.float32, np.float64], reset=False).astype(np.float32, copy=False)
         return np.ascontiguousarray(self.scaler_.transform(X), dtype=np.float32)
 
-    def transform(self, X):
-        """Codes of the rows of ``X``, shape (n_samples, latent)."""
-        return self._batched(self.model_.encode, self._scaled(X))
-
     def inverse_transform(self, Z):
         """Decode codes ``Z`` (n_samples, latent) back to data in the original units."""
         check_is_fitted(self, "model_")
         Z = np.asarray(Z, dtype=np.float32)
         if Z.ndim != 2 or Z.shape[1] != self.latent:
             raise ValueError(f"codes must have shape (n_samples, {self.latent}), got {Z.shape}")
+        if len(Z) == 0:
+            return np.empty((0, self.n_features_in_), np.float32)
         decoded = self._batched(self.model_.decode, np.ascontiguousarray(Z))
         return self.scaler_.inverse_transform(decoded)
+
+    def save(self, path):
+        """Write ``config.json`` and ``model.safetensors`` into the folder ``path``."""
+        from ..io import save
+        save(self, path)
+
+
+class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NeuralEstimator):
+    """Shared fit / transform / score / save logic; see :class:`aekit.Autoencoder` for parameters."""
+
+    _param_table = {
+        **NeuralEstimator._param_table,
+        "noise": p.one_of(None, *NOISE_KINDS),
+        "noise_level": p.real(0),
+    }
+
+    def _validate_params(self):
+        super()._validate_params()
+        if self.noise in ("masking", "salt_and_pepper") and self.noise_level > 1:
+            raise ValueError(f"{type(self).__name__}: noise_level={self.noise_level} is a fraction of "
+                             f"components for noise={self.noise!r}; it must be at most 1")
+
+    @property
+    def _n_features_out(self):
+        return self.latent
+
+    def transform(self, X):
+        """Codes of the rows of ``X``, shape (n_samples, latent)."""
+        return self._batched(self.model_.encode, self._scaled(X))
 
     def reconstruct(self, X):
         """Encode then decode ``X``; returned in the original units."""
@@ -244,11 +280,6 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         """Negative mean reconstruction loss: higher is better, as scikit-learn expects."""
         return float(np.mean(self.score_samples(X)))
 
-    def save(self, path):
-        """Write ``config.json`` and ``model.safetensors`` into the folder ``path``."""
-        from ..io import save
-        save(self, path)
-
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float32"]
@@ -261,8 +292,10 @@ def _json_params(estimator):
     for name, value in estimator.get_params(deep=False).items():
         if isinstance(value, tuple):
             value = list(value)
-        elif isinstance(value, np.random.RandomState):
-            value = None
+        elif isinstance(value, np.generic):
+            value = value.item()
+        elif not (value is None or isinstance(value, str | bool | int | float | list)):
+            value = None  # a RandomState, a callable or another object: nothing JSON can hold
         params[name] = value
     return params
 

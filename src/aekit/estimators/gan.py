@@ -1,0 +1,321 @@
+"""The generative adversarial network: the same estimator and training loop, two optimisers."""
+
+import numbers
+
+import torch
+from sklearn.utils.validation import check_is_fitted
+
+from ..nn.gan import GANNet, build_gan_conv, build_gan_mlp
+from ..registry import register
+from . import _params as p
+from ._base import NeuralEstimator, _make_optimizer, _seeded
+from .vae import _generator
+
+_DEFAULT_HIDDEN = {"mlp": (256, 512), "conv": (128, 64)}
+# Terms logged but not trained: the total ("loss") is d_loss + g_loss.
+_MONITOR_ONLY = {"d_acc_real": 0.0, "d_acc_fake": 0.0}
+_MONITOR_SEED = 20160607  # fixed noise for the class monitor: the same latent points every epoch
+
+
+def _betas():
+    def test(v):
+        return (isinstance(v, tuple | list) and len(v) == 2
+                and all(isinstance(b, numbers.Real) and not isinstance(b, bool) and 0 <= b < 1 for b in v))
+    return p.Spec(test, "a pair of numbers in [0, 1)")
+
+
+def _classifier_spec():
+    return p.Spec(lambda v: v is None or isinstance(v, str) or callable(v) or hasattr(v, "predict"),
+                  "None, a data set name, a callable rows -> labels or an object with predict")
+
+
+class _AdversarialStep:
+    """One discriminator step per batch and one generator step after every ``n_critic`` of them.
+
+    The generator step reuses the batch's generated rows (one generator forward pass) against the
+    just-updated discriminator. Each optimiser's gradients are cleared after its step, so that a
+    gradient-clipping callback sees only the network being updated. The count restarts every
+    epoch, so a run resumed at an epoch boundary takes exactly the steps of an uninterrupted one.
+    Reported terms are measured at the discriminator step, before its update.
+    """
+
+    def __init__(self, n_critic):
+        self.n_critic = n_critic
+        self._epoch, self._count = None, 0
+
+    def __call__(self, trainer, batch):
+        net, optimizers = trainer.model, trainer.optimizers
+        if trainer.epoch != self._epoch:
+            self._epoch, self._count = trainer.epoch, 0
+        self._count += 1
+        generator_turn = self._count % self.n_critic == 0
+
+        with torch.set_grad_enabled(generator_turn):  # no graph through G on discriminator-only turns
+            # at least two rows: the generator's batch normalisation needs them (a last batch of one)
+            fake = net.decode(net.noise(max(len(batch), 2), batch))
+        terms = net.adversarial_terms(batch, fake.detach())
+        optimizers["discriminator"].zero_grad(set_to_none=True)
+        terms["d_loss"].backward()
+        trainer.after_backward()
+        optimizers["discriminator"].step()
+        optimizers["discriminator"].zero_grad(set_to_none=True)
+
+        if generator_turn:
+            g_loss = net.generator_loss(net.discriminate(fake))
+            parameters = [q for q in net.decoder.parameters() if q.requires_grad]
+            # gradients of the generator only: nothing is computed for the discriminator's weights
+            for q, grad in zip(parameters, torch.autograd.grad(g_loss, parameters)):
+                q.grad = grad
+            trainer.after_backward()
+            optimizers["generator"].step()
+            optimizers["generator"].zero_grad(set_to_none=True)
+        terms["loss"] = terms["d_loss"] + terms["g_loss"]
+        return {name: value.detach() for name, value in terms.items()}
+
+
+class _ClassMonitor:
+    """After every epoch, classify generated rows (the same latent points each time) and add the
+    fraction of each class (``class_<label>``) and the fraction of classes present
+    (``class_coverage``) to the epoch's record: mode collapse shows as classes going to 0."""
+
+    def __init__(self, estimator, classifier, n_samples):
+        self.estimator = estimator
+        self.classifier = classifier
+        self.n_samples = n_samples
+
+    @torch.no_grad()
+    def on_epoch_end(self, trainer, record):
+        from ..metrics import class_coverage
+
+        net = trainer.model
+        device = next(net.parameters()).device
+        z = torch.randn((self.n_samples, net.latent), generator=torch.Generator().manual_seed(_MONITOR_SEED))
+        was_training = net.training
+        net.eval()
+        rows = torch.cat([net.decode(z[i:i + 4096].to(device)).cpu() for i in range(0, len(z), 4096)])
+        net.train(was_training)
+        coverage = class_coverage(self.estimator.scaler_.inverse_transform(rows.numpy()), self.classifier)
+        record.update({f"class_{c}": float(f) for c, f in zip(coverage.classes, coverage.fractions)})
+        record["class_coverage"] = float(coverage.coverage)
+
+
+@register("gan")
+class GAN(NeuralEstimator):
+    """A generative adversarial network (Goodfellow et al. 2014), MLP or DCGAN-style convolutional.
+
+    The discriminator learns to tell training rows from generated ones (binary cross-entropy); the
+    generator learns to make it fail (softplus(-D(G(z)))). Both are trained by aekit's one training
+    loop with two optimisers; checkpoints, resuming, seeds and saving work as for every model.
+
+    Parameters
+    ----------
+    hidden : tuple of int, optional
+        Generator widths from the noise to the data (channels for ``arch="conv"``); the
+        discriminator mirrors them. Default (256, 512) for MLPs, (128, 64) for conv.
+    latent : int, default=64
+        Size of the noise vector z ~ N(0, I).
+    activation : str, default="leaky_relu"
+        The generator's hidden activation (after batch normalisation); leaky_relu has slope 0.2
+        here, as in DCGAN. The discriminator uses LeakyReLU(0.2).
+    output_activation : {"sigmoid", "linear"}, default="sigmoid"
+        Sigmoid needs data in [0, 1] after scaling (the default ``scale="minmax"`` gives that).
+    arch : {"mlp", "conv"}, default="mlp"
+        Conv: a dense layer then 4x4 stride-2 transposed convolutions with batch normalisation in
+        the generator; 4x4 stride-2 convolutions with LeakyReLU in the discriminator.
+    image_shape : tuple (C, H, W), optional
+        As for :class:`aekit.Autoencoder`.
+    scale : {"minmax", "standard", None}, default="minmax"
+        Per-feature scaling of the data; generated rows are returned in the original units.
+    n_critic : int, default=1
+        Discriminator steps (each on its own batch) per generator step, counted within each epoch:
+        an epoch of B batches takes B discriminator and floor(B / n_critic) generator steps.
+    label_smoothing : float, default=0.0
+        One-sided label smoothing: the discriminator's target for real rows is 1 - label_smoothing.
+    spectral_norm : bool, default=False
+        Spectral normalisation of every discriminator layer (Miyato et al. 2018).
+    betas : (float, float), default=(0.5, 0.999)
+        Adam's (and AdamW's) betas, for both networks (DCGAN's choice).
+    lr : float, default=2e-4
+        Learning rate of the generator, and of the discriminator unless ``lr_discriminator``.
+    lr_discriminator : float, optional
+        A separate learning rate for the discriminator (two time-scale update rule).
+    monitor_classifier : None, str, callable or classifier, default=None
+        Something that labels rows in the original units: a callable ``rows -> labels``, an object
+        with ``predict`` (and ideally ``classes_``), or a data set name, for which
+        :func:`aekit.metrics.reference_classifier` is trained (once, then cached). Then every epoch
+        ``monitor_samples`` generated rows are classified and ``history_`` gets ``class_<label>``
+        (fraction of rows per class) and ``class_coverage``. Only a name is saved with the model.
+    monitor_samples : int, default=1000
+    epochs : int, default=20
+    batch_size : int, default=128
+    validation_fraction : float, default=0.0
+        Rows held out to report ``val_*`` terms against fresh generated rows; a discriminator whose
+        ``val_d_acc_real`` falls far below ``d_acc_real`` is memorising the training rows.
+    optimizer, weight_decay, clip_grad_norm, early_stopping, checkpoint_dir, checkpoint_every,
+    random_state, device, verbose
+        As for :class:`aekit.Autoencoder` (early stopping watches ``d_loss + g_loss``, which says
+        little about a GAN's samples).
+
+    Attributes
+    ----------
+    model_ : GANNet
+        ``model_.decoder`` is the generator, ``model_.discriminator`` the discriminator.
+    history_ : list of dict
+        Per epoch, means over the batches (measured at each discriminator step): ``d_loss``,
+        ``g_loss``, ``loss`` (their sum), ``d_acc_real``, ``d_acc_fake``; with a monitor
+        ``class_<label>`` and ``class_coverage``; ``time``.
+    scaler_, n_parameters_, n_features_in_, image_shape_
+        As for :class:`aekit.Autoencoder`.
+
+    Notes
+    -----
+    A GAN has no encoder: there is no ``transform``, ``reconstruct`` or ``score_samples``.
+    ``inverse_transform(Z)`` generates from given noise; :meth:`discriminate` gives the
+    discriminator's logit, which is no likelihood. A discriminator accuracy stuck near 1 on both
+    real and fake rows means the generator has lost; near 0.5 throughout is the equilibrium.
+
+    Example
+    -------
+    >>> from aekit import GAN
+    >>> from aekit.datasets import load
+    >>> X = load("digits").data
+    >>> gan = GAN(hidden=(64, 64), latent=8, epochs=2, random_state=0).fit(X)
+    >>> gan.sample(5, random_state=0).shape
+    (5, 64)
+    """
+
+    def __init__(self, hidden=None, latent=64, *, activation="leaky_relu", output_activation="sigmoid", arch="mlp",
+                 image_shape=None, scale="minmax", n_critic=1, label_smoothing=0.0, spectral_norm=False,
+                 betas=(0.5, 0.999), lr=2e-4, lr_discriminator=None, monitor_classifier=None, monitor_samples=1000,
+                 epochs=20, batch_size=128, optimizer="adam", weight_decay=0.0, clip_grad_norm=None,
+                 validation_fraction=0.0, early_stopping=None, checkpoint_dir=None, checkpoint_every=1,
+                 random_state=None, device="auto", verbose=False):
+        self.hidden = hidden
+        self.latent = latent
+        self.activation = activation
+        self.output_activation = output_activation
+        self.arch = arch
+        self.image_shape = image_shape
+        self.scale = scale
+        self.n_critic = n_critic
+        self.label_smoothing = label_smoothing
+        self.spectral_norm = spectral_norm
+        self.betas = betas
+        self.lr = lr
+        self.lr_discriminator = lr_discriminator
+        self.monitor_classifier = monitor_classifier
+        self.monitor_samples = monitor_samples
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.optimizer = optimizer
+        self.weight_decay = weight_decay
+        self.clip_grad_norm = clip_grad_norm
+        self.validation_fraction = validation_fraction
+        self.early_stopping = early_stopping
+        self.checkpoint_dir = checkpoint_dir
+        self.checkpoint_every = checkpoint_every
+        self.random_state = random_state
+        self.device = device
+        self.verbose = verbose
+
+    _param_table = {
+        **NeuralEstimator._param_table,
+        "output_activation": p.one_of("sigmoid", "linear"),
+        "n_critic": p.integer(1),
+        "label_smoothing": p.real(0, 0.5),
+        "spectral_norm": p.one_of(True, False),
+        "betas": _betas(),
+        "lr_discriminator": p.real(0, low_open=True) | p.NONE,
+        "monitor_classifier": _classifier_spec(),
+        "monitor_samples": p.integer(1),
+    }
+
+    # ---- the family's parts ---------------------------------------------------------------------
+    def _check_family(self):
+        if self.arch == "conv" and self.hidden is not None and len(self.hidden) == 0:
+            raise ValueError(f"{type(self).__name__}: hidden=() leaves arch='conv' without a convolution; "
+                             "give at least one channel count")
+
+    def _hidden(self):
+        return tuple(self.hidden) if self.hidden is not None else _DEFAULT_HIDDEN[self.arch]
+
+    def _needs_unit_interval(self):
+        return "output_activation='sigmoid'" if self.output_activation == "sigmoid" else None
+
+    def _build_net(self, n_features, image_shape):
+        args = (self._hidden(), self.latent, self.activation, self.spectral_norm)
+        if self.arch == "conv":
+            decoder, discriminator = build_gan_conv(image_shape, *args)
+        else:
+            decoder, discriminator = build_gan_mlp(n_features, *args)
+        return GANNet(decoder, discriminator, self.latent, self.output_activation, self.label_smoothing)
+
+    def _optimizers(self, model):
+        options = {"betas": tuple(self.betas)} if self.optimizer in ("adam", "adamw") else {}
+        lr_d = self.lr if self.lr_discriminator is None else self.lr_discriminator
+        return {
+            "generator": _make_optimizer(self.optimizer, model.decoder.parameters(), self.lr, self.weight_decay,
+                                         **options),
+            "discriminator": _make_optimizer(self.optimizer, model.discriminator.parameters(), lr_d,
+                                             self.weight_decay, **options),
+        }
+
+    def _step(self):
+        return _AdversarialStep(self.n_critic)
+
+    def _loss_weights(self):
+        return dict(_MONITOR_ONLY)
+
+    def _monitor(self):
+        """The monitor's classifier: the parameter as given, or the reference classifier it names."""
+        if isinstance(self.monitor_classifier, str):
+            from ..metrics import reference_classifier
+            return reference_classifier(self.monitor_classifier, device=self.device)
+        return self.monitor_classifier
+
+    def _callbacks(self, resume, checkpoint=True):
+        callbacks = super()._callbacks(resume, checkpoint)
+        if self.monitor_classifier is not None:
+            # first: the checkpoint written at the end of the epoch holds the record it completes
+            callbacks.insert(0, _ClassMonitor(self, self._monitor(), self.monitor_samples))
+        return callbacks
+
+    # ---- pickling -------------------------------------------------------------------------------
+    # torch refuses to pickle modules with parametrizations (spectral norm): the fitted network
+    # travels as its state dict and is rebuilt, as aekit.load does.
+    def __getstate__(self):
+        state = super().__getstate__()
+        if "model_" in state:
+            state = dict(state)
+            model = state.pop("model_")
+            state["_model_state"] = ({k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
+                                     str(next(model.parameters()).device))
+        return state
+
+    def __setstate__(self, state):
+        model_state = state.pop("_model_state", None)
+        super().__setstate__(state)
+        if model_state is not None:
+            weights, device = model_state
+            # building draws spectral norm's start vectors: keep the caller's random stream untouched
+            net = _seeded(0, lambda: self._build_net(self.n_features_in_, self.image_shape_))
+            net.load_state_dict(weights)
+            self.model_ = net.to(device).eval()
+
+    # ---- generative use -------------------------------------------------------------------------
+    def sample(self, n, random_state=None):
+        """Generate ``n`` rows in the original units from z ~ N(0, I) (seeded by ``random_state``)."""
+        check_is_fitted(self, "model_")
+        if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n < 0:
+            raise ValueError(f"n must be a non-negative integer, got {n!r}")
+        z = torch.randn((int(n), self.latent), generator=_generator(random_state, "cpu"))
+        return self.inverse_transform(z.numpy())
+
+    def inverse_transform(self, Z):
+        """Generated rows (original units) for noise vectors ``Z`` (n_samples, latent)."""
+        return super().inverse_transform(Z)
+
+    def discriminate(self, X):
+        """The discriminator's logit per row of ``X`` (original units): log-odds of "real" under the
+        discriminator's current belief. Not a likelihood, and not calibrated."""
+        return self._batched(self.model_.discriminate, self._scaled(X))

@@ -1,0 +1,176 @@
+"""The GAN's networks: a generator (noise -> data, the ``decoder``) and a discriminator (data -> one
+logit), as MLPs or DCGAN-style convolutions (Radford et al. 2016), and the adversarial loss terms.
+
+The generator is called ``decoder`` because that is what it is: a map from a latent vector to a
+row, used by ``inverse_transform`` exactly like an autoencoder's decoder. (``generator`` is the
+name of every net's random stream.)
+"""
+
+import math
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+from torch.nn.utils.parametrizations import spectral_norm as _spectral_norm
+
+from ..losses import output_transform
+from .activations import make_activation
+
+# DCGAN geometry: a 4x4 kernel with stride 2 and padding 1 halves a size exactly (floor for odd
+# sizes) and its transpose doubles it (output_padding 1 restores an odd size); no checkerboard
+# from kernels that the stride does not divide.
+_KERNEL, _STRIDE, _PADDING = 4, 2, 1
+_LEAK = 0.2  # the discriminator's LeakyReLU slope (DCGAN)
+
+
+def _discriminator_layer(layer, spectral_norm):
+    return _spectral_norm(layer) if spectral_norm else layer
+
+
+def _activation(name):
+    # GANs use a leak of 0.2 (DCGAN), not the 0.01 of torch's default
+    return nn.LeakyReLU(_LEAK) if name == "leaky_relu" else make_activation(name)
+
+
+def build_gan_mlp(n_features, hidden, latent, activation, spectral_norm=False):
+    """Generator latent -> hidden... -> n_features (logits), with batch normalisation before each
+    hidden activation; discriminator n_features -> reversed(hidden)... -> 1 logit with
+    LeakyReLU(0.2), spectrally normalised if asked.
+
+    Batch normalisation in the generator is what keeps it from collapsing onto one or two classes
+    (mnist5k, 10 epochs: all 10 classes instead of 1; see ``aekit.metrics.class_coverage``).
+
+    Example
+    -------
+    >>> generator, discriminator = build_gan_mlp(784, (256, 512), 64, "leaky_relu")
+    """
+    widths = [latent, *hidden]
+    generator = nn.Sequential()
+    for a, b in zip(widths[:-1], widths[1:]):
+        generator.extend([nn.Linear(a, b), nn.BatchNorm1d(b), _activation(activation)])
+    generator.append(nn.Linear(widths[-1], n_features))
+
+    widths = [n_features, *reversed(hidden)]
+    discriminator = nn.Sequential()
+    for a, b in zip(widths[:-1], widths[1:]):
+        discriminator.extend([_discriminator_layer(nn.Linear(a, b), spectral_norm), nn.LeakyReLU(_LEAK)])
+    discriminator.append(_discriminator_layer(nn.Linear(widths[-1], 1), spectral_norm))
+    return generator, discriminator
+
+
+def build_gan_conv(image_shape, channels, latent, activation, spectral_norm=False):
+    """DCGAN pair for flat rows of ``image_shape`` (C, H, W).
+
+    Generator: a dense layer to ``channels[0]`` maps of size (H, W) / 2^k (k = len(channels)), then
+    transposed convolutions that double the size through ``channels[1:]`` to C channels (logits),
+    with batch normalisation and ``activation`` between. Discriminator: the mirror, strided
+    convolutions C -> reversed(channels) with LeakyReLU(0.2) and no batch normalisation (so that
+    spectral normalisation, when asked, bounds every layer), then a dense layer to one logit.
+
+    Example
+    -------
+    >>> generator, discriminator = build_gan_conv((1, 28, 28), (128, 64), 64, "relu")
+    """
+    c_in, height, width = image_shape
+    sizes = [(height, width)]
+    for _ in channels:
+        sizes.append(tuple((s + 2 * _PADDING - _KERNEL) // _STRIDE + 1 for s in sizes[-1]))
+    if min(sizes[-1]) < 1:
+        raise ValueError(f"hidden={tuple(channels)}: {len(channels)} stride-2 layers need images of at least "
+                         f"{2 ** len(channels)} pixels a side, got {height}x{width}")
+    smallest = (channels[0], *sizes[-1])
+
+    generator = nn.Sequential(nn.Linear(latent, math.prod(smallest)), nn.Unflatten(1, smallest),
+                              nn.BatchNorm2d(channels[0]), _activation(activation))
+    outs = [*channels[1:], c_in]
+    for i, (a, b) in enumerate(zip(channels, outs)):
+        given, target = sizes[-1 - i], sizes[-2 - i]
+        output_padding = tuple(t - _STRIDE * g for t, g in zip(target, given))
+        generator.append(nn.ConvTranspose2d(a, b, _KERNEL, _STRIDE, _PADDING, output_padding))
+        if i < len(channels) - 1:
+            generator.extend([nn.BatchNorm2d(b), _activation(activation)])
+    generator.append(nn.Flatten())
+
+    discriminator = nn.Sequential(nn.Unflatten(1, tuple(image_shape)))
+    for a, b in zip([c_in, *reversed(channels)], reversed(channels)):
+        discriminator.extend([_discriminator_layer(nn.Conv2d(a, b, _KERNEL, _STRIDE, _PADDING), spectral_norm),
+                              nn.LeakyReLU(_LEAK)])
+    discriminator.extend([nn.Flatten(), _discriminator_layer(nn.Linear(math.prod(smallest), 1), spectral_norm)])
+    return generator, discriminator
+
+
+class GANNet(nn.Module):
+    """Generator and discriminator of flat rows (N, D), and the adversarial loss terms.
+
+    Parameters
+    ----------
+    decoder : nn.Module
+        The generator: (N, latent) noise -> (N, D) logits.
+    discriminator : nn.Module
+        (N, D) rows -> (N, 1) logits of "real".
+    latent : int
+    output_activation : {"sigmoid", "linear"}
+    label_smoothing : float
+        One-sided: the discriminator's target for real rows is ``1 - label_smoothing``.
+    """
+
+    def __init__(self, decoder, discriminator, latent, output_activation="sigmoid", label_smoothing=0.0):
+        super().__init__()
+        self.decoder = decoder
+        self.discriminator = discriminator
+        self.latent = latent
+        self.output_activation = output_activation
+        self.label_smoothing = label_smoothing
+        # The random stream of the latent noise; set only while training (generators cannot be
+        # pickled, and a fitted estimator must be).
+        self.generator = None
+
+    @torch.no_grad()
+    def init_from_data(self, X):
+        """Start the generator's output biases at the data's mean (per channel for images; its logit
+        for a sigmoid output), so that it does not spend its first steps finding the mean."""
+        last = [m for m in self.decoder if isinstance(m, nn.Linear | nn.ConvTranspose2d)][-1]
+        mean = X.mean(0)
+        if isinstance(last, nn.ConvTranspose2d):
+            mean = mean.view(last.out_channels, -1).mean(1)
+        last.bias.copy_(torch.logit(mean.clamp(1e-3, 1 - 1e-3)) if self.output_activation == "sigmoid" else mean)
+
+    def noise(self, n, like):
+        """Latent noise z ~ N(0, I), (n, latent), from the training stream, on ``like``'s device."""
+        return torch.randn((n, self.latent), generator=self.generator, device=like.device, dtype=like.dtype)
+
+    def decode(self, z):
+        """Generated rows (N, D) in the (scaled) data space."""
+        return output_transform(self.decoder(z), self.output_activation)
+
+    def discriminate(self, x):
+        """The discriminator's logits (N,): log-odds that a row is real (not a likelihood)."""
+        return self.discriminator(x).squeeze(1)
+
+    def adversarial_terms(self, real, fake):
+        """Discriminator and generator losses and accuracies on one batch of each (one forward pass).
+
+        ``d_loss`` = BCE(D(real), 1 - smoothing) + BCE(D(fake), 0); ``g_loss`` = softplus(-D(fake)),
+        the non-saturating generator loss; ``d_acc_real`` / ``d_acc_fake`` are the fractions of
+        real / generated rows the discriminator classifies correctly (logit above / below 0).
+        """
+        logits = self.discriminate(torch.cat([real, fake]))
+        real_logits, fake_logits = logits[:len(real)], logits[len(real):]
+        real_target = torch.full_like(real_logits, 1.0 - self.label_smoothing)
+        d_loss = (F.binary_cross_entropy_with_logits(real_logits, real_target)
+                  + F.softplus(fake_logits).mean())  # BCE with target 0
+        return {
+            "d_loss": d_loss,
+            "g_loss": self.generator_loss(fake_logits.detach()),
+            "d_acc_real": (real_logits > 0).float().mean(),
+            "d_acc_fake": (fake_logits < 0).float().mean(),
+        }
+
+    @staticmethod
+    def generator_loss(fake_logits):
+        """The non-saturating generator loss: -log D(G(z)) = softplus(-logit), batch mean."""
+        return F.softplus(-fake_logits).mean()
+
+    def loss_terms(self, x):
+        """The adversarial terms of ``x`` against as many fresh generated rows (validation)."""
+        return self.adversarial_terms(x, self.decode(self.noise(len(x), x)))
