@@ -14,7 +14,7 @@ from torch import nn
 import aekit
 from aekit import Autoencoder, ContractiveAutoencoder, DenoisingAutoencoder, SparseAutoencoder, registry
 from aekit.datasets import load
-from aekit.losses import reconstruction_error, sparsity_penalty
+from aekit.losses import DEFAULT_SPARSITY_WEIGHT, reconstruction_error, sparsity_penalty
 from aekit.nn import AutoencoderNet, build_mlp
 from aekit.nn.net import ContractivePenalty
 from aekit.noise import corrupt, corrupt_tensor
@@ -222,7 +222,7 @@ def test_auto_code_activation(options, activation, digits):
     assert est.get_params()["code_activation"] == options.get("code_activation", "auto")
 
 
-@pytest.mark.parametrize("kind, weight", [("l1", 0.01), ("kl", 1.0), ("squared", 10.0), ("kl", 0.5)])
+@pytest.mark.parametrize("kind, weight", [("l1", 0.02), ("kl", 3.0), ("squared", 10.0), ("kl", 0.5)])
 def test_sparsity_term_is_logged_and_weighted(kind, weight, digits):
     explicit = weight if (kind, weight) == ("kl", 0.5) else None  # else the documented default
     est = Autoencoder(sparsity=kind, sparsity_weight=explicit, **TINY).fit(digits)
@@ -341,7 +341,7 @@ def test_denoising_sparse_contractive_autoencoder(digits):
     for record in est.history_:
         assert {"recon", "sparsity", "contractive", "val_recon", "val_sparsity", "val_contractive"} <= set(record)
         assert all(np.isfinite(v) for v in record.values())
-        total = record["recon"] + 1.0 * record["sparsity"] + 0.1 * record["contractive"]
+        total = record["recon"] + DEFAULT_SPARSITY_WEIGHT["kl"] * record["sparsity"] + 0.1 * record["contractive"]
         assert record["loss"] == pytest.approx(total, rel=1e-5)
     assert est.transform(digits).shape == (len(digits), 8)
 
@@ -349,7 +349,7 @@ def test_denoising_sparse_contractive_autoencoder(digits):
 PRESETS = [
     (DenoisingAutoencoder, "dae", dict(noise="masking", noise_level=0.3)),
     (SparseAutoencoder, "sparse", dict(sparsity="kl", latent=400, hidden=())),
-    (ContractiveAutoencoder, "cae", dict(contractive_weight=0.1, hidden=())),
+    (ContractiveAutoencoder, "cae", dict(contractive_weight=0.1, latent=256, hidden=())),
 ]
 
 

@@ -45,7 +45,7 @@ class Autoencoder(BaseAutoencoder):
         Penalty on the code: L1 of the activations, or KL / squared distance between each unit's
         batch-mean activation and ``sparsity_target``.
     sparsity_weight : float, optional
-        Weight of the sparsity term (default 0.01 for l1, 1 for kl, 10 for squared).
+        Weight of the sparsity term (default 0.02 for l1, 3 for kl, 10 for squared).
     sparsity_target : float, default=0.05
     contractive_weight : float, default=0.0
         Weight of the squared Frobenius norm of the encoder Jacobian (a contractive autoencoder).

@@ -38,7 +38,7 @@ SparseAutoencoder = _preset(
     sparsity="kl", latent=400, hidden=())
 ContractiveAutoencoder = _preset(
     "cae", "ContractiveAutoencoder", "Penalises the encoder's Jacobian so codes vary little around the data "
-    "(Rifai et al. 2011).", contractive_weight=0.1, hidden=())
+    "(Rifai et al. 2011).", contractive_weight=0.1, latent=256, hidden=())
 StackedAutoencoder = _preset(
     "stacked", "StackedAutoencoder", "A deep autoencoder with tied weights, pre-trained greedily layer by "
     "layer and then fine-tuned (Hinton and Salakhutdinov 2006; Vincent et al. 2010).",
