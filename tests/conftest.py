@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+import torch
 
 SEED = 0
 
@@ -22,3 +23,13 @@ def blobs():
 def tiny_params():
     """Small, fast settings shared by tests that only need a trained model, not a good one."""
     return dict(hidden=(16,), latent=4, epochs=3, batch_size=32, random_state=SEED, device="cpu")
+
+
+@pytest.fixture(scope="module")
+def one_thread():
+    """One intra-op thread for modules of tiny networks: a second thread gains nothing there, and on a
+    busy machine its synchronisation makes each step many times slower."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

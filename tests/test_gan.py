@@ -17,14 +17,7 @@ TERMS = {"d_loss", "g_loss", "loss", "d_acc_real", "d_acc_fake"}
 SMALL = dict(hidden=(16, 32), latent=4, batch_size=32, random_state=0, device="cpu")
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    # These networks are tiny: a second intra-op thread gains nothing, and on a busy machine its
-    # synchronisation makes each step up to ~50x slower.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 # Every check applies: a GAN is no transformer (no transform, reconstruct or score), so the checks of

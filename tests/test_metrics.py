@@ -2,7 +2,6 @@ import time
 
 import numpy as np
 import pytest
-import torch
 from sklearn.datasets import make_blobs
 from sklearn.utils import Bunch
 
@@ -10,13 +9,7 @@ from aekit.datasets import load
 from aekit.metrics import class_coverage, frechet_distance, psnr, reconstruction_error, reference_classifier
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    # small networks: a second intra-op thread gains nothing and costs much on a busy machine
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _with_moments(rng, n, mean, cov):
