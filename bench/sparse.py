@@ -57,25 +57,23 @@ def main():
     print(f"network 784-{'-'.join(map(str, (*hidden, latent, *hidden[::-1])))}-784, {args.epochs} epochs, "
           f"4,000 train / 1,000 test digits of mnist5k; squared error per test image summed over 784 pixels")
 
-    kl = SparseAutoencoder(sparsity="kl", sparsity_weight=args.kl_weight, **common).fit(X)
-    kl_weight = DEFAULT_SPARSITY_WEIGHT["kl"] if args.kl_weight is None else args.kl_weight
-    plain_sigmoid = Autoencoder(hidden=hidden, latent=latent, code_activation="sigmoid", **common).fit(X)
-    kl_codes = kl.transform(X_test)
+    def compare(kind, weight, code_activation, title):
+        """Fit the sparse model and the unregularised one with the same code units; print both."""
+        sparse = SparseAutoencoder(sparsity=kind, sparsity_weight=weight, **common).fit(X)
+        plain = Autoencoder(hidden=hidden, latent=latent, code_activation=code_activation, **common).fit(X)
+        codes = sparse.transform(X_test)
+        shown = DEFAULT_SPARSITY_WEIGHT[kind] if weight is None else weight
+        print(f"\n{title}, weight {shown:g} ({code_activation} code)")
+        print(f"  sparse : error {recon_error(sparse, X_test):6.2f}; {describe_code(codes)}")
+        print(f"  plain  : error {recon_error(plain, X_test):6.2f}; {describe_code(plain.transform(X_test))}")
+        return codes
+
+    kl_codes = compare("kl", args.kl_weight, "sigmoid", f"KL, target {TARGET}")
     gap = abs(kl_codes.mean(0).mean() - TARGET)
-    print(f"\nKL, target {TARGET}, weight {kl_weight:g} (sigmoid code)")
-    print(f"  sparse : error {recon_error(kl, X_test):6.2f}; {describe_code(kl_codes)}")
-    print(f"  plain  : error {recon_error(plain_sigmoid, X_test):6.2f}; {describe_code(plain_sigmoid.transform(X_test))}")
     print(f"  target: average unit mean within {TOLERANCE} of {TARGET}: |gap| = {gap:.4f}, "
           f"{'met' if gap <= TOLERANCE else 'NOT met'}")
 
-    l1 = SparseAutoencoder(sparsity="l1", sparsity_weight=args.l1_weight, **common).fit(X)
-    l1_weight = DEFAULT_SPARSITY_WEIGHT["l1"] if args.l1_weight is None else args.l1_weight
-    plain_relu = Autoencoder(hidden=hidden, latent=latent, code_activation="relu", **common).fit(X)
-    l1_codes = l1.transform(X_test)
-    zeros = float(np.mean(l1_codes == 0))
-    print(f"\nL1, weight {l1_weight:g} (ReLU code)")
-    print(f"  sparse : error {recon_error(l1, X_test):6.2f}; {describe_code(l1_codes)}")
-    print(f"  plain  : error {recon_error(plain_relu, X_test):6.2f}; {describe_code(plain_relu.transform(X_test))}")
+    zeros = float(np.mean(compare("l1", args.l1_weight, "relu", "L1") == 0))
     print(f"  target: fraction of exact zeros >= {L1_ZERO_TARGET}: {zeros:.3f}, "
           f"{'met' if zeros >= L1_ZERO_TARGET else 'NOT met'}")
 
