@@ -20,6 +20,16 @@ from .io import load
 from .training import TrainingDivergedError
 
 __all__ = [
-    "GAN", "Autoencoder", "ContractiveAutoencoder", "DenoisingAutoencoder", "SparseAutoencoder", "StackedAutoencoder",
-    "TrainingDivergedError", "VariationalAutoencoder", "__version__", "load", "metrics", "noise",
+    "GAN",
+    "Autoencoder",
+    "ContractiveAutoencoder",
+    "DenoisingAutoencoder",
+    "SparseAutoencoder",
+    "StackedAutoencoder",
+    "TrainingDivergedError",
+    "VariationalAutoencoder",
+    "__version__",
+    "load",
+    "metrics",
+    "noise",
 ]

@@ -50,6 +50,9 @@ def save(estimator, path):
         "history": estimator.history_,
         "weights_sha256": hashlib.sha256(weights).hexdigest(),
     }
+    if hasattr(estimator, "_extra_state"):
+        # fitted values beyond the weights (a threshold, class labels, code ranges), as JSON
+        config["state"] = estimator._extra_state()
     atomic_write_files({path / WEIGHTS: weights, path / CONFIG: json.dumps(config, indent=2).encode()})
 
 
@@ -98,11 +101,7 @@ def load(path, device="auto"):
     state = safetensors_load(weights)
 
     cls = registry.get(config["class"])
-    params = {k: tuple(v) if isinstance(v, list) else v for k, v in config["params"].items()}
-    unknown = set(params) - set(cls().get_params())
-    if unknown:
-        raise ValueError(f"{path / CONFIG}: parameters {sorted(unknown)} are unknown to {cls.__name__}")
-    estimator = cls(**params)
+    estimator = _rebuild(cls, config["params"], path / CONFIG)
     estimator.n_features_in_ = config["n_features_in"]
     estimator.image_shape_ = tuple(config["image_shape"]) if config.get("image_shape") else None
     estimator.scaler_ = Scaler.from_dict(config["scaler"])
@@ -114,7 +113,25 @@ def load(path, device="auto"):
         raise ValueError(f"{weights_path}: weights do not fit the configured network ({exc})") from None
     estimator.model_ = net.to(resolve_device(device)).eval()
     estimator.n_parameters_ = sum(p.numel() for p in net.parameters())
+    if hasattr(estimator, "_set_extra_state"):
+        estimator._set_extra_state(config.get("state") or {})
     return estimator
+
+
+def _rebuild(cls, json_params, config_path):
+    """An unfitted ``cls`` from the JSON form of its parameters (see ``_json_params``)."""
+    def decode(value):
+        if isinstance(value, list):
+            return tuple(value)
+        if isinstance(value, dict) and set(value) == {"estimator", "params"}:
+            return _rebuild(registry.get(value["estimator"]), value["params"], config_path)
+        return value
+
+    params = {k: decode(v) for k, v in json_params.items()}
+    unknown = set(params) - set(cls().get_params())
+    if unknown:
+        raise ValueError(f"{config_path}: parameters {sorted(unknown)} are unknown to {cls.__name__}")
+    return cls(**params)
 
 
 __all__ = ["load", "save"]

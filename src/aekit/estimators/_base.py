@@ -259,6 +259,23 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NeuralE
             raise ValueError(f"{type(self).__name__}: noise_level={self.noise_level} is a fraction of "
                              f"components for noise={self.noise!r}; it must be at most 1")
 
+    def fit(self, X, y=None, *, resume=False):
+        super().fit(X, y, resume=resume)
+        # per-dimension code range on the training rows: what a codec quantises over
+        codes = self.transform(X)
+        self.code_range_ = np.stack([codes.min(0), codes.max(0)]) if len(codes) else None
+        return self
+
+    fit.__doc__ = NeuralEstimator.fit.__doc__
+
+    def _extra_state(self):
+        code_range = getattr(self, "code_range_", None)
+        return {"code_range": None if code_range is None else code_range.tolist()}
+
+    def _set_extra_state(self, state):
+        code_range = state.get("code_range")
+        self.code_range_ = None if code_range is None else np.asarray(code_range, np.float32)
+
     @property
     def _n_features_out(self):
         return self.latent
@@ -287,10 +304,13 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NeuralE
 
 
 def _json_params(estimator):
-    """``get_params()`` as JSON values (tuples become lists); None for what JSON cannot hold."""
+    """``get_params()`` as JSON values (tuples become lists, a registered estimator
+    ``{"estimator": name, "params": {...}}``); None for what JSON cannot hold."""
     params = {}
     for name, value in estimator.get_params(deep=False).items():
-        if isinstance(value, tuple):
+        if isinstance(value, BaseEstimator) and hasattr(type(value), "_registry_name"):
+            value = {"estimator": type(value)._registry_name, "params": _json_params(value)}
+        elif isinstance(value, tuple):
             value = list(value)
         elif isinstance(value, np.generic):
             value = value.item()

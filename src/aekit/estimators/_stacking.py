@@ -13,7 +13,6 @@ from torch import nn
 
 from ..nn import AutoencoderNet
 from ..noise import Corruption
-from ..training import Trainer
 
 
 class _FrozenBelow(nn.Module):

@@ -1,98 +1,24 @@
-"""The ``aekit`` command: a thin map of verbs onto the Python API.
+"""Verbs over models: train, encode, decode, reconstruct, evaluate, plot, info, list."""
 
-Every error prints one line (``aekit: error: ...``) and exits with status 2; set AEKIT_DEBUG=1 to
-see the traceback instead.
-"""
-
-import argparse
-import ast
-import csv
 import inspect
-import io as _stringio
 import json
-import os
-import sys
 from pathlib import Path
 
 import numpy as np
 
-from . import datasets, registry
-from ._fileio import atomic_write, atomic_write_text
-from .io import load as load_model
-from .noise import NOISE_KINDS
-
-
-class CLIError(Exception):
-    """A user mistake on the command line; shown as one line."""
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):
-        raise CLIError(message)
-
-
-def _parse_set(pairs, estimator):
-    """``["key=value", ...]`` -> params, values read as Python literals when they parse as one."""
-    known = estimator.get_params()
-    params = {}
-    for pair in pairs or ():
-        key, sep, text = pair.partition("=")
-        if not sep:
-            raise CLIError(f"--set expects key=value, got {pair!r}")
-        if key not in known:
-            raise CLIError(f"--set {key}: {type(estimator).__name__} has no parameter {key!r}; "
-                           f"known: {', '.join(sorted(known))}")
-        try:
-            params[key] = ast.literal_eval(text)
-        except (ValueError, SyntaxError):
-            params[key] = text
-    return params
-
-
-def _load_data(args):
-    return datasets.load(args.data, split=args.split, label_column=args.label_column)
-
-
-def _save_figure(figure, path):
-    atomic_write(path, lambda tmp: figure.savefig(tmp, format="png", dpi=100))
-
-
-def _save_npy(path, array):
-    # np.save on a name would append ".npy" to the temporary name; a file object keeps it.
-    with open(path, "wb") as f:
-        np.save(f, array)
-
-
-def _history_csv(history):
-    columns = list(dict.fromkeys(k for record in history for k in record))
-    out = _stringio.StringIO()
-    writer = csv.DictWriter(out, fieldnames=columns)
-    writer.writeheader()
-    writer.writerows(history)
-    return out.getvalue()
-
-
-def _labels(bunch):
-    """The data set's labels, as class names where it has them (legends then read "cat", not 3)."""
-    if bunch.target is None or not bunch.get("target_names"):
-        return bunch.target
-    return np.asarray(bunch.target_names)[bunch.target]
-
-
-def _write_record(estimator, out, X=None, y=None):
-    """history.csv and every picture that suits the estimator and data (see ``plots.pictures``)."""
-    from . import plots
-
-    if getattr(estimator, "history_", None):
-        atomic_write_text(out / "history.csv", _history_csv(estimator.history_))
-    for name, draw in plots.pictures(estimator, X, y).items():
-        _save_figure(draw(), out / f"{name}.png")
+from .. import registry
+from .._fileio import atomic_write
+from ..io import load as load_model
+from ..noise import NOISE_KINDS
+from ._common import (
+    CLIError, add_data_options, labels, load_data, parse_set, positive_int, save_figure, save_npy, write_record,
+)
 
 
 def cmd_train(args):
     estimator = registry.get(args.model)()
-    params = _parse_set(args.set, estimator)
-    bunch = _load_data(args)
+    params = parse_set(args.set, estimator)
+    bunch = load_data(args)
     out = Path(args.out)
     if args.epochs is not None:
         params["epochs"] = args.epochs
@@ -107,10 +33,10 @@ def cmd_train(args):
         estimator.fit(bunch.data, resume=args.resume)
     except BaseException:
         # a stopped run still leaves its curves (they show why); pictures of the data can wait
-        _write_record(estimator, out)
+        write_record(estimator, out)
         raise
     estimator.save(out)
-    _write_record(estimator, out, bunch.data, _labels(bunch))
+    write_record(estimator, out, bunch.data, labels(bunch))
     last = estimator.history_[-1] if estimator.history_ else {}
     losses = ", ".join(f"{k}={v:.4g}" for k, v in last.items() if k.endswith("loss"))
     print(f"trained {type(estimator).__name__} for {len(estimator.history_)} epochs ({losses}); saved to {out}")
@@ -122,7 +48,7 @@ _PLOT_OPTIONS = {"data": "X", "n": "n", "noise": "kind", "noise_level": "level"}
 
 
 def cmd_plot(args):
-    from . import plots
+    from .. import plots
 
     draw = getattr(plots, args.kind.replace("-", "_"))
     accepted = inspect.signature(draw).parameters
@@ -135,26 +61,26 @@ def cmd_plot(args):
     given = {"n": args.n, "kind": args.noise, "level": args.noise_level}
     kwargs = {k: v for k, v in given.items() if v is not None}
     if "X" in accepted:
-        bunch = _load_data(args)
+        bunch = load_data(args)
         kwargs["X"] = bunch.data
         if "y" in accepted:
-            kwargs["y"] = _labels(bunch)
-    _save_figure(draw(estimator, **kwargs), args.out)
+            kwargs["y"] = labels(bunch)
+    save_figure(draw(estimator, **kwargs), args.out)
     print(f"wrote {args.out}")
 
 
 def _transform_verb(method):
     def run(args):
         estimator = load_model(args.model, device=args.device or "auto")
-        result = getattr(estimator, method)(_load_data(args).data)
-        atomic_write(args.out, lambda tmp: _save_npy(tmp, result))
+        result = getattr(estimator, method)(load_data(args).data)
+        atomic_write(args.out, lambda tmp: save_npy(tmp, result))
         print(f"wrote {args.out} with shape {result.shape}")
     return run
 
 
 def cmd_evaluate(args):
     estimator = load_model(args.model, device=args.device or "auto")
-    X = _load_data(args).data
+    X = load_data(args).data
     squared = np.square(estimator.reconstruct(X) - X)
     report = {
         "rows": len(X),
@@ -185,28 +111,13 @@ def cmd_list(args):
         print(f"{name:12s} {cls.__name__:28s} {summary}")
 
 
-def _positive_int(text):
-    value = int(text)
-    if value < 1:
-        # argparse shows the message of this error type only
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
 
-
-def _add_data_options(parser, required=True):
-    parser.add_argument("--data", required=required, help="built-in name (digits, mnist5k, fashion-mnist, "
-                        "mnist) or a path (.npy, .npz, .csv, IDX, image folder)")
-    parser.add_argument("--split", choices=("train", "test"), help="the fixed, seeded split of the data set")
-    parser.add_argument("--label-column", help="CSV column holding labels (excluded from features)")
-
-
-def build_parser():
-    parser = _Parser(prog="aekit", description="Autoencoders made practical.")
-    verbs = parser.add_subparsers(dest="verb", required=True, parser_class=_Parser)
+def add_verbs(verbs):
+    """Add the verbs that train, apply, draw and describe models to the subparsers ``verbs``."""
 
     train = verbs.add_parser("train", help="train a model and save it with its history and pictures")
     train.add_argument("model", help="registry name (see `aekit list`)")
-    _add_data_options(train)
+    add_data_options(train)
     train.add_argument("--out", required=True, help="folder for the model, history.csv, PNGs, checkpoints/")
     train.add_argument("--epochs", type=int, help="number of epochs (default: the model's)")
     train.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps")
@@ -221,14 +132,14 @@ def build_parser():
                                ("reconstruct", "reconstruct", "write reconstructions")):
         sub = verbs.add_parser(verb, help=text)
         sub.add_argument("--model", required=True, help="model folder written by `aekit train`")
-        _add_data_options(sub)
+        add_data_options(sub)
         sub.add_argument("--out", required=True, help="output .npy file")
         sub.add_argument("--device")
         sub.set_defaults(run=_transform_verb(method))
 
     evaluate = verbs.add_parser("evaluate", help="print reconstruction errors of a model on data")
     evaluate.add_argument("--model", required=True)
-    _add_data_options(evaluate)
+    add_data_options(evaluate)
     evaluate.add_argument("--device")
     evaluate.add_argument("--json", action="store_true")
     evaluate.set_defaults(run=cmd_evaluate)
@@ -236,9 +147,9 @@ def build_parser():
     plot = verbs.add_parser("plot", help="draw a picture of a saved model as a PNG")
     plot.add_argument("kind", choices=PLOT_KINDS, help="loss-curves and filters need no --data")
     plot.add_argument("--model", required=True, help="model folder written by `aekit train`")
-    _add_data_options(plot, required=False)
+    add_data_options(plot, required=False)
     plot.add_argument("--out", required=True, help="output .png file")
-    plot.add_argument("--n", type=_positive_int, help="images to show (reconstructions, denoising, filters)")
+    plot.add_argument("--n", type=positive_int, help="images to show (reconstructions, denoising, filters)")
     plot.add_argument("--noise", choices=NOISE_KINDS, help="denoising: noise to apply (default: the model's)")
     plot.add_argument("--noise-level", type=float, help="denoising: its level (default: the model's)")
     plot.add_argument("--device")
@@ -249,21 +160,5 @@ def build_parser():
     info.set_defaults(run=cmd_info)
 
     verbs.add_parser("list", help="registered models").set_defaults(run=cmd_list)
-    return parser
 
 
-def main(argv=None):
-    """Entry point of ``aekit`` and ``python -m aekit``; returns the exit status."""
-    try:
-        args = build_parser().parse_args(argv)
-        args.run(args)
-    except KeyboardInterrupt:
-        print("aekit: interrupted; finished epochs are in the checkpoint (resume with --resume)", file=sys.stderr)
-        return 130
-    except Exception as exc:  # every failure is reported as one line; AEKIT_DEBUG shows the traceback
-        if os.environ.get("AEKIT_DEBUG"):
-            raise
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        print(f"aekit: error: {message}", file=sys.stderr)
-        return 2
-    return 0

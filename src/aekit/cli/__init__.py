@@ -1,0 +1,44 @@
+"""The ``aekit`` command: a thin map of verbs onto the Python API.
+
+Every error prints one line (``aekit: error: ...``) and exits with status 2; set AEKIT_DEBUG=1 to
+see the traceback instead. Each module named in ``VERB_MODULES`` adds its verbs through ``add_verbs``.
+"""
+
+import importlib
+import os
+import sys
+
+from ._common import CLIError, _Parser
+from .models import PLOT_KINDS
+
+VERB_MODULES = (
+    "models",
+)
+
+
+def build_parser():
+    parser = _Parser(prog="aekit", description="Autoencoders made practical.")
+    verbs = parser.add_subparsers(dest="verb", required=True, parser_class=_Parser)
+    for name in VERB_MODULES:
+        importlib.import_module(f"{__name__}.{name}").add_verbs(verbs)
+    return parser
+
+
+def main(argv=None):
+    """Entry point of ``aekit`` and ``python -m aekit``; returns the exit status."""
+    try:
+        args = build_parser().parse_args(argv)
+        args.run(args)
+    except KeyboardInterrupt:
+        print("aekit: interrupted; finished epochs are in the checkpoint (resume with --resume)", file=sys.stderr)
+        return 130
+    except Exception as exc:  # every failure is reported as one line; AEKIT_DEBUG shows the traceback
+        if os.environ.get("AEKIT_DEBUG"):
+            raise
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        print(f"aekit: error: {message}", file=sys.stderr)
+        return 2
+    return 0
+
+
+__all__ = ["CLIError", "PLOT_KINDS", "build_parser", "main"]
