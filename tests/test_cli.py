@@ -109,10 +109,22 @@ def test_plot_denoising_needs_a_noise_for_a_model_trained_without(trained, tmp_p
     assert not (tmp_path / "d.png").exists()
 
 
-def test_vae_train_and_evaluate_in_nats(tmp_path, capsys):
+def test_vae_train_evaluate_in_nats_and_sample(tmp_path, trained, capsys):
     out = tmp_path / "vae"
     assert main(["train", "vae", "--data", "digits", "--out", str(out), *FAST]) == 0
+    # a generative model also gets its samples, a walk between two codes and a sweep of each dimension
+    assert {"samples.png", "interpolation.png", "traversal.png"} <= {p.name for p in out.iterdir()}
+    rows = tmp_path / "rows.npy"
+    assert main(["sample", "--model", str(out), "--n", "5", "--out", str(rows)]) == 0
+    assert np.load(rows).shape == (5, 64)
+    assert main(["sample", "--model", str(out), "--n", "9", "--out", str(tmp_path / "grid.png")]) == 0
+    assert (tmp_path / "grid.png").read_bytes()[:4] == b"\x89PNG"
+    assert main(["plot", "samples", "--model", str(out), "--out", str(tmp_path / "s.png")]) == 0
     capsys.readouterr()
+    assert main(["sample", "--model", str(out), "--out", str(tmp_path / "grid.jpg")]) == 2
+    assert "give a .png" in capsys.readouterr().err
+    assert main(["sample", "--model", str(trained), "--out", str(tmp_path / "x.png")]) == 2
+    assert "does not generate" in capsys.readouterr().err
     assert main(["evaluate", "--model", str(out), "--data", "digits", "--split", "test", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["negative_log_likelihood (nats per example, importance-weighted, k=100)"] > 0

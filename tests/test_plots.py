@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from aekit import Autoencoder, plots
+from aekit import GAN, Autoencoder, VariationalAutoencoder, plots
 from aekit.cli import PLOT_KINDS
 from aekit.datasets import load
 
@@ -27,6 +27,12 @@ def conv2d(digits):
     return Autoencoder(arch="conv", latent=2, **{**TINY, "hidden": (8,), "epochs": 1}).fit(digits.data)
 
 
+@pytest.fixture(scope="module")
+def vae2(digits):
+    """A VAE with a 2-D latent space: every generative picture applies."""
+    return VariationalAutoencoder(latent=2, image_shape=(1, 8, 8), scale="minmax", **TINY).fit(digits.data)
+
+
 def png_size(fig):
     """Render ``fig`` to PNG bytes and return (width, height), checking the image shows something."""
     buffer = io.BytesIO()
@@ -41,9 +47,10 @@ def image_axes(fig):
     return [ax for ax in fig.axes if ax.images]
 
 
-def test_every_picture_suits_a_full_model_and_renders(mlp, digits):
-    drawings = plots.pictures(mlp, digits.data, digits.target)
-    assert set(drawings) == set(PLOT_KINDS)  # `aekit plot` draws each of them
+def test_every_picture_suits_a_full_model_and_renders(mlp, vae2, digits):
+    drawings = {**plots.pictures(mlp, digits.data, digits.target), **plots.pictures(vae2, digits.data)}
+    # `aekit plot` draws each of them; interpolation and traversal take chosen rows (aekit train draws them)
+    assert set(drawings) == set(PLOT_KINDS) | {"interpolation", "traversal"}
     for name, draw in drawings.items():
         width, height = png_size(draw())
         assert 250 <= width <= 2000 and 150 <= height <= 1500, (name, width, height)
@@ -167,3 +174,38 @@ def test_latent_scatter(model, labels, digits, request):
 def test_latent_scatter_checks_labels(conv2d, digits):
     with pytest.raises(ValueError, match="3 labels for 1797 rows"):
         plots.latent_scatter(conv2d, digits.data, [0, 1, 2])
+
+
+def test_samples_grid_of_a_vae_and_a_gan(vae2, digits):
+    assert len(image_axes(plots.samples(vae2, n=10))) == 10
+    gan = GAN(hidden=(16,), latent=4, epochs=1, image_shape=(1, 8, 8), random_state=0, device="cpu").fit(digits.data)
+    fig = plots.samples(gan, n=9)
+    assert len(image_axes(fig)) == 9
+    png_size(fig)
+    with pytest.raises(ValueError, match="does not generate"):
+        plots.samples(Autoencoder(**TINY).fit(digits.data))
+
+
+def test_manifold_tiles_the_2d_latent_space(vae2, mlp):
+    fig = plots.manifold(vae2, n=5)
+    assert len(image_axes(fig)) == 25
+    first, last = image_axes(fig)[0].images[0].get_array(), image_axes(fig)[-1].images[0].get_array()
+    assert not np.allclose(first, last)  # opposite corners decode differently
+    with pytest.raises(ValueError, match="latent=2"):
+        plots.manifold(mlp)
+
+
+def test_interpolation_runs_from_one_reconstruction_to_the_other(vae2, digits):
+    a, b = digits.data[0], digits.data[1]
+    path = vae2.interpolate(a, b, steps=5)
+    np.testing.assert_allclose(path[[0, -1]], vae2.reconstruct(digits.data[:2]), atol=1e-5)
+    assert len(image_axes(plots.interpolation(vae2, a, b, steps=5))) == 2 + 5  # the inputs above the path
+
+
+def test_traversal_one_row_per_dimension(vae2, mlp, digits):
+    fig = plots.traversal(vae2, digits.data[0])
+    assert len(image_axes(fig)) == 2 * 9
+    fig = plots.traversal(mlp, digits.data[0], dims=[3], values=[-1, 0, 1])  # any autoencoder walks its codes
+    assert len(image_axes(fig)) == 3
+    with pytest.raises(ValueError, match="must be latent dimensions"):
+        plots.traversal(mlp, digits.data[0], dims=[4])

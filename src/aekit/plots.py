@@ -214,20 +214,103 @@ def filters(est, n=64, image_shape=None):
     images = _first(images, n)
     flat = images.reshape(len(images), -1)
     images = _scaled_to_unit(images, flat.min(1)[:, None, None, None], flat.max(1)[:, None, None, None])
-
+    shown = f"{len(images)} of {total}" if len(images) < total else f"all {total}"
     n_cols = math.ceil(math.sqrt(len(images)))
-    n_rows = math.ceil(len(images) / n_cols)
     # cells grow in a small grid, so that the figure is wide enough for its title
-    cell = max(0.8 * _CELL, 4.0 / n_cols)
-    fig = Figure(figsize=(n_cols * cell, n_rows * cell + 0.7), layout="constrained")
-    for ax, image in zip(fig.subplots(n_rows, n_cols, squeeze=False).flat, [*images, *[None] * n_rows * n_cols]):
+    return _image_grid(images, f"{_name(est)}\nfirst-layer {what[0]} of {shown} {what[1]}",
+                       n_cols, cell=max(0.8 * _CELL, 4.0 / n_cols))
+
+
+def _image_grid(images, title, n_cols, cell=_CELL, gap=True):
+    """Images (N, C, H, W) with values in [0, 1] in rows of ``n_cols``; ``gap=False`` tiles them edge
+    to edge (a decoded manifold reads as one picture)."""
+    n_rows = math.ceil(len(images) / n_cols)
+    fig = Figure(figsize=(n_cols * cell, n_rows * cell + 0.7), layout=None if not gap else "constrained")
+    grid = fig.subplots(n_rows, n_cols, squeeze=False,
+                        gridspec_kw=None if gap else {"wspace": 0, "hspace": 0, "top": 1 - 0.6 / (n_rows * cell + 0.7),
+                                                      "bottom": 0, "left": 0, "right": 1})
+    for ax, image in zip(grid.flat, [*images, *[None] * (n_rows * n_cols - len(images))]):
         if image is None:
             ax.set_axis_off()
         else:
             _show(ax, image)
-    shown = f"{len(images)} of {total}" if len(images) < total else f"all {total}"
-    fig.suptitle(f"{_name(est)}\nfirst-layer {what[0]} of {shown} {what[1]}")
+    fig.suptitle(title)
     return fig
+
+
+# ---- generative models ----------------------------------------------------------------------------
+def _as_images(est, flat):
+    """Decoded rows as (N, C, H, W) in [0, 1]; rows already in [0, 1] keep their grey values (a faint
+    sample stays faint), others are stretched over their range."""
+    shape = _image_shape(est, None)
+    inside = flat.min() >= 0 and flat.max() <= 1
+    low, high = (0.0, 1.0) if inside else (flat.min(), flat.max())
+    return _scaled_to_unit(flat.reshape(len(flat), *shape), low, high)
+
+
+def samples(est, n=64, random_state=0):
+    """``n`` new instances drawn from a generative model (VAE or GAN) in a near-square grid.
+
+    Example
+    -------
+    >>> fig = samples(vae, n=36)  # doctest: +SKIP
+    """
+    if not hasattr(est, "sample"):
+        raise ValueError(f"{_name(est)} does not generate: samples need a VariationalAutoencoder or a GAN")
+    if n < 1:
+        raise ValueError(f"nothing to show: n={n}")
+    images = _as_images(est, est.sample(n, random_state=random_state))
+    return _image_grid(images, f"{_name(est)}: {n} samples", math.ceil(math.sqrt(n)))
+
+
+def interpolation(est, a, b, steps=10):
+    """Decoded points on the straight line between the codes of images ``a`` and ``b``.
+
+    Example
+    -------
+    >>> fig = interpolation(vae, X[0], X[1])  # doctest: +SKIP
+    """
+    ends = np.stack([np.ravel(a), np.ravel(b)]).astype(np.float32)
+    return image_rows({"inputs": ends, "interpolation": est.interpolate(a, b, steps)}, _image_shape(est, None),
+                      title=f"{_name(est)}: from one code to another in {steps} steps")
+
+
+def traversal(est, x, dims=None, values=None):
+    """One row per latent dimension in ``dims``: the code of ``x`` with that dimension swept over
+    ``values`` (default: 9 points over the range the dimension takes on the training data), the
+    others held fixed. Dimensions that matter change the image; dead ones do not.
+
+    Example
+    -------
+    >>> fig = traversal(vae, X[0], dims=range(8))  # doctest: +SKIP
+    """
+    dims = list(range(min(est.latent, 8)) if dims is None else dims)
+    if not dims or not all(0 <= d < est.latent for d in dims):
+        raise ValueError(f"dims={dims} must be latent dimensions of {_name(est)} (0 to {est.latent - 1})")
+    rows = {}
+    for dim in dims:
+        sweep = values if values is not None else np.linspace(*est.code_range_[:, dim], 9)
+        rows[f"z{dim}"] = est.traverse(x, dim, sweep)
+    return image_rows(rows, _image_shape(est, None), title=f"{_name(est)}: one latent dimension at a time")
+
+
+def manifold(est, n=15, extent=None):
+    """The decoded grid over a 2-D latent space: ``n`` x ``n`` codes spaced evenly over
+    [-extent, extent] in each dimension (default: the range of the training codes).
+
+    Example
+    -------
+    >>> fig = manifold(VariationalAutoencoder(latent=2).fit(X))  # doctest: +SKIP
+    """
+    if est.latent != 2:
+        raise ValueError(f"manifold needs a model with latent=2, {_name(est)} has latent={est.latent}")
+    if n < 2:
+        raise ValueError(f"manifold needs n >= 2 points per axis, got {n}")
+    ranges = [(-extent, extent)] * 2 if extent is not None else est.code_range_.T
+    axis_0, axis_1 = np.linspace(*ranges[0], n), np.linspace(*ranges[1], n)[::-1]  # high values at the top
+    codes = np.stack(np.meshgrid(axis_0, axis_1), -1).reshape(-1, 2).astype(np.float32)
+    images = _as_images(est, est.inverse_transform(codes))
+    return _image_grid(images, f"{_name(est)}: decoded 2-D latent space", n, cell=0.45, gap=False)
 
 
 # ---- training -------------------------------------------------------------------------------------
@@ -442,10 +525,11 @@ def pictures(est, X=None, y=None):
     if not hasattr(est, "model_"):
         return out
     is_image = getattr(est, "image_shape_", None) is not None
-    if not hasattr(est, "transform"):  # a generator only (the GAN): nothing to encode, samples to show
-        if is_image:
-            out["samples"] = lambda: image_rows({"samples": est.sample(10, random_state=0)}, est.image_shape_,
-                                                title=f"{_name(est)}: samples")
+    if is_image and hasattr(est, "sample"):
+        out["samples"] = lambda: samples(est)
+        if getattr(est, "latent", None) == 2 and hasattr(est, "transform"):
+            out["manifold"] = lambda: manifold(est)
+    if not hasattr(est, "transform"):  # a generator only (the GAN): nothing to encode
         return out
     if is_image:
         out["filters"] = lambda: filters(est)
@@ -453,6 +537,9 @@ def pictures(est, X=None, y=None):
         return out
     if is_image:
         out["reconstructions"] = lambda: reconstructions(est, X)
+        if hasattr(est, "sample") and len(X) >= 2:
+            out["interpolation"] = lambda: interpolation(est, X[0], X[1])
+            out["traversal"] = lambda: traversal(est, X[0])
         if getattr(est, "noise", None) is not None:
             out["denoising"] = lambda: denoising(est, X)
     if y is not None:

@@ -13,6 +13,7 @@ from .models import PLOT_KINDS
 
 VERB_MODULES = (
     "models",
+    "generate",
 )
 
 

@@ -7,6 +7,7 @@ adds encoding and scoring. A family that is no transformer (the GAN) derives fro
 """
 
 import math
+import numbers
 
 import numpy as np
 import torch
@@ -51,6 +52,24 @@ def _seeded(seed, build):
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         return build()
+
+
+def _generator(random_state, device):
+    """A torch generator on ``device`` seeded from ``random_state`` (int, RandomState or None)."""
+    seed = int(check_random_state(random_state).randint(2**31 - 1))
+    return torch.Generator(device).manual_seed(seed)
+
+
+class PriorSamplingMixin:
+    """``sample`` for the models whose decoder turns z ~ N(0, I) into data (VAE, GAN)."""
+
+    def sample(self, n, random_state=None):
+        """Draw ``n`` new rows in the original units: z ~ N(0, I) (seeded by ``random_state``), decoded."""
+        check_is_fitted(self, "model_")
+        if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n < 0:
+            raise ValueError(f"n must be a non-negative integer, got {n!r}")
+        z = torch.randn((int(n), self.latent), generator=_generator(random_state, "cpu"))
+        return self.inverse_transform(z.numpy())
 
 
 class NeuralEstimator(BaseEstimator):
@@ -288,6 +307,21 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NeuralE
         """Encode then decode ``X``; returned in the original units."""
         decoded = self._batched(lambda x: self.model_.decode(self.model_.encode(x)), self._scaled(X))
         return self.scaler_.inverse_transform(decoded)
+
+    def interpolate(self, x_a, x_b, steps=8):
+        """Decoded points on the straight line between the codes of ``x_a`` and ``x_b`` (for a VAE, the
+        posterior means), in ``steps`` equal steps."""
+        codes = self.transform(np.stack([np.ravel(x_a), np.ravel(x_b)]))
+        weights = np.linspace(0.0, 1.0, steps, dtype=np.float32)[:, None]
+        return self.inverse_transform((1 - weights) * codes[0] + weights * codes[1])
+
+    def traverse(self, x, dim, values):
+        """Decode the code of ``x`` with latent dimension ``dim`` set to each of ``values``."""
+        if not 0 <= dim < self.latent:
+            raise ValueError(f"dim={dim} is not a latent dimension (0 to {self.latent - 1})")
+        codes = np.repeat(self.transform(np.ravel(x)[None]), len(values), axis=0)
+        codes[:, dim] = values
+        return self.inverse_transform(codes)
 
     def score_samples(self, X):
         """Per-sample negative reconstruction loss (summed over features, in scaled units)."""

@@ -3,13 +3,11 @@
 import numbers
 
 import torch
-from sklearn.utils.validation import check_is_fitted
 
 from ..nn.gan import GANNet, build_gan_conv, build_gan_mlp
 from ..registry import register
 from . import _params as p
-from ._base import NeuralEstimator, _make_optimizer, _seeded
-from .vae import _generator
+from ._base import NeuralEstimator, PriorSamplingMixin, _make_optimizer, _seeded
 
 _DEFAULT_HIDDEN = {"mlp": (256, 512), "conv": (128, 64)}
 # Terms logged but not trained: the total ("loss") is d_loss + g_loss.
@@ -100,7 +98,7 @@ class _ClassMonitor:
 
 
 @register("gan")
-class GAN(NeuralEstimator):
+class GAN(PriorSamplingMixin, NeuralEstimator):
     """A generative adversarial network (Goodfellow et al. 2014), MLP or DCGAN-style convolutional.
 
     The discriminator learns to tell training rows from generated ones (binary cross-entropy); the
@@ -303,14 +301,6 @@ class GAN(NeuralEstimator):
             self.model_ = net.to(device).eval()
 
     # ---- generative use -------------------------------------------------------------------------
-    def sample(self, n, random_state=None):
-        """Generate ``n`` rows in the original units from z ~ N(0, I) (seeded by ``random_state``)."""
-        check_is_fitted(self, "model_")
-        if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n < 0:
-            raise ValueError(f"n must be a non-negative integer, got {n!r}")
-        z = torch.randn((int(n), self.latent), generator=_generator(random_state, "cpu"))
-        return self.inverse_transform(z.numpy())
-
     def inverse_transform(self, Z):
         """Generated rows (original units) for noise vectors ``Z`` (n_samples, latent)."""
         return super().inverse_transform(Z)

@@ -4,8 +4,6 @@ import math
 
 import numpy as np
 import torch
-from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted
 
 from ..nn import build_conv, build_mlp
 from ..nn.variational import VariationalNet
@@ -13,19 +11,14 @@ from ..noise import Corruption
 from ..registry import register
 from ..training import LossWeightRamp
 from . import _params as p
-from ._base import BaseAutoencoder
+from ._base import BaseAutoencoder, PriorSamplingMixin, _generator
 
 # Importance samples decoded at once: rows x samples per chunk when estimating likelihoods.
 _DRAWS_PER_CHUNK = 65536
 
 
-def _generator(random_state, device):
-    seed = int(check_random_state(random_state).randint(2**31 - 1))
-    return torch.Generator(device).manual_seed(seed)
-
-
 @register("vae")
-class VariationalAutoencoder(BaseAutoencoder):
+class VariationalAutoencoder(PriorSamplingMixin, BaseAutoencoder):
     """A variational autoencoder (Kingma and Welling 2014): Gaussian posterior, reparameterised
     codes, Bernoulli or Gaussian likelihood; trained on the negative ELBO in nats per example.
 
@@ -125,30 +118,6 @@ class VariationalAutoencoder(BaseAutoencoder):
         return callbacks
 
     # ---- generative use -------------------------------------------------------------------------
-    def _decoded(self, Z):
-        """Decoder means for codes ``Z`` (torch or numpy), in the original units."""
-        return self.inverse_transform(np.asarray(torch.as_tensor(Z).cpu(), dtype=np.float32))
-
-    def sample(self, n, random_state=None):
-        """Draw ``n`` new instances: z ~ N(0, I), decoded to the likelihood's mean."""
-        check_is_fitted(self, "model_")
-        z = torch.randn((n, self.latent), generator=_generator(random_state, "cpu"))
-        return self._decoded(z)
-
-    def interpolate(self, x_a, x_b, steps=8):
-        """Decoded points on the straight line between the posterior means of ``x_a`` and ``x_b``."""
-        codes = self.transform(np.stack([np.ravel(x_a), np.ravel(x_b)]))
-        weights = np.linspace(0.0, 1.0, steps, dtype=np.float32)[:, None]
-        return self._decoded((1 - weights) * codes[0] + weights * codes[1])
-
-    def traverse(self, x, dim, values):
-        """Decode the code of ``x`` with latent dimension ``dim`` set to each of ``values``."""
-        if not 0 <= dim < self.latent:
-            raise ValueError(f"dim={dim} is not a latent dimension (0 to {self.latent - 1})")
-        codes = np.repeat(self.transform(np.ravel(x)[None]), len(values), axis=0)
-        codes[:, dim] = values
-        return self._decoded(codes)
-
     def attribute_vector(self, X, mask):
         """Mean code of the rows where ``mask`` holds minus the mean code of the others: added to a
         code, it adds the attribute (e.g. thickness, a smile)."""

@@ -1,0 +1,35 @@
+"""``aekit sample``: new instances from a generative model (VAE or GAN), as a picture or an array."""
+
+from pathlib import Path
+
+from .._fileio import atomic_write
+from ..io import load as load_model
+from ._common import CLIError, positive_int, save_figure, save_npy
+
+
+def cmd_sample(args):
+    from .. import plots
+
+    estimator = load_model(args.model, device=args.device or "auto")
+    if not hasattr(estimator, "sample"):
+        raise CLIError(f"{args.model}: a {type(estimator).__name__} does not generate; "
+                       "sample needs a VAE or a GAN")
+    suffix = Path(args.out).suffix.lower()
+    if suffix == ".npy":
+        rows = estimator.sample(args.n, random_state=args.seed)
+        atomic_write(args.out, lambda tmp: save_npy(tmp, rows))
+    elif suffix == ".png":
+        save_figure(plots.samples(estimator, args.n, random_state=args.seed), args.out)
+    else:
+        raise CLIError(f"--out {args.out}: give a .png (a grid of images) or a .npy (the rows)")
+    print(f"wrote {args.n} samples to {args.out}")
+
+
+def add_verbs(verbs):
+    sample = verbs.add_parser("sample", help="draw new instances from a VAE or GAN (.png grid or .npy rows)")
+    sample.add_argument("--model", required=True, help="model folder written by `aekit train`")
+    sample.add_argument("--n", type=positive_int, default=64, help="how many (default 64)")
+    sample.add_argument("--out", required=True, help="grid.png or rows.npy")
+    sample.add_argument("--seed", type=int, default=0, help="random_state of the draw (default 0)")
+    sample.add_argument("--device")
+    sample.set_defaults(run=cmd_sample)
