@@ -500,6 +500,33 @@ def latent_scatter(est, X, y=None):
     return fig
 
 
+def code_heatmap(codes, row_labels=None, title=None):
+    """Codes (n_rows, n_units) as a grid of cells, each annotated with its value: for a handful of
+    rows and units, such as the 8-3-8 encoder's three hidden values per input.
+
+    Example
+    -------
+    >>> fig = code_heatmap(np.random.rand(8, 3), [f"input {i}" for i in range(8)])
+    """
+    codes = np.asarray(codes, dtype=np.float64)
+    if codes.ndim != 2 or codes.size == 0:
+        raise ValueError(f"codes must be a non-empty (rows, units) array, got shape {codes.shape}")
+    n_rows, n_units = codes.shape
+    fig = Figure(figsize=(1.0 * n_units + 2.5, 0.4 * n_rows + 1.2), layout="constrained")
+    ax = fig.subplots()
+    image = ax.imshow(codes, cmap="viridis", aspect="auto")
+    for (r, c), value in np.ndenumerate(codes):
+        # dark text on the bright half of the colour map, light on the dark half
+        bright = image.norm(value) > 0.5
+        ax.text(c, r, f"{value:.2f}", ha="center", va="center", color="black" if bright else "white")
+    ax.set_xticks(range(n_units), [f"unit {u}" for u in range(n_units)])
+    ax.set_yticks(range(n_rows), row_labels if row_labels is not None else range(n_rows))
+    fig.colorbar(image, ax=ax)
+    if title:
+        ax.set_title(title)
+    return fig
+
+
 # ---- which pictures suit a model ------------------------------------------------------------------
 def pictures(est, X=None, y=None):
     """The pictures that say something about a fitted ``est`` and data ``X`` (labels ``y``).

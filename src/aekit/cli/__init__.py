@@ -14,6 +14,7 @@ from .models import PLOT_KINDS
 VERB_MODULES = (
     "models",
     "generate",
+    "demo",
 )
 
 

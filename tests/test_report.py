@@ -1,0 +1,99 @@
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from aekit.cli import main
+from aekit.report import build_report, run_demo
+from aekit.report.stages import STAGES
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """The quick demo on the digits, every stage: what `make test` runs of it."""
+    out = tmp_path_factory.mktemp("demo") / "run"
+    assert main(["demo", "--data", "digits", "--quick", "--out", str(out), "--quiet"]) == 0
+    return out
+
+
+@pytest.mark.slow
+def test_quick_demo_writes_every_stage_report_and_metrics(demo):
+    metrics = json.loads((demo / "metrics.json").read_text())
+    assert list(metrics["stages"]) == list(STAGES)
+    for name, stage in metrics["stages"].items():
+        assert stage["rows"], name
+        assert stage["data"]["train_rows"] == 1000 and stage["settings"] == {"data": "digits", "quick": True}
+        assert all(row["value"] is not None for row in stage["rows"])
+    html = (demo / "report.html").read_text()
+    assert html.count("<section id=") == len(STAGES) and "data:image/png;base64," in html
+    assert "src='figures/" not in html  # self-contained: no image is a separate file
+    assert (demo / "models" / "vae" / "config.json").exists()
+
+
+@pytest.mark.slow
+def test_second_run_reuses_finished_stages_and_report_rebuilds(demo, capsys):
+    before = {p.name: p.stat().st_mtime_ns for p in (demo / "stages").iterdir()}
+    assert main(["demo", "--data", "digits", "--quick", "--out", str(demo)]) == 0
+    assert "kept from the earlier run" in capsys.readouterr().err
+    assert {p.name: p.stat().st_mtime_ns for p in (demo / "stages").iterdir()} == before
+    (demo / "report.html").unlink()
+    assert main(["report", str(demo)]) == 0
+    assert (demo / "report.html").exists()
+
+
+def test_interrupt_keeps_finished_stages_and_writes_the_report(tmp_path, monkeypatch):
+    def stop(ctx):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(STAGES["basic"], "run", stop)
+    with pytest.raises(KeyboardInterrupt):
+        run_demo("digits", tmp_path, quick=True, only=["pca", "basic", "encoder_838"])
+    assert [p.name for p in (tmp_path / "stages").iterdir()] == ["pca.json"]
+    assert "PCA and the linear autoencoder" in (tmp_path / "report.html").read_text()
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["demo", "--only", "pca,nosuch"], "unknown models ['nosuch']"),
+    (["report", "/no/such/folder"], "no finished demo stages"),
+])
+def test_errors(argv, message, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("aekit: error:") and message in err and err.count("\n") == 1
+
+
+def test_report_needs_stages(tmp_path):
+    with pytest.raises(ValueError, match="no finished demo stages"):
+        build_report(tmp_path)
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (.ci/run installs it)")
+def test_report_in_a_real_browser(demo, tmp_path):
+    playwright = pytest.importorskip("playwright.sync_api")
+    metrics = json.loads((demo / "metrics.json").read_text())
+    n_rows = sum(len(stage["rows"]) for stage in metrics["stages"].values())
+    errors = []
+    with playwright.sync_playwright() as p:
+        # the flags keep Chromium off the network this machine does not have (see the env notes)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run"])
+        page = browser.new_page(viewport={"width": 1200, "height": 900})
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto((demo / "report.html").as_uri())
+        page.wait_for_load_state("load")
+        images = page.eval_on_selector_all("img", "imgs => imgs.map(i => [i.complete, i.naturalWidth])")
+        table_rows = page.locator("#summary tbody tr.model-row").count()
+        page.screenshot(path=str(tmp_path / "report.png"), full_page=False)
+        browser.close()
+    assert errors == []
+    assert images and all(complete and width > 0 for complete, width in images)
+    assert table_rows == n_rows
+    assert (tmp_path / "report.png").stat().st_size > 10_000
