@@ -23,9 +23,9 @@ install: $(VENV)/.installed
 
 dev: $(VENV)/.dev-installed
 
+# every model of the toolkit on the 5,000 MNIST digits; writes runs/demo/report.html
 demo: install
-	$(BIN)/aekit train ae --data mnist5k --split train --out runs/demo --epochs 20
-	$(BIN)/aekit evaluate --model runs/demo --data mnist5k --split test
+	$(BIN)/aekit demo --out runs/demo
 
 test: dev
 	$(BIN)/python -m pytest

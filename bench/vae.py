@@ -11,7 +11,6 @@ Run: python bench/vae.py [--epochs 50] [--k 500]
 import argparse
 import time
 
-import numpy as np
 import torch
 from _machine import describe
 from torch import nn

@@ -15,20 +15,30 @@ from . import metrics, noise
 from .estimators import (
     GAN, Autoencoder, ContractiveAutoencoder, DenoisingAutoencoder, SparseAutoencoder, StackedAutoencoder,
     VariationalAutoencoder,
+    SemanticHashingAutoencoder,
 )
 from .io import load
 from .training import TrainingDivergedError
+from .apps.anomaly import AnomalyDetector
+from .apps.retrieval import CodeIndex
+from .apps import codec
+from .apps.classifier import AutoencoderClassifier
 
 __all__ = [
     "GAN",
+    "AnomalyDetector",
     "Autoencoder",
+    "AutoencoderClassifier",
+    "CodeIndex",
     "ContractiveAutoencoder",
     "DenoisingAutoencoder",
+    "SemanticHashingAutoencoder",
     "SparseAutoencoder",
     "StackedAutoencoder",
     "TrainingDivergedError",
     "VariationalAutoencoder",
     "__version__",
+    "codec",
     "load",
     "metrics",
     "noise",

@@ -405,5 +405,47 @@ def reference_classifier(data, *, epochs=None, random_state=0, cache_dir=None, d
     return ReferenceClassifier(net, classes, accuracy, name, folder, image_shape)
 
 
-__all__ = ["ClassCoverage", "ReferenceClassifier", "class_coverage", "frechet_distance", "psnr",
+# ---- retrieval ------------------------------------------------------------------------------------
+def precision_at_k(index, Q, q_labels, db_labels, k=10):
+    """Mean over queries of the fraction of their ``k`` nearest stored items that share their label.
+
+    Parameters
+    ----------
+    index : aekit.CodeIndex
+    Q : array-like (n_queries, n_features)
+        Query rows, encoded by the index's estimator; codes if the index has no estimator.
+    q_labels : array-like (n_queries,)
+    db_labels : array-like (n_items,)
+        Labels of the stored items in the order they were added (the order of ``index.ids_``).
+    k : int, default=10
+
+    Returns
+    -------
+    float
+        In [0, 1]; a neighbour an approximate search did not find counts as a miss.
+
+    Example
+    -------
+    >>> from aekit import CodeIndex
+    >>> index = CodeIndex()
+    >>> index.add_codes([[0.0], [0.1], [5.0], [5.1]])
+    >>> precision_at_k(index, [[0.05], [5.2]], q_labels=[0, 1], db_labels=[0, 0, 1, 0], k=2)
+    0.75
+    """
+    q_labels, db_labels = np.asarray(q_labels), np.asarray(db_labels)
+    if q_labels.shape != (len(Q),):
+        raise ValueError(f"q_labels must have one label per query ({len(Q)}), got shape {q_labels.shape}")
+    if db_labels.shape != (len(index),):
+        raise ValueError(f"db_labels must have one label per stored item ({len(index)}), got shape "
+                         f"{db_labels.shape}")
+    search = index.search if index.estimator is not None else index.search_codes
+    _, ids = search(Q, k)
+    # stored ids -> positions in the order of addition (ids may be any integers)
+    order = np.argsort(index.ids_, kind="stable")
+    positions = order[np.searchsorted(index.ids_[order], ids).clip(0, len(order) - 1)]
+    hits = (db_labels[positions] == q_labels[:, None]) & (ids >= 0)
+    return float(hits.mean()) if hits.size else 0.0
+
+
+__all__ = ["ClassCoverage", "ReferenceClassifier", "class_coverage", "frechet_distance", "precision_at_k", "psnr",
            "reference_classifier", "reconstruction_error"]

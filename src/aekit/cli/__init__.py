@@ -13,8 +13,12 @@ from .models import PLOT_KINDS
 
 VERB_MODULES = (
     "models",
+    "codec",
+    "classify",
     "generate",
     "demo",
+    "index",
+    "anomaly",
 )
 
 

@@ -5,19 +5,32 @@ import json
 from pathlib import Path
 
 import numpy as np
+from sklearn.base import is_classifier
 
 from .. import registry
 from .._fileio import atomic_write
+from ..apps.classifier import mask_labels
 from ..io import load as load_model
 from ..noise import NOISE_KINDS
 from ._common import (
     CLIError, add_data_options, labels, load_data, parse_set, positive_int, save_figure, save_npy, write_record,
 )
+from .classify import data_labels
+
+
+def _classifier_autoencoder(estimator, pairs):
+    """``--set autoencoder=NAME`` (a registry name, default "ae") makes the autoencoder a classifier
+    pre-trains, so that ``--set autoencoder__KEY=VALUE`` can set its parameters; returns the other pairs."""
+    names = [pair.partition("=")[2] for pair in pairs if pair.startswith("autoencoder=")]
+    if names or any(pair.startswith("autoencoder__") for pair in pairs):
+        estimator.set_params(autoencoder=registry.get(names[-1] if names else "ae")())
+    return [pair for pair in pairs if not pair.startswith("autoencoder=")]
 
 
 def cmd_train(args):
     estimator = registry.get(args.model)()
-    params = parse_set(args.set, estimator)
+    classifier = is_classifier(estimator)
+    params = parse_set(_classifier_autoencoder(estimator, args.set or []) if classifier else args.set, estimator)
     bunch = load_data(args)
     out = Path(args.out)
     if args.epochs is not None:
@@ -26,17 +39,27 @@ def cmd_train(args):
         params["device"] = args.device
     params.setdefault("random_state", args.seed)
     params.setdefault("image_shape", bunch.image_shape)
-    params.setdefault("checkpoint_dir", str(out / "checkpoints"))
     params.setdefault("verbose", not args.quiet)
+    if classifier:
+        if args.resume:
+            raise CLIError("--resume: a classifier is trained without checkpoints")
+        y = data_labels(args, bunch)
+        fit_args, fit_options = (bunch.data, y if args.labeled is None else mask_labels(y, args.labeled, args.seed)), {}
+    else:
+        if args.labeled is not None:
+            raise CLIError(f"--labeled applies to classifiers (`aekit train classifier`), not to {args.model}")
+        params.setdefault("checkpoint_dir", str(out / "checkpoints"))
+        fit_args, fit_options = (bunch.data,), {"resume": args.resume}
     estimator.set_params(**params)
     try:
-        estimator.fit(bunch.data, resume=args.resume)
+        estimator.fit(*fit_args, **fit_options)
     except BaseException:
         # a stopped run still leaves its curves (they show why); pictures of the data can wait
         write_record(estimator, out)
         raise
     estimator.save(out)
-    write_record(estimator, out, bunch.data, labels(bunch))
+    # a classifier has no decoder: its pictures are those that need no data (curves, filters)
+    write_record(estimator, out, *(() if classifier else (bunch.data, labels(bunch))))
     last = estimator.history_[-1] if estimator.history_ else {}
     losses = ", ".join(f"{k}={v:.4g}" for k, v in last.items() if k.endswith("loss"))
     print(f"trained {type(estimator).__name__} for {len(estimator.history_)} epochs ({losses}); saved to {out}")
@@ -81,23 +104,34 @@ def _transform_verb(method):
 
 def cmd_evaluate(args):
     estimator = load_model(args.model, device=args.device or "auto")
-    X = load_data(args).data
-    squared = np.square(estimator.reconstruct(X) - X)
-    report = {
-        "rows": len(X),
-        estimator._score_meaning(): float(-estimator.score_samples(X).mean()),
-        "squared_error_per_example (original units)": float(squared.sum(1).mean()),
-        "mse_per_feature (original units)": float(squared.mean()),
-    }
+    bunch = load_data(args)
+    X = bunch.data
+    if is_classifier(estimator):
+        report = {"rows": len(X), "accuracy": float(estimator.score(X, data_labels(args, bunch)))}
+    else:
+        squared = np.square(estimator.reconstruct(X) - X)
+        report = {
+            "rows": len(X),
+            estimator._score_meaning(): float(-estimator.score_samples(X).mean()),
+            "squared_error_per_example (original units)": float(squared.sum(1).mean()),
+            "mse_per_feature (original units)": float(squared.mean()),
+        }
     print(json.dumps(report, indent=2) if args.json else "\n".join(f"{k}: {v:.6g}" if isinstance(v, float)
                                                                    else f"{k}: {v}" for k, v in report.items()))
+
+
+def _output(estimator):
+    """What a model maps rows to, in words: codes, or classes for a classifier."""
+    if hasattr(estimator, "classes_"):
+        return f"{len(estimator.classes_)} classes"
+    return f"{estimator.latent} codes"
 
 
 def cmd_info(args):
     estimator = load_model(args.path, device="cpu")
     n_weights = sum(t.numel() for t in estimator.model_.state_dict().values())
     print(f"{type(estimator).__name__} ({getattr(type(estimator), '_registry_name', '?')}), "
-          f"{estimator.n_features_in_} features -> {estimator.latent} codes, {n_weights} weights")
+          f"{estimator.n_features_in_} features -> {_output(estimator)}, {n_weights} weights")
     print(f"image_shape: {estimator.image_shape_}, scaler: {estimator.scaler_.to_dict().get('kind')}")
     if estimator.history_:
         last = estimator.history_[-1]
@@ -125,6 +159,9 @@ def add_verbs(verbs):
     train.add_argument("--seed", type=int, default=0, help="random_state (default 0: runs are reproducible)")
     train.add_argument("--set", action="append", metavar="KEY=VALUE", help="any estimator parameter")
     train.add_argument("--resume", action="store_true", help="continue from OUT/checkpoints")
+    train.add_argument("--labeled", type=positive_int, metavar="N",
+                       help="classifiers: keep N of the data's labels (seeded, as many per class as possible); "
+                            "the other rows are unlabelled")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     train.set_defaults(run=cmd_train)
 
@@ -138,7 +175,8 @@ def add_verbs(verbs):
         sub.add_argument("--device")
         sub.set_defaults(run=_transform_verb(method))
 
-    evaluate = verbs.add_parser("evaluate", help="print reconstruction errors of a model on data")
+    evaluate = verbs.add_parser("evaluate", help="print reconstruction errors of a model on data (a "
+                                "classifier's accuracy)")
     evaluate.add_argument("--model", required=True)
     add_data_options(evaluate)
     evaluate.add_argument("--device")

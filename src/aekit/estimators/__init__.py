@@ -5,6 +5,7 @@ from .autoencoder import Autoencoder
 from .vae import VariationalAutoencoder
 from .gan import GAN
 from .presets import ContractiveAutoencoder, DenoisingAutoencoder, SparseAutoencoder, StackedAutoencoder
+from .presets import SemanticHashingAutoencoder
 
 __all__ = ["GAN", "Autoencoder", "BaseAutoencoder", "ContractiveAutoencoder", "DenoisingAutoencoder", "NeuralEstimator",
-           "SparseAutoencoder", "StackedAutoencoder", "VariationalAutoencoder"]
+           "SemanticHashingAutoencoder", "SparseAutoencoder", "StackedAutoencoder", "VariationalAutoencoder"]

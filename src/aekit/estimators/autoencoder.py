@@ -2,7 +2,7 @@
 
 from ..losses import DEFAULT_SPARSITY_WEIGHT, OUTPUT_ACTIVATIONS, RECONSTRUCTION_LOSSES, SPARSITY_KINDS
 from ..nn import ACTIVATIONS, AutoencoderNet, build_conv, build_mlp
-from ..nn.net import ContractivePenalty, SparsityPenalty
+from ..nn.net import BinaryCode, ContractivePenalty, SparsityPenalty
 from ..noise import Corruption
 from ..registry import register
 from . import _params as p
@@ -23,8 +23,10 @@ class Autoencoder(BaseAutoencoder):
     activation : str, default="relu"
         Hidden-layer activation: relu, leaky_relu, elu, selu, gelu, softplus, sigmoid, tanh, linear.
     code_activation : str, default="auto"
-        Activation of the code units. "auto": sigmoid for ``sparsity="kl"``/``"squared"`` and for
-        contraction, ReLU for ``sparsity="l1"``, else linear.
+        Activation of the code units: one of the hidden activations, or "binary": bits, each unit's
+        batch-normalised input above 0, trained with straight-through gradients (codes for Hamming
+        search; see :class:`SemanticHashingAutoencoder`). "auto": sigmoid for
+        ``sparsity="kl"``/``"squared"`` and for contraction, ReLU for ``sparsity="l1"``, else linear.
     output_activation : {"sigmoid", "linear"}, default="sigmoid"
     loss : {"mse", "bce"}, default="mse"
         Per-example squared error or binary cross-entropy, summed over features.
@@ -146,7 +148,7 @@ class Autoencoder(BaseAutoencoder):
 
     _param_table = {
         **BaseAutoencoder._param_table,
-        "code_activation": p.one_of("auto", *ACTIVATIONS),
+        "code_activation": p.one_of("auto", "binary", *ACTIVATIONS),
         "output_activation": p.one_of(*OUTPUT_ACTIVATIONS),
         "loss": p.one_of(*RECONSTRUCTION_LOSSES),
         "tied": p.one_of(True, False),
@@ -165,6 +167,9 @@ class Autoencoder(BaseAutoencoder):
             raise ValueError(f"{type(self).__name__}: loss='bce' needs output_activation='sigmoid'")
         if self.pretrain is not None and self.arch != "mlp":
             raise ValueError(f"{type(self).__name__}: pretrain={self.pretrain!r} needs arch='mlp'")
+        if self.code_activation == "binary" and self.contractive_weight > 0:
+            raise ValueError(f"{type(self).__name__}: code_activation='binary' has no Jacobian to penalise; "
+                             "use contractive_weight=0")
 
     def _needs_unit_interval(self):
         return "loss='bce'" if self.loss == "bce" else None
@@ -197,11 +202,15 @@ class Autoencoder(BaseAutoencoder):
 
     def _build_net(self, n_features, image_shape):
         """The network for ``n_features`` inputs, with the corruption and penalties asked for."""
-        args = (self._hidden(), self.latent, self.activation, self._code_activation(), self.tied)
+        binary = self._code_activation() == "binary"
+        args = (self._hidden(), self.latent, self.activation, "linear" if binary else self._code_activation(),
+                self.tied)
         if self.arch == "conv":
             encoder, decoder = build_conv(image_shape, *args)
         else:
             encoder, decoder = build_mlp(n_features, *args)
+        if binary:
+            encoder[-1] = BinaryCode(self.latent)  # in place of the linear code's identity
         corruption = Corruption(self.noise, self.noise_level, n_features) if self.noise else None
         return AutoencoderNet(encoder, decoder, self.loss, self.output_activation, corruption, self._penalties())
 

@@ -56,6 +56,35 @@ class ContractivePenalty:
         return jacobian_norm(code, x, directions).mean()
 
 
+class BinaryCode(nn.Module):
+    """Code units that output bits (0.0 or 1.0): each unit's pre-activation, batch-normalised, above 0.
+
+    Normalising by the batch statistics (running statistics in eval mode) centres each unit, so
+    that every bit is 1 for about half of the rows: no bit is wasted on a constant. The step has no
+    gradient; training passes the gradient of ``sigmoid(4 h)`` (slope 1 at the threshold) straight
+    through it (Bengio et al. 2013), so the decoder learns from the very bits that are searched.
+
+    Example
+    -------
+    >>> bits = BinaryCode(8)(torch.randn(32, 8))
+    >>> sorted(bits.unique().tolist())
+    [0.0, 1.0]
+    """
+
+    def __init__(self, latent):
+        super().__init__()
+        self.register_buffer("running_mean", torch.zeros(latent))
+        self.register_buffer("running_var", torch.ones(latent))
+
+    def forward(self, pre_activation):
+        # a batch of one row has no spread to normalise by: it uses the running statistics
+        use_batch = self.training and pre_activation.shape[0] > 1
+        h = nn.functional.batch_norm(pre_activation, self.running_mean, self.running_var, training=use_batch)
+        soft = torch.sigmoid(4 * h)
+        # value: the step exactly (soft - soft is exactly 0); gradient: the sigmoid's
+        return (h > 0).to(h.dtype) + (soft - soft.detach())
+
+
 class AutoencoderNet(nn.Module):
     """Maps flat rows (N, D) to codes (N, latent) and back, and names its loss terms.
 

@@ -40,9 +40,10 @@ def _number(value):
 
 
 def _verdict(row):
-    """'better' / 'worse' than the baseline, in the direction the row says is better (or '')."""
+    """'better' / 'worse' than the baseline, in the direction the row says is better; '' where it
+    names none (a target to meet, not beat)."""
     value, baseline = row.get("value"), row.get("baseline_value")
-    if value is None or baseline is None or value == baseline:
+    if value is None or baseline is None or value == baseline or row.get("better") is None:
         return ""
     wins = value < baseline if row.get("better") == "lower" else value > baseline
     return "better" if wins else "worse"

@@ -31,7 +31,8 @@ class Section:
     notes: list = field(default_factory=list)
 
     def row(self, model, metric, value, baseline=None, baseline_value=None, better="lower"):
-        """One figure of merit, with the baseline it is set beside and which direction is better."""
+        """One figure of merit, with the baseline it is set beside and which direction is better
+        ("lower", "higher", or None where the baseline is a target to meet)."""
         self.rows.append({"model": model, "metric": metric, "value": _plain(value), "baseline": baseline,
                           "baseline_value": _plain(baseline_value), "better": better})
 

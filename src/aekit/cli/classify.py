@@ -1,0 +1,50 @@
+"""Verbs over classifiers: predict (``aekit train classifier`` and ``aekit evaluate`` serve them too)."""
+
+from pathlib import Path
+
+from sklearn.base import is_classifier
+
+from .._fileio import atomic_write, atomic_write_text
+from ..io import load as load_model
+from ._common import CLIError, add_data_options, history_csv, load_data, save_npy
+
+_OUTPUTS = (".npy", ".csv")
+
+
+def data_labels(args, bunch):
+    """The labels of ``--data``; a classifier cannot be trained or scored without them."""
+    if bunch.target is None:
+        raise CLIError(f"--data {args.data} has no labels (for a CSV, name the column with --label-column)")
+    return bunch.target
+
+
+def cmd_predict(args):
+    if Path(args.out).suffix not in _OUTPUTS:
+        raise CLIError(f"--out {args.out}: give a file ending in {' or '.join(_OUTPUTS)}")
+    estimator = load_model(args.model, device=args.device or "auto")
+    if not is_classifier(estimator):
+        raise CLIError(f"--model {args.model} is a {type(estimator).__name__}, not a classifier "
+                       "(train one with `aekit train classifier`)")
+    X = load_data(args).data
+    if args.proba:
+        result = estimator.predict_proba(X)
+        rows = [{f"p_{c}": p for c, p in zip(estimator.classes_, row)} for row in result]
+    else:
+        result = estimator.predict(X)
+        rows = [{"label": label} for label in result]
+    if args.out.endswith(".csv"):
+        atomic_write_text(args.out, history_csv(rows))
+    else:
+        atomic_write(args.out, lambda tmp: save_npy(tmp, result))
+    print(f"wrote {args.out} with {'probabilities' if args.proba else 'labels'} of {len(X)} rows")
+
+
+def add_verbs(verbs):
+    """Add ``predict`` to the subparsers ``verbs``."""
+    predict = verbs.add_parser("predict", help="write a classifier's predicted labels (or probabilities)")
+    predict.add_argument("--model", required=True, help="classifier folder written by `aekit train classifier`")
+    add_data_options(predict)
+    predict.add_argument("--out", required=True, help="output .npy or .csv file (CSV: a header, one row per row)")
+    predict.add_argument("--proba", action="store_true", help="class probabilities (columns p_<class>) instead")
+    predict.add_argument("--device")
+    predict.set_defaults(run=cmd_predict)

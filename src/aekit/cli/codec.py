@@ -1,0 +1,53 @@
+"""Verbs of the codec: compress rows into a checked container with a saved model, and decompress."""
+
+import inspect
+from pathlib import Path
+
+from .._fileio import atomic_write, atomic_write_bytes
+from ..apps import codec
+from ..io import load as load_model
+from ._common import CLIError, add_data_options, load_data, save_npy
+
+_DEFAULT_BITS = inspect.signature(codec.compress).parameters["bits"].default
+
+
+def cmd_compress(args):
+    estimator = load_model(args.model, device=args.device or "auto")
+    X = load_data(args).data
+    data = codec.compress(estimator, X, bits=args.bits)
+    atomic_write_bytes(args.out, data)
+    per_row = f" ({len(data) / len(X):.1f} per row)" if len(X) else ""
+    print(f"wrote {args.out}: {len(X)} rows in {len(data)} bytes{per_row}, {args.bits} bits per code")
+
+
+def cmd_decompress(args):
+    path = Path(args.input)
+    if not path.is_file():
+        raise CLIError(f"{path}: no such file")
+    estimator = load_model(args.model, device=args.device or "auto")
+    try:
+        X = codec.decompress(estimator, path.read_bytes())
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from None
+    atomic_write(args.out, lambda tmp: save_npy(tmp, X))
+    print(f"wrote {args.out} with shape {X.shape}")
+
+
+def add_verbs(verbs):
+    """Add ``compress`` and ``decompress`` to the subparsers ``verbs``."""
+    compress = verbs.add_parser("compress", help="compress rows with a saved autoencoder (lossy)")
+    compress.add_argument("--model", required=True, help="model folder written by `aekit train`")
+    add_data_options(compress)
+    compress.add_argument("--out", required=True, help="output file (e.g. codes.aek)")
+    compress.add_argument("--bits", type=int, default=_DEFAULT_BITS,
+                          help=f"quantisation bits per code dimension, 2 to 16 (default {_DEFAULT_BITS})")
+    compress.add_argument("--device")
+    compress.set_defaults(run=cmd_compress)
+
+    decompress = verbs.add_parser("decompress", help="decode a file written by `aekit compress`")
+    decompress.add_argument("--model", required=True, help="the model folder that compressed it")
+    decompress.add_argument("--in", dest="input", metavar="FILE", required=True,
+                            help="file written by `aekit compress`")
+    decompress.add_argument("--out", required=True, help="output .npy file")
+    decompress.add_argument("--device")
+    decompress.set_defaults(run=cmd_decompress)
