@@ -210,6 +210,12 @@ def test_cli_trains_and_scores(data, tmp_path, capsys):
     np.testing.assert_allclose(table["score"], detector.score_samples(X_test), rtol=1e-8)
     np.testing.assert_array_equal(table["label"], detector.predict(X_test))
     assert roc_auc_score(normal, table["score"]) > 0.95
+    capsys.readouterr()
+    assert main(["info", str(out)]) == 0 and "AnomalyDetector (anomaly)" in capsys.readouterr().out
+    assert main(["evaluate", "--model", str(out), "--data", str(tmp_path / "test.npy"), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["anomaly_score (minus score_samples: higher is more unusual)"] == pytest.approx(
+        -detector.score_samples(X_test).mean(), rel=1e-5)
 
 
 def test_cli_errors(data, fitted_ae, tmp_path, capsys):

@@ -245,6 +245,9 @@ class AnomalyDetector(OutlierMixin, TransformerMixin, BaseEstimator):
         X = validate_data(self, X, dtype=[np.float32, np.float64], reset=False).astype(np.float32, copy=False)
         return self._combine(self._parts(X))
 
+    def _score_meaning(self):
+        return "anomaly_score (minus score_samples: higher is more unusual)"
+
     def decision_function(self, X):
         """``score_samples(X) - offset_``: negative for outliers."""
         return self.score_samples(X) - self.offset_

@@ -108,6 +108,9 @@ def cmd_evaluate(args):
     X = bunch.data
     if is_classifier(estimator):
         report = {"rows": len(X), "accuracy": float(estimator.score(X, data_labels(args, bunch)))}
+    elif not hasattr(estimator, "reconstruct"):
+        raise CLIError(f"{args.model}: a {type(estimator).__name__} does not reconstruct rows, so there is "
+                       "nothing to evaluate; `aekit sample` draws from it")
     else:
         squared = np.square(estimator.reconstruct(X) - X)
         report = {
@@ -124,7 +127,8 @@ def _output(estimator):
     """What a model maps rows to, in words: codes, or classes for a classifier."""
     if hasattr(estimator, "classes_"):
         return f"{len(estimator.classes_)} classes"
-    return f"{estimator.latent} codes"
+    # a wrapper (the anomaly detector) codes with the autoencoder it holds
+    return f"{getattr(estimator, 'latent', None) or estimator.autoencoder_.latent} codes"
 
 
 def cmd_info(args):
