@@ -135,3 +135,12 @@ def test_subprocess_entry_point(tmp_path):
     assert result.returncode == 0 and "Autoencoder" in result.stdout
     bad = subprocess.run([sys.executable, "-m", "aekit", "info", str(tmp_path)], capture_output=True, text=True)
     assert bad.returncode == 2 and bad.stderr.startswith("aekit: error:") and "Traceback" not in bad.stderr
+
+
+def test_train_with_mixed_precision_and_an_option_the_model_lacks(tmp_path, capsys):
+    out = tmp_path / "bf16"
+    assert main(["train", "ae", "--data", "digits", "--out", str(out), *FAST, "--precision", "bf16-mixed"]) == 0
+    assert json.loads((out / "config.json").read_text())["params"]["precision"] == "bf16-mixed"
+    assert main(["train", "classifier", "--data", "digits", "--out", str(tmp_path / "c"), "--precision",
+                 "bf16-mixed"]) != 0
+    assert "--precision: classifier has no precision parameter" in capsys.readouterr().err

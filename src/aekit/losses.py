@@ -18,8 +18,10 @@ def output_transform(logits, output_activation):
 def reconstruction_error(logits, target, loss, output_activation):
     """Per-example reconstruction loss, shape (N,), from decoder logits.
 
-    BCE is computed from the logits (numerically stable, no clamping of probabilities).
+    BCE is computed from the logits (numerically stable, no clamping of probabilities), and both in
+    float32 also under mixed precision: a sum over hundreds of features in bfloat16 loses digits.
     """
+    logits = logits.float()
     if loss == "bce":
         return F.binary_cross_entropy_with_logits(logits, target, reduction="none").sum(1)
     return (output_transform(logits, output_activation) - target).square().sum(1)
@@ -94,7 +96,8 @@ def gaussian_log_density(z, mu, logvar):
 
 def negative_log_likelihood(logits, x, likelihood, log_sigma=None):
     """-log p(x | z) per example in nats: Bernoulli from logits, or Gaussian with mean ``logits`` and
-    standard deviation exp(``log_sigma``) (a scalar or one per feature)."""
+    standard deviation exp(``log_sigma``) (a scalar or one per feature); in float32, as above."""
+    logits = logits.float()
     if likelihood == "bernoulli":
         return F.binary_cross_entropy_with_logits(logits, x.expand_as(logits), reduction="none").sum(-1)
     return -gaussian_log_density(x, logits, 2 * log_sigma.expand_as(logits))

@@ -33,10 +33,12 @@ def cmd_train(args):
     params = parse_set(_classifier_autoencoder(estimator, args.set or []) if classifier else args.set, estimator)
     bunch = load_data(args)
     out = Path(args.out)
-    if args.epochs is not None:
-        params["epochs"] = args.epochs
-    if args.device is not None:
-        params["device"] = args.device
+    for option in ("epochs", "device", "precision", "compile"):
+        value = getattr(args, option)
+        if value is not None:
+            if option not in estimator.get_params():
+                raise CLIError(f"--{option}: {args.model} has no {option} parameter")
+            params[option] = value
     params.setdefault("random_state", args.seed)
     params.setdefault("image_shape", bunch.image_shape)
     params.setdefault("verbose", not args.quiet)
@@ -160,6 +162,9 @@ def add_verbs(verbs):
     train.add_argument("--out", required=True, help="folder for the model, history.csv, PNGs, checkpoints/")
     train.add_argument("--epochs", type=int, help="number of epochs (default: the model's)")
     train.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps")
+    train.add_argument("--precision", choices=("32", "bf16-mixed", "16-mixed"),
+                       help="mixed precision of the forward passes (default: 32, full float32)")
+    train.add_argument("--compile", action="store_const", const=True, help="train through torch.compile")
     train.add_argument("--seed", type=int, default=0, help="random_state (default 0: runs are reproducible)")
     train.add_argument("--set", action="append", metavar="KEY=VALUE", help="any estimator parameter")
     train.add_argument("--resume", action="store_true", help="continue from OUT/checkpoints")

@@ -31,7 +31,8 @@ _OPTIMIZERS = {
 }
 _DEFAULT_HIDDEN = {"mlp": (512, 256), "conv": (32, 64)}
 # Parameters that may differ between a checkpoint and the run that resumes it.
-_RESUMABLE_CHANGES = {"epochs", "verbose", "checkpoint_dir", "checkpoint_every", "device", "early_stopping"}
+_RESUMABLE_CHANGES = {"epochs", "verbose", "checkpoint_dir", "checkpoint_every", "device", "early_stopping",
+                      "compile"}
 _INFERENCE_BATCH = 4096
 
 
@@ -99,6 +100,8 @@ class NeuralEstimator(BaseEstimator):
         "random_state": p.integer(0) | p.NONE | p.Spec(lambda v: isinstance(v, np.random.RandomState),
                                                       "a RandomState"),
         "device": p.device(),
+        "precision": p.one_of("32", "bf16-mixed", "16-mixed"),
+        "compile": p.one_of(True, False),
         "verbose": p.one_of(True, False),
     }
 
@@ -212,7 +215,7 @@ class NeuralEstimator(BaseEstimator):
         def make_trainer(model, epochs, callbacks):
             return Trainer(model, self._optimizers(model), epochs=epochs, batch_size=self.batch_size,
                            generators=generators, callbacks=callbacks, loss_weights=self._loss_weights(),
-                           step=self._step())
+                           step=self._step(), precision=self.precision, compile=self.compile)
 
         trainer = make_trainer(self.model_, self.epochs, self._callbacks(resume))
         pretrain_history = []

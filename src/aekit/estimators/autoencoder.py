@@ -82,6 +82,12 @@ class Autoencoder(BaseAutoencoder):
         Seed for initialisation, shuffling and the validation split; same seed, same model on CPU.
     device : str, default="auto"
         "auto", "cpu", "cuda", "cuda:N" or "mps".
+    precision : {"32", "bf16-mixed", "16-mixed"}, default="32"
+        Mixed precision: forward passes under ``torch.autocast`` in bfloat16 or float16 (with a
+        gradient scaler); weights, optimiser state and losses stay float32. Pays on hardware with fast
+        bfloat16/float16 matrix units (recent GPUs, CPUs with AMX); on other CPUs it is slower.
+    compile : bool, default=False
+        Train through ``torch.compile`` (tens of seconds of compilation before the first step).
     verbose : bool, default=False
         Show a progress bar with the losses.
 
@@ -111,7 +117,8 @@ class Autoencoder(BaseAutoencoder):
                  sparsity_target=0.05, contractive_weight=0.0, contractive_estimator="exact",
                  contractive_projections=8, pretrain=None, pretrain_epochs=10, epochs=20, batch_size=128, lr=1e-3, optimizer="adam", weight_decay=0.0,
                  clip_grad_norm=None, validation_fraction=0.1, early_stopping=None, checkpoint_dir=None,
-                 checkpoint_every=1, random_state=None, device="auto", verbose=False):
+                 checkpoint_every=1, random_state=None, device="auto", precision="32", compile=False,
+                 verbose=False):
         self.hidden = hidden
         self.latent = latent
         self.activation = activation
@@ -144,6 +151,8 @@ class Autoencoder(BaseAutoencoder):
         self.checkpoint_every = checkpoint_every
         self.random_state = random_state
         self.device = device
+        self.precision = precision
+        self.compile = compile
         self.verbose = verbose
 
     _param_table = {

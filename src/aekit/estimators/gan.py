@@ -48,24 +48,23 @@ class _AdversarialStep:
         self._count += 1
         generator_turn = self._count % self.n_critic == 0
 
-        with torch.set_grad_enabled(generator_turn):  # no graph through G on discriminator-only turns
-            # at least two rows: the generator's batch normalisation needs them (a last batch of one)
-            fake = net.decode(net.noise(max(len(batch), 2), batch))
-        terms = net.adversarial_terms(batch, fake.detach())
+        with trainer.autocast():
+            with torch.set_grad_enabled(generator_turn):  # no graph through G on discriminator-only turns
+                # at least two rows: the generator's batch normalisation needs them (a last batch of one)
+                fake = net.decode(net.noise(max(len(batch), 2), batch))
+            terms = net.adversarial_terms(batch, fake.detach())
         optimizers["discriminator"].zero_grad(set_to_none=True)
-        terms["d_loss"].backward()
-        trainer.after_backward()
-        optimizers["discriminator"].step()
+        trainer.backward(terms["d_loss"], optimizers["discriminator"])
+        trainer.optimizer_step(optimizers["discriminator"])
         optimizers["discriminator"].zero_grad(set_to_none=True)
 
         if generator_turn:
-            g_loss = net.generator_loss(net.discriminate(fake))
-            parameters = [q for q in net.decoder.parameters() if q.requires_grad]
+            with trainer.autocast():
+                g_loss = net.generator_loss(net.discriminate(fake))
             # gradients of the generator only: nothing is computed for the discriminator's weights
-            for q, grad in zip(parameters, torch.autograd.grad(g_loss, parameters)):
-                q.grad = grad
-            trainer.after_backward()
-            optimizers["generator"].step()
+            trainer.backward(g_loss, optimizers["generator"],
+                             parameters=[q for q in net.decoder.parameters() if q.requires_grad])
+            trainer.optimizer_step(optimizers["generator"])
             optimizers["generator"].zero_grad(set_to_none=True)
         terms["loss"] = terms["d_loss"] + terms["g_loss"]
         return {name: value.detach() for name, value in terms.items()}
@@ -187,7 +186,8 @@ class GAN(PriorSamplingMixin, NeuralEstimator):
                  betas=(0.5, 0.999), lr=2e-4, lr_discriminator=None, monitor_classifier=None, monitor_samples=1000,
                  epochs=20, batch_size=128, optimizer="adam", weight_decay=0.0, clip_grad_norm=None,
                  validation_fraction=0.0, early_stopping=None, checkpoint_dir=None, checkpoint_every=1,
-                 random_state=None, device="auto", verbose=False):
+                 random_state=None, device="auto", precision="32", compile=False,
+                 verbose=False):
         self.hidden = hidden
         self.latent = latent
         self.activation = activation
@@ -214,6 +214,8 @@ class GAN(PriorSamplingMixin, NeuralEstimator):
         self.checkpoint_every = checkpoint_every
         self.random_state = random_state
         self.device = device
+        self.precision = precision
+        self.compile = compile
         self.verbose = verbose
 
     _param_table = {

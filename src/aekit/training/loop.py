@@ -37,7 +37,14 @@ class Trainer:
     loss_weights : dict[str, float], optional
         Weights of the named loss terms in the total.
     step : callable, optional
-        ``step(trainer, batch) -> dict`` of detached-or-not terms including ``"loss"``.
+        ``step(trainer, batch) -> dict`` of detached-or-not terms including ``"loss"``. A step computes
+        its forward passes inside ``trainer.autocast()`` and its gradients with ``trainer.backward``.
+    precision : {"32", "bf16-mixed", "16-mixed"}
+        Mixed precision runs the forward passes under ``torch.autocast``; weights, optimiser state and
+        the loss sums stay float32. ``"16-mixed"`` scales the loss (a gradient scaler) so that small
+        float16 gradients do not underflow.
+    compile : bool
+        Train through ``torch.compile(model.loss_terms)`` (the default step only).
 
     Example
     -------
@@ -47,7 +54,7 @@ class Trainer:
     """
 
     def __init__(self, model, optimizers, *, epochs, batch_size, generators, callbacks=(),
-                 loss_weights=None, step=None):
+                 loss_weights=None, step=None, precision="32", compile=False):
         self.model = model
         self.optimizers = optimizers
         self.epochs = epochs
@@ -56,6 +63,10 @@ class Trainer:
         self.callbacks = list(callbacks)
         self.loss_weights = loss_weights
         self.step = step or default_step
+        self.precision = precision
+        self.device_type = next(model.parameters()).device.type
+        self.scaler = torch.amp.GradScaler(self.device_type, enabled=precision == "16-mixed")
+        self.loss_terms = torch.compile(model.loss_terms) if compile else model.loss_terms
         self._after_backward = [cb.on_after_backward for cb in self.callbacks if hasattr(cb, "on_after_backward")]
         self.epoch = 0
         self.history = []
@@ -66,9 +77,28 @@ class Trainer:
             if hasattr(cb, hook):
                 getattr(cb, hook)(self, *args)
 
-    def after_backward(self):
+    def autocast(self):
+        """The context of a forward pass at this trainer's precision."""
+        dtype = {"bf16-mixed": torch.bfloat16, "16-mixed": torch.float16}.get(self.precision)
+        return torch.autocast(self.device_type, dtype=dtype, enabled=dtype is not None)
+
+    def backward(self, loss, optimizer, parameters=None):
+        """Gradients of ``loss`` (unscaled, ready for ``optimizer``), then the after-backward hooks
+        (gradient clipping, ...). With ``parameters``, only their gradients are computed and set."""
+        scaled = self.scaler.scale(loss)
+        if parameters is None:
+            scaled.backward()
+        else:
+            for q, grad in zip(parameters, torch.autograd.grad(scaled, parameters)):
+                q.grad = grad
+        self.scaler.unscale_(optimizer)
         for hook in self._after_backward:
             hook(self.model)
+
+    def optimizer_step(self, optimizer):
+        """``optimizer.step()``, skipped by the gradient scaler when a float16 gradient overflowed."""
+        self.scaler.step(optimizer)
+        self.scaler.update()
 
     def fit(self, X, X_val=None):
         """Train until ``epochs`` or a callback stops; returns the history (one dict per epoch)."""
@@ -97,15 +127,19 @@ class Trainer:
         return self.history
 
     def _train_epoch(self, X):
-        n = X.shape[0]
-        order = torch.randperm(n, generator=self.generators["shuffle"]).to(X.device)
-        sums = {}
-        for start in range(0, n, self.batch_size):
-            batch = X[order[start:start + self.batch_size]]
+        sums, n = {}, 0
+        for batch in self._batches(X):
             terms = self.step(self, batch)
             for name, value in terms.items():
                 sums[name] = sums.get(name, 0.0) + value.detach() * batch.shape[0]
+            n += batch.shape[0]
         return {name: float(total) / n for name, total in sums.items()}
+
+    def _batches(self, X):
+        """The epoch's mini-batches: a fresh permutation of the rows, sliced."""
+        order = torch.randperm(X.shape[0], generator=self.generators["shuffle"]).to(X.device)
+        for start in range(0, X.shape[0], self.batch_size):
+            yield X[order[start:start + self.batch_size]]
 
     @torch.no_grad()
     def evaluate(self, X, batch_size=4096):
@@ -126,11 +160,11 @@ class Trainer:
 def default_step(trainer, batch):
     """One optimiser step on the weighted sum of the model's loss terms."""
     (optimizer,) = trainer.optimizers.values()
-    terms = trainer.model.loss_terms(batch)
-    loss = total_loss(terms, trainer.loss_weights)
+    with trainer.autocast():
+        terms = trainer.loss_terms(batch)
+        loss = total_loss(terms, trainer.loss_weights)
     optimizer.zero_grad(set_to_none=True)
-    loss.backward()
-    trainer.after_backward()
-    optimizer.step()
+    trainer.backward(loss, optimizer)
+    trainer.optimizer_step(optimizer)
     terms["loss"] = loss
     return terms
