@@ -17,12 +17,8 @@ from aekit.datasets import load
 from aekit.metrics import precision_at_k
 from aekit.nn.net import BinaryCode
 
+pytestmark = pytest.mark.usefixtures("one_thread")
 TINY = dict(hidden=(16,), epochs=3, batch_size=32, random_state=0, device="cpu")
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread(one_thread):
-    yield
 
 
 @pytest.fixture(scope="module")
@@ -97,13 +93,13 @@ def test_hamming_thresholds(codes):
     fixed = CodeIndex(metric="hamming", threshold=0.25)
     fixed.add_codes(Z)
     np.testing.assert_array_equal(fixed.thresholds_, np.full(12, 0.25, np.float32))
-    sigmoid_model = SemanticHashingAutoencoder(bits=8, epochs=0, device="cpu").fit(Z)
-    auto = CodeIndex(sigmoid_model, metric="hamming")
-    auto.add(Z)
-    np.testing.assert_array_equal(auto.thresholds_, np.full(8, 0.5, np.float32))
-    linear = CodeIndex(Autoencoder(latent=8, epochs=0, device="cpu").fit(Z), metric="hamming")
-    linear.add(Z)
-    np.testing.assert_array_equal(linear.thresholds_, np.median(linear.estimator.transform(Z), 0))
+    untrained = dict(hidden=(8,), latent=5, epochs=0, device="cpu")
+    for code_activation, expected in (("binary", 0.5), ("sigmoid", 0.5), ("linear", "median")):
+        auto = CodeIndex(Autoencoder(code_activation=code_activation, **untrained).fit(Z), metric="hamming")
+        auto.add(Z)
+        if expected == "median":
+            expected = np.median(auto.estimator.transform(Z), 0)
+        np.testing.assert_array_equal(auto.thresholds_, np.broadcast_to(np.float32(expected), (5,)))
 
 
 # ---- ids, estimator, approximate ------------------------------------------------------------------

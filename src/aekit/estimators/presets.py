@@ -60,5 +60,5 @@ SemanticHashingAutoencoder = _preset(
     "semhash", "SemanticHashingAutoencoder", "Binary codes whose Hamming neighbours are similar inputs "
     "(semantic hashing, Salakhutdinov and Hinton 2009): each code unit is a bit, trained through the "
     "straight-through estimator on masked inputs; index them with ``CodeIndex(model, metric='hamming')``.",
-    renamed={"latent": "bits"}, latent=64, code_activation="binary", loss="bce", noise="masking", noise_level=0.3,
-    epochs=30)
+    renamed={"latent": "bits"}, latent=64, code_activation="binary", loss="bce", noise="masking", noise_level=0.5,
+    lr=5e-4, epochs=60)

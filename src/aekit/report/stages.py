@@ -325,7 +325,7 @@ def _semisupervised(ctx):
 
 @stage("retrieval", "Retrieval with codes and semantic hashing",
        "Codes are small descriptions of rows: near codes mean similar rows. A semantic-hashing autoencoder "
-       "(Salakhutdinov and Hinton 2009) learns 64 sigmoid codes pushed towards 0 or 1 by noise, so that "
+       "(Salakhutdinov and Hinton 2009) learns 64 binary codes from masked inputs, so that "
        "each row becomes 8 bytes searched by Hamming distance. Quality is precision@10: the fraction of a "
        "test row's 10 nearest training rows that share its label; the baseline searches raw pixels.")
 def _retrieval(ctx):
@@ -333,7 +333,7 @@ def _retrieval(ctx):
     from ..estimators import SemanticHashingAutoencoder
     from ..metrics import precision_at_k
 
-    hashing = ctx.fit("semantic_hashing", SemanticHashingAutoencoder(bits=64, epochs=ctx.epochs(30),
+    hashing = ctx.fit("semantic_hashing", SemanticHashingAutoencoder(bits=64, epochs=ctx.epochs(60),
                                                                      **_base(ctx)))
     index = CodeIndex(hashing, metric="hamming")
     index.add(ctx.X)
