@@ -43,8 +43,10 @@ def png_size(fig):
     return image.size
 
 
-def image_axes(fig):
-    return [ax for ax in fig.axes if ax.images]
+def tiles(fig):
+    """The single images of a figure's tiled pictures, in order (RGB arrays)."""
+    return [image.get_array()[top:top + h, left:left + w]
+            for ax in fig.axes for image in ax.images for top, left, h, w in image.tiles]
 
 
 def test_every_picture_suits_a_full_model_and_renders(mlp, vae2, digits):
@@ -65,8 +67,8 @@ def test_pictures_leave_out_what_does_not_apply(digits):
 
 def test_reconstructions_input_above_output(mlp, digits):
     fig = plots.reconstructions(mlp, digits.data, n=6)
-    assert len(image_axes(fig)) == 12
-    assert [ax.get_ylabel() for ax in fig.axes[::6]] == ["input", "reconstruction"]
+    assert len(tiles(fig)) == 12
+    assert [ax.get_ylabel() for ax in fig.axes] == ["input", "reconstruction"]
     png_size(fig)
 
 
@@ -74,7 +76,7 @@ def test_reconstructions_need_an_image_shape(digits):
     flat = Autoencoder(latent=2, **TINY).fit(digits.data)
     with pytest.raises(ValueError, match="not images; pass image_shape"):
         plots.reconstructions(flat, digits.data)
-    assert len(image_axes(plots.reconstructions(flat, digits.data, n=3, image_shape=(8, 8)))) == 6
+    assert len(tiles(plots.reconstructions(flat, digits.data, n=3, image_shape=(8, 8)))) == 6
     with pytest.raises(ValueError, match="does not fit 64 features"):
         plots.reconstructions(flat, digits.data, image_shape=(1, 7, 7))
     with pytest.raises(ValueError, match="nothing to show"):
@@ -83,9 +85,9 @@ def test_reconstructions_need_an_image_shape(digits):
 
 def test_denoising_shows_clean_corrupted_denoised(mlp, digits):
     fig = plots.denoising(mlp, digits.data, n=5)  # the model's own noise: masking 0.3
-    assert len(image_axes(fig)) == 15
-    assert [ax.get_ylabel() for ax in fig.axes[::5]] == ["clean", "corrupted", "denoised"]
-    clean, noisy = (fig.axes[i].images[0].get_array() for i in (0, 5))
+    assert len(tiles(fig)) == 15
+    assert [ax.get_ylabel() for ax in fig.axes] == ["clean", "corrupted", "denoised"]
+    clean, noisy = (tiles(fig)[i] for i in (0, 5))
     assert (noisy == 0).sum() > (clean == 0).sum()  # masking zeroed some pixels
     assert fig._suptitle.get_text() == "Autoencoder: masking noise, level 0.3"
     other = plots.denoising(mlp, digits.data, "salt_and_pepper", 0.2, n=5)
@@ -96,20 +98,20 @@ def test_denoising_shows_clean_corrupted_denoised(mlp, digits):
 def test_denoising_needs_a_noise_for_a_model_trained_without(conv2d, digits):
     with pytest.raises(ValueError, match="trained without noise"):
         plots.denoising(conv2d, digits.data)
-    assert len(image_axes(plots.denoising(conv2d, digits.data, "gaussian", 0.1, n=4))) == 12
+    assert len(tiles(plots.denoising(conv2d, digits.data, "gaussian", 0.1, n=4))) == 12
 
 
 @pytest.mark.parametrize("n, shown", [(64, 16), (5, 5)])
 def test_filters_of_a_dense_first_layer(mlp, n, shown):
     fig = plots.filters(mlp, n=n)
-    assert len(image_axes(fig)) == shown
-    assert fig.axes[0].images[0].get_array().shape == (8, 8)
+    assert len(tiles(fig)) == shown
+    assert tiles(fig)[0].shape == (8, 8, 3)
     png_size(fig)
 
 
 def test_filters_of_a_convolutional_first_layer(conv2d):
     fig = plots.filters(conv2d)
-    assert len(image_axes(fig)) == 8 and fig.axes[0].images[0].get_array().shape == (3, 3)
+    assert len(tiles(fig)) == 8 and tiles(fig)[0].shape == (3, 3, 3)
     assert "3x3 kernels" in fig._suptitle.get_text()
     png_size(fig)
 
@@ -177,10 +179,10 @@ def test_latent_scatter_checks_labels(conv2d, digits):
 
 
 def test_samples_grid_of_a_vae_and_a_gan(vae2, digits):
-    assert len(image_axes(plots.samples(vae2, n=10))) == 10
+    assert len(tiles(plots.samples(vae2, n=10))) == 10
     gan = GAN(hidden=(16,), latent=4, epochs=1, image_shape=(1, 8, 8), random_state=0, device="cpu").fit(digits.data)
     fig = plots.samples(gan, n=9)
-    assert len(image_axes(fig)) == 9
+    assert len(tiles(fig)) == 9
     png_size(fig)
     with pytest.raises(ValueError, match="does not generate"):
         plots.samples(Autoencoder(**TINY).fit(digits.data))
@@ -188,8 +190,8 @@ def test_samples_grid_of_a_vae_and_a_gan(vae2, digits):
 
 def test_manifold_tiles_the_2d_latent_space(vae2, mlp):
     fig = plots.manifold(vae2, n=5)
-    assert len(image_axes(fig)) == 25
-    first, last = image_axes(fig)[0].images[0].get_array(), image_axes(fig)[-1].images[0].get_array()
+    assert len(tiles(fig)) == 25
+    first, last = tiles(fig)[0], tiles(fig)[-1]
     assert not np.allclose(first, last)  # opposite corners decode differently
     with pytest.raises(ValueError, match="latent=2"):
         plots.manifold(mlp)
@@ -199,13 +201,13 @@ def test_interpolation_runs_from_one_reconstruction_to_the_other(vae2, digits):
     a, b = digits.data[0], digits.data[1]
     path = vae2.interpolate(a, b, steps=5)
     np.testing.assert_allclose(path[[0, -1]], vae2.reconstruct(digits.data[:2]), atol=1e-5)
-    assert len(image_axes(plots.interpolation(vae2, a, b, steps=5))) == 2 + 5  # the inputs above the path
+    assert len(tiles(plots.interpolation(vae2, a, b, steps=5))) == 2 + 5  # the inputs above the path
 
 
 def test_traversal_one_row_per_dimension(vae2, mlp, digits):
     fig = plots.traversal(vae2, digits.data[0])
-    assert len(image_axes(fig)) == 2 * 9
+    assert len(tiles(fig)) == 2 * 9
     fig = plots.traversal(mlp, digits.data[0], dims=[3], values=[-1, 0, 1])  # any autoencoder walks its codes
-    assert len(image_axes(fig)) == 3
+    assert len(tiles(fig)) == 3
     with pytest.raises(ValueError, match="must be latent dimensions"):
         plots.traversal(mlp, digits.data[0], dims=[4])

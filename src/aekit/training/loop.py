@@ -66,7 +66,8 @@ class Trainer:
         self.precision = precision
         self.device_type = next(model.parameters()).device.type
         self.scaler = torch.amp.GradScaler(self.device_type, enabled=precision == "16-mixed")
-        self.loss_terms = torch.compile(model.loss_terms) if compile else model.loss_terms
+        # a custom step may train a model without loss_terms (a classifier, say)
+        self.loss_terms = torch.compile(model.loss_terms) if compile else getattr(model, "loss_terms", None)
         self._after_backward = [cb.on_after_backward for cb in self.callbacks if hasattr(cb, "on_after_backward")]
         self.epoch = 0
         self.history = []
