@@ -128,8 +128,10 @@ class GAN(PriorSamplingMixin, NeuralEstimator):
         an epoch of B batches takes B discriminator and floor(B / n_critic) generator steps.
     label_smoothing : float, default=0.0
         One-sided label smoothing: the discriminator's target for real rows is 1 - label_smoothing.
-    spectral_norm : bool, default=False
-        Spectral normalisation of every discriminator layer (Miyato et al. 2018).
+    spectral_norm : bool, default=True
+        Spectral normalisation of every discriminator layer (Miyato et al. 2018). On the MNIST digits
+        it keeps every class among the samples (smallest class share 4-6% over three seeds, against
+        0.1% without) at a lower Frechet distance (bench/gan.py).
     betas : (float, float), default=(0.5, 0.999)
         Adam's (and AdamW's) betas, for both networks (DCGAN's choice).
     lr : float, default=2e-4
@@ -182,7 +184,7 @@ class GAN(PriorSamplingMixin, NeuralEstimator):
     """
 
     def __init__(self, hidden=None, latent=64, *, activation="leaky_relu", output_activation="sigmoid", arch="mlp",
-                 image_shape=None, scale="minmax", n_critic=1, label_smoothing=0.0, spectral_norm=False,
+                 image_shape=None, scale="minmax", n_critic=1, label_smoothing=0.0, spectral_norm=True,
                  betas=(0.5, 0.999), lr=2e-4, lr_discriminator=None, monitor_classifier=None, monitor_samples=1000,
                  epochs=20, batch_size=128, optimizer="adam", weight_decay=0.0, clip_grad_norm=None,
                  validation_fraction=0.0, early_stopping=None, checkpoint_dir=None, checkpoint_every=1,
