@@ -319,8 +319,8 @@ def _train(train, test, classes, settings, device):
     def step(trainer, batch):  # the labels ride along as the last column
         loss = F.cross_entropy(trainer.model(batch[:, :-1]), batch[:, -1].long())
         optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
+        trainer.backward(loss, optimizer)  # through the trainer: processes under torchrun average gradients
+        trainer.optimizer_step(optimizer)
         return {"loss": loss}
 
     rows = torch.from_numpy(np.column_stack([X, y.astype(np.float32)])).to(device)

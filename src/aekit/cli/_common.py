@@ -4,11 +4,17 @@ import argparse
 import ast
 import csv
 import io as _stringio
+from pathlib import Path
 
 import numpy as np
+from sklearn.utils import Bunch
 
 from .. import datasets
 from .._fileio import atomic_write, atomic_write_text
+
+
+# rows of a streamed data set that the pictures after training show
+_PICTURE_ROWS = 1000
 
 
 class CLIError(Exception):
@@ -38,8 +44,29 @@ def parse_set(pairs, estimator):
     return params
 
 
-def load_data(args):
-    return datasets.load(args.data, split=args.split, label_column=args.label_column)
+def load_data(args, stream=False):
+    """The Bunch of ``--data``; with ``stream``, rows that ``_streamed`` says stay on disk are a
+    :class:`aekit.datasets.RowStream` in ``data``, read while training."""
+    if not (stream and _streamed(args.data)):
+        return datasets.load(args.data, split=args.split, label_column=args.label_column)
+    for option in ("split", "label_column"):
+        if getattr(args, option) is not None:
+            raise CLIError(f"--{option.replace('_', '-')}: {args.data} is read from disk in blocks while training, "
+                           "without a split or labels")
+    rows = datasets.open_rows(args.data)
+    return Bunch(data=rows, target=None, image_shape=rows.image_shape, name=rows.source.name,
+                 feature_names=None, target_names=None)
+
+
+def _streamed(data):
+    """A .npy file over ``STREAM_BYTES`` (1 GiB), or a folder holding .npy files only."""
+    path = Path(data).expanduser()
+    if data in datasets.BUILTIN or not path.exists():
+        return False
+    if path.is_dir():
+        files = [p for p in path.iterdir() if not p.name.startswith(".")]
+        return bool(files) and all(p.suffix.lower() == ".npy" for p in files)
+    return path.suffix.lower() == ".npy" and path.stat().st_size > datasets.stream.STREAM_BYTES
 
 
 def save_figure(figure, path):
@@ -72,6 +99,8 @@ def write_record(estimator, out, X=None, y=None):
     """history.csv and every picture that suits the estimator and data (see ``plots.pictures``)."""
     from .. import plots
 
+    if isinstance(X, datasets.RowStream):
+        X = X.split(_PICTURE_ROWS, random_state=0)[0].read()
     if getattr(estimator, "history_", None):
         atomic_write_text(out / "history.csv", history_csv(estimator.history_))
     for name, draw in plots.pictures(estimator, X, y).items():
@@ -88,7 +117,8 @@ def positive_int(text):
 
 def add_data_options(parser, required=True):
     parser.add_argument("--data", required=required, help="built-in name (digits, mnist5k, fashion-mnist, "
-                        "mnist) or a path (.npy, .npz, .csv, IDX, image folder)")
+                        "mnist) or a path (.npy, .npz, .csv, IDX, image folder); `aekit train` reads a .npy "
+                        "file over 1 GiB, or a folder of .npy shards, from disk in blocks instead of loading it")
     parser.add_argument("--split", choices=("train", "test"), help="the fixed, seeded split of the data set")
     parser.add_argument("--label-column", help="CSV column holding labels (excluded from features)")
 

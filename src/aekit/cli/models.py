@@ -10,8 +10,10 @@ from sklearn.base import is_classifier
 from .. import registry
 from .._fileio import atomic_write
 from ..apps.classifier import mask_labels
+from ..estimators._base import NeuralEstimator
 from ..io import load as load_model
 from ..noise import NOISE_KINDS
+from ..training import distributed
 from ._common import (
     CLIError, add_data_options, labels, load_data, parse_set, positive_int, save_figure, save_npy, write_record,
 )
@@ -31,7 +33,8 @@ def cmd_train(args):
     estimator = registry.get(args.model)()
     classifier = is_classifier(estimator)
     params = parse_set(_classifier_autoencoder(estimator, args.set or []) if classifier else args.set, estimator)
-    bunch = load_data(args)
+    # NeuralEstimator.fit trains from rows on disk; a classifier needs labels, a detector its rows in memory
+    bunch = load_data(args, stream=not classifier and isinstance(estimator, NeuralEstimator))
     out = Path(args.out)
     for option in ("epochs", "device", "precision", "compile"):
         value = getattr(args, option)
@@ -53,12 +56,17 @@ def cmd_train(args):
         params.setdefault("checkpoint_dir", str(out / "checkpoints"))
         fit_args, fit_options = (bunch.data,), {"resume": args.resume}
     estimator.set_params(**params)
+    # started by torchrun, every process trains and rank 0 alone writes files and reports
+    writer = distributed.rank() == 0
     try:
         estimator.fit(*fit_args, **fit_options)
     except BaseException:
         # a stopped run still leaves its curves (they show why); pictures of the data can wait
-        write_record(estimator, out)
+        if writer:
+            write_record(estimator, out)
         raise
+    if not writer:
+        return
     estimator.save(out)
     # a classifier has no decoder: its pictures are those that need no data (curves, filters)
     write_record(estimator, out, *(() if classifier else (bunch.data, labels(bunch))))

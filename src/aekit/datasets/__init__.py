@@ -20,6 +20,12 @@ Values
 Built-in sets, IDX files with uint8 pixels and image folders are scaled into [0, 1]; ``.npy``,
 ``.npz`` and ``.csv`` values are kept as they are (see :class:`Scaler` for scaling).
 
+Data larger than memory
+-----------------------
+``open_rows(path)`` opens a ``.npy`` file, or a folder of ``.npy`` shards, as a :class:`RowStream`
+that reads rows from disk in blocks; estimators train on it without loading it (see
+:mod:`aekit.datasets.stream`).
+
 Errors
 ------
 Every problem with an argument or a file is a ``ValueError`` whose message names the file (or
@@ -42,5 +48,6 @@ Examples
 from ._builtin import BUILTIN, builtin_names
 from ._load import load
 from .scaling import Scaler
+from .stream import RowStream, open_rows
 
-__all__ = ["BUILTIN", "Scaler", "builtin_names", "load"]
+__all__ = ["BUILTIN", "RowStream", "Scaler", "builtin_names", "load", "open_rows"]

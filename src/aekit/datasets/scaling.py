@@ -3,6 +3,8 @@
 import numpy as np
 from sklearn.exceptions import NotFittedError
 
+from .stream import RowStream, row_blocks
+
 KINDS = ("minmax", "standard", None)
 
 
@@ -25,6 +27,8 @@ class Scaler:
     Attributes
     ----------
     offset_, scale_ : ndarray of shape (n_features,), float32
+    data_min_, data_max_ : ndarray of shape (n_features,), float32
+        The range of the data ``fit`` saw (not saved by :meth:`to_dict`).
     n_features_in_ : int
 
     Examples
@@ -42,23 +46,34 @@ class Scaler:
         self.kind = kind
 
     def fit(self, X):
-        """Learn the per-feature offset and scale of ``X`` (n_samples, n_features); returns self."""
-        X = self._as_2d(X, fitted=False)
-        if len(X) == 0:
+        """Learn the per-feature offset and scale of ``X`` (n_samples, n_features); returns self.
+
+        ``X`` may be a :class:`~aekit.datasets.stream.RowStream` (or a large memory map): it is read
+        once, block by block, and the moments of the blocks are combined exactly (Chan et al.'s
+        pairwise update), so the result equals that of the rows held in memory.
+        """
+        moments = Moments(self.kind == "standard")
+        for start, block in row_blocks(X):
+            block = self._as_2d(block, fitted=False)
+            if not np.isfinite(block.sum(dtype=np.float64)):
+                row = start + int(np.flatnonzero(~np.isfinite(block).all(axis=1))[0])
+                source = X if isinstance(X, RowStream) else "X"
+                raise ValueError(f"Scaler.fit: {source} contains NaN or infinite values (the first in row {row})")
+            moments.add(block)
+        if moments.n == 0:
             raise ValueError("Scaler.fit needs at least one row")
-        if not np.isfinite(X).all():
-            raise ValueError("Scaler.fit: X contains NaN or infinite values")
-        low, high = X.min(axis=0), X.max(axis=0)
+        low, high = moments.low, moments.high
         if self.kind == "minmax":
             # high - low in float32, as transform computes x - low: the maximum maps to exactly 1
             offset, scale = low, high - low
         elif self.kind == "standard":
-            offset, scale = X.mean(axis=0, dtype=np.float64), X.std(axis=0, dtype=np.float64)
+            offset, scale = moments.mean, np.sqrt(moments.squares / moments.n)
         else:
-            offset, scale = np.zeros(X.shape[1]), np.ones(X.shape[1])
+            offset, scale = np.zeros(len(low)), np.ones(len(low))
         # constant means all values equal, whatever rounding did to its std
         scale = np.where(high == low, 1, scale)
         self._set(offset, scale)
+        self.data_min_, self.data_max_ = low, high
         return self
 
     def transform(self, X):
@@ -107,3 +122,27 @@ class Scaler:
 
     def __repr__(self):
         return f"Scaler({self.kind!r})"
+
+
+class Moments:
+    """Per-feature count, minimum, maximum and (with ``with_variance``) mean and sum of squared
+    deviations, accumulated block by block."""
+
+    def __init__(self, with_variance):
+        self.with_variance = with_variance
+        self.n, self.low, self.high, self.mean, self.squares = 0, None, None, 0.0, 0.0
+
+    def add(self, block):
+        if len(block) == 0:
+            return
+        low, high = block.min(axis=0), block.max(axis=0)
+        self.low = low if self.low is None else np.minimum(self.low, low)
+        self.high = high if self.high is None else np.maximum(self.high, high)
+        n = self.n + len(block)
+        if self.with_variance:
+            block_mean = block.mean(axis=0, dtype=np.float64)
+            block_squares = np.square(block - block_mean).sum(axis=0)
+            delta = block_mean - self.mean
+            self.mean = self.mean + delta * (len(block) / n)
+            self.squares = self.squares + block_squares + np.square(delta) * (self.n * len(block) / n)
+        self.n = n

@@ -15,11 +15,12 @@ from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, Transfo
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ..datasets.scaling import Scaler
+from ..datasets.scaling import Moments, Scaler
+from ..datasets.stream import as_stream, row_blocks
 from ..devices import resolve_device
 from ..nn import ACTIVATIONS
 from ..noise import NOISE_KINDS
-from ..training import Checkpoint, EarlyStopping, GradientClipping, Progress, Trainer
+from ..training import Checkpoint, EarlyStopping, GradientClipping, Progress, Trainer, distributed
 from . import _params as p
 from ._stacking import pretrain_layers
 
@@ -34,6 +35,9 @@ _DEFAULT_HIDDEN = {"mlp": (512, 256), "conv": (32, 64)}
 _RESUMABLE_CHANGES = {"epochs", "verbose", "checkpoint_dir", "checkpoint_every", "device", "early_stopping",
                       "compile"}
 _INFERENCE_BATCH = 4096
+# Rows of a stream read into memory to validate on, and to initialise a model from (the corruption's
+# range, output biases at the mean): enough for stable statistics, small next to the data.
+_HELD_ROWS = 10_000
 
 
 def _make_optimizer(name, parameters, lr, weight_decay, **options):
@@ -164,14 +168,14 @@ class NeuralEstimator(BaseEstimator):
         callbacks = []
         if checkpoint and self.checkpoint_dir is not None:
             params = _json_params(self)
-            callbacks.append(Checkpoint(self.checkpoint_dir, self.checkpoint_every, resume,
-                                        meta={"params": params},
-                                        check_meta=lambda meta: _check_resumable(self, meta["params"], params)))
+            saver = Checkpoint(self.checkpoint_dir, self.checkpoint_every, resume, meta={"params": params},
+                               check_meta=lambda meta: _check_resumable(self, meta["params"], params))
+            callbacks.append(distributed.SharedCheckpoint(saver) if distributed.world_size() > 1 else saver)
         if self.early_stopping is not None:
             callbacks.append(EarlyStopping(self.early_stopping))
         if self.clip_grad_norm is not None:
             callbacks.append(GradientClipping(self.clip_grad_norm))
-        if self.verbose:
+        if self.verbose and distributed.rank() == 0:
             callbacks.append(Progress(type(self).__name__))
         return callbacks
 
@@ -179,35 +183,52 @@ class NeuralEstimator(BaseEstimator):
     def fit(self, X, y=None, *, resume=False):
         """Train on the rows of ``X`` (n_samples, n_features); ``y`` is ignored.
 
+        ``X`` may stay on disk: a :class:`aekit.datasets.RowStream` (``aekit.datasets.open_rows``),
+        or ``np.load(path, mmap_mode="r")`` of a whole ``.npy`` file over 1 GiB, is read in shuffled
+        blocks every epoch, with up to 10,000 rows held out for validation (see
+        :mod:`aekit.datasets.stream`).
+
         With ``resume=True`` and a ``checkpoint_dir`` holding a checkpoint of the same
         configuration, training continues from it and ends with the same weights as an
-        uninterrupted run.
+        uninterrupted run. Started by ``torchrun`` as several processes, the processes train together
+        (see :mod:`aekit.training.distributed`), each on ``batch_size`` rows of every global batch.
         """
         self._validate_params()
+        distributed.setup(self.device)
+        if distributed.world_size() > 1 and self.random_state is None:
+            # each process would draw its own split, weights and batches
+            raise ValueError(f"{type(self).__name__}: random_state=None cannot train on several processes; "
+                             "give an integer random_state (the same in every process)")
         if resume and (self.checkpoint_dir is None or self.random_state is None):
             # the seed fixes the validation split, which must be the one the checkpoint was trained on
             raise ValueError(f"{type(self).__name__}: resume=True needs checkpoint_dir and an integer random_state")
-        X = validate_data(self, X, dtype=[np.float32, np.float64]).astype(np.float32, copy=False)
-        self.scaler_ = Scaler(self.scale).fit(X)
-        X = self.scaler_.transform(X)
+        stream = as_stream(X)
+        if stream is None:
+            X = validate_data(self, X, dtype=[np.float32, np.float64]).astype(np.float32, copy=False)
+        else:
+            self._check_stream(stream)
+        self.scaler_ = Scaler(self.scale).fit(X if stream is None else stream)
+        # the scaled data's range, exactly: scaling is monotone in every feature
+        low, high = self.scaler_.transform(np.stack([self.scaler_.data_min_, self.scaler_.data_max_]))
         reason = self._needs_unit_interval()
-        if reason and (X.min() < 0 or X.max() > 1):
+        if reason and (low.min() < 0 or high.max() > 1):
             raise ValueError(f"{reason} needs data in [0, 1] after scaling, got values in "
-                             f"[{X.min():.3g}, {X.max():.3g}]; use scale='minmax'")
-        self.image_shape_ = self._resolve_image_shape(X.shape[1])
+                             f"[{low.min():.3g}, {high.max():.3g}]; use scale='minmax'")
+        n_features = self.scaler_.n_features_in_
+        self.image_shape_ = self._resolve_image_shape(n_features)
 
         rng = check_random_state(self.random_state)
         init_seed, shuffle_seed, split_seed, noise_seed = (int(s) for s in rng.randint(0, 2**31 - 1, size=4))
-        n_val = int(len(X) * self.validation_fraction)
         device = resolve_device(self.device)
-        # torch shares the array's memory; a read-only input (a memmap, say) is copied first
-        X_train, X_val = torch.from_numpy(X if X.flags.writeable else X.copy()).to(device), None
-        if 0 < n_val < len(X):
-            order = torch.from_numpy(np.random.RandomState(split_seed).permutation(len(X))).to(device)
-            X_train, X_val = X_train[order[n_val:]], X_train[order[:n_val]]
+        if stream is None:
+            X_train, X_val = _split_rows(self.scaler_.transform(X), self.validation_fraction, split_seed, device)
+            init_rows = X_train
+        else:
+            X_train, X_val, init_rows = _split_stream(stream.transformed(self.scaler_.transform),
+                                                      self.validation_fraction, split_seed, device)
 
-        self.model_ = _seeded(init_seed, lambda: self._build_net(X.shape[1], self.image_shape_)).to(device)
-        self.model_.init_from_data(X_train)
+        self.model_ = _seeded(init_seed, lambda: self._build_net(n_features, self.image_shape_)).to(device)
+        self.model_.init_from_data(init_rows)
         self.model_.generator = torch.Generator(device).manual_seed(noise_seed)
         self.n_parameters_ = sum(p.numel() for p in self.model_.parameters())
         generators = {"shuffle": torch.Generator().manual_seed(shuffle_seed), "noise": self.model_.generator}
@@ -231,6 +252,15 @@ class NeuralEstimator(BaseEstimator):
             self.model_.generator = None
             self.model_.eval()
         return self
+
+    def _check_stream(self, stream):
+        """What ``validate_data`` does for arrays, for rows that stay on disk."""
+        if self._pretrain_mode() is not None:
+            raise ValueError(f"{type(self).__name__}: pretrain={self._pretrain_mode()!r} trains on every "
+                             f"layer's codes held in memory; it cannot train on {stream}")
+        self.n_features_in_ = stream.n_features
+        if hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
 
     # ---- using a fitted model -------------------------------------------------------------------
     def _device(self):
@@ -284,8 +314,10 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NeuralE
     def fit(self, X, y=None, *, resume=False):
         super().fit(X, y, resume=resume)
         # per-dimension code range on the training rows: what a codec quantises over
-        codes = self.transform(X)
-        self.code_range_ = np.stack([codes.min(0), codes.max(0)]) if len(codes) else None
+        codes = Moments(with_variance=False)
+        for _, block in row_blocks(X):
+            codes.add(self.transform(block))
+        self.code_range_ = np.stack([codes.low, codes.high]) if codes.n else None
         return self
 
     fit.__doc__ = NeuralEstimator.fit.__doc__
@@ -338,6 +370,29 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NeuralE
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float32"]
         return tags
+
+
+def _split_rows(X, validation_fraction, seed, device):
+    """``(train, validation or None)`` tensors on ``device``; a seeded permutation picks the validation rows."""
+    n_val = int(len(X) * validation_fraction)
+    # torch shares the array's memory; a read-only input (a memmap, say) is copied first
+    X_train, X_val = torch.from_numpy(X if X.flags.writeable else X.copy()).to(device), None
+    if 0 < n_val < len(X):
+        order = torch.from_numpy(np.random.RandomState(seed).permutation(len(X))).to(device)
+        X_train, X_val = X_train[order[n_val:]], X_train[order[:n_val]]
+    return X_train, X_val
+
+
+def _split_stream(stream, validation_fraction, seed, device):
+    """``(train stream, validation tensor or None, sample tensor)``: validation and sample rows (at most
+    ``_HELD_ROWS`` each) are read into memory on ``device``, in contiguous pieces at seeded places."""
+    n_val = min(int(len(stream) * validation_fraction), _HELD_ROWS)
+    X_train, X_val = stream, None
+    if 0 < n_val < len(stream):
+        held, X_train = stream.split(n_val, seed)
+        X_val = torch.from_numpy(held.read()).to(device)
+    sample = X_train.split(_HELD_ROWS, seed)[0].read()
+    return X_train, X_val, torch.from_numpy(sample).to(device)
 
 
 def _json_params(estimator):

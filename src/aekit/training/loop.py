@@ -8,10 +8,12 @@ losses are summed on the device and read once per epoch.
 
 import math
 import time
+from contextlib import nullcontext
 
 import torch
 
 from ..losses import total_loss
+from .distributed import DataParallel, world_size
 
 
 class TrainingDivergedError(FloatingPointError):
@@ -27,7 +29,11 @@ class Trainer:
         Has ``loss_terms(batch) -> dict[str, Tensor]`` (batch means) unless ``step`` is given.
     optimizers : dict[str, torch.optim.Optimizer]
         The default step uses the single optimiser it is given.
-    epochs, batch_size : int
+    epochs : int
+    batch_size : int
+        Rows per step and process. Processes training together (``torchrun``, see
+        :mod:`aekit.training.distributed`) slice global batches of ``processes x batch_size`` rows, each
+        taking its share; the attribute ``batch_size`` holds that global size.
     generators : dict[str, torch.Generator]
         Every random stream of training (``"shuffle"`` at least); saved in checkpoints.
     callbacks : sequence
@@ -58,9 +64,18 @@ class Trainer:
         self.model = model
         self.optimizers = optimizers
         self.epochs = epochs
-        self.batch_size = batch_size
+        processes = world_size()
+        if processes > 1 and precision == "16-mixed":
+            raise ValueError("precision='16-mixed' cannot train on several processes (each one's gradient scaler "
+                             "would skip overflowing steps on its own); use precision='bf16-mixed'")
+        self.batch_size = batch_size * processes
         self.generators = generators
         self.callbacks = list(callbacks)
+        # first: gradients are averaged before any other hook (clipping) sees them, and every rank's
+        # record is rank 0's before any other callback reads it
+        self._data_parallel = DataParallel(model) if processes > 1 else None
+        if self._data_parallel is not None:
+            self.callbacks.insert(0, self._data_parallel)
         self.loss_weights = loss_weights
         self.step = step or default_step
         self.precision = precision
@@ -128,16 +143,27 @@ class Trainer:
         return self.history
 
     def _train_epoch(self, X):
+        parallel = self._data_parallel
         sums, n = {}, 0
-        for batch in self._batches(X):
-            terms = self.step(self, batch)
-            for name, value in terms.items():
-                sums[name] = sums.get(name, 0.0) + value.detach() * batch.shape[0]
-            n += batch.shape[0]
+        with nullcontext() if parallel is None else parallel.rank_streams(self.generators):
+            for batch in self._batches(X) if parallel is None else parallel.shares(self._batches(X)):
+                terms = self.step(self, batch)
+                for name, value in terms.items():
+                    sums[name] = sums.get(name, 0.0) + value.detach() * batch.shape[0]
+                n += batch.shape[0]
+        if parallel is not None:
+            sums, n = parallel.epoch_totals(sums, n)
+            parallel.broadcast_buffers(self.model)
         return {name: float(total) / n for name, total in sums.items()}
 
     def _batches(self, X):
-        """The epoch's mini-batches: a fresh permutation of the rows, sliced."""
+        """The epoch's mini-batches: a fresh permutation of the rows, sliced; or, for rows that stay on
+        disk (a :class:`aekit.datasets.RowStream`), its shuffled blocks, moved to the model's device."""
+        if not isinstance(X, torch.Tensor):
+            device = next(self.model.parameters()).device
+            for batch in X.shuffled_batches(self.batch_size, self.generators["shuffle"]):
+                yield batch.to(device, non_blocking=True)
+            return
         order = torch.randperm(X.shape[0], generator=self.generators["shuffle"]).to(X.device)
         for start in range(0, X.shape[0], self.batch_size):
             yield X[order[start:start + self.batch_size]]

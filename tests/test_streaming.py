@@ -1,0 +1,187 @@
+"""Training on rows that stay on disk: ``aekit.datasets.open_rows`` and the estimators that take it."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+import aekit
+from aekit.cli import main
+from aekit.datasets import Scaler, open_rows
+from aekit.datasets import stream as stream_module
+
+
+@pytest.fixture
+def rows(blobs):
+    """1,000 rows with structure (the blobs, repeated with noise), as float64 to exercise the cast."""
+    rng = np.random.RandomState(1)
+    return (np.tile(blobs, (5, 1)) + rng.normal(0, 0.01, (1000, blobs.shape[1]))).astype(np.float64)
+
+
+@pytest.fixture
+def npy(tmp_path, rows):
+    path = tmp_path / "rows.npy"
+    np.save(path, rows)
+    return path
+
+
+@pytest.fixture
+def shards(tmp_path, rows):
+    folder = tmp_path / "shards"
+    folder.mkdir()
+    for i, (start, stop) in enumerate([(0, 300), (300, 301), (301, 1000)]):
+        np.save(folder / f"part-{i}.npy", rows[start:stop])
+    return folder
+
+
+@pytest.mark.parametrize("source", ["npy", "shards"])
+def test_reads_the_rows_np_load_gives(request, source, rows):
+    stream = open_rows(request.getfixturevalue(source))
+    expected = rows.astype(np.float32)
+    assert stream.shape == (1000, 12) and stream.dtype == np.float64 and stream.image_shape is None
+    np.testing.assert_array_equal(stream.read(), expected)
+    # across the one-row shard and past the end
+    np.testing.assert_array_equal(stream.read(250, 1200), expected[250:])
+    held, rest = stream.split(100, random_state=0)
+    assert len(held) == 100 and len(rest) == 900
+    together = np.concatenate([held.read(), rest.read()])
+    np.testing.assert_array_equal(np.sort(together, axis=0), np.sort(expected, axis=0))
+
+
+def test_image_stack_is_flattened_like_load(tmp_path):
+    np.save(tmp_path / "images.npy", np.zeros((5, 4, 3), np.uint8))
+    stream = open_rows(tmp_path / "images.npy")
+    assert stream.shape == (5, 12) and stream.image_shape == (1, 4, 3)
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda d: np.save(d / "b.npy", np.zeros((3, 5))), r"b\.npy: rows of 5 float64 values .* a\.npy has rows of 4"),
+    (lambda d: np.save(d / "b.npy", np.zeros((3, 4), np.float32)), r"b\.npy: rows of 4 float32 values"),
+    (lambda d: (d / "notes.txt").write_text("hi"), r"notes\.txt: not a \.npy file"),
+    (lambda d: (d / "b.npy").write_bytes(b"not numpy"), r"b\.npy: not a readable NumPy file"),
+    (lambda d: np.save(d / "b.npy", np.array(["x", "y"])[:, None]), r"b\.npy: data must be numeric"),
+])
+def test_bad_shards_are_named(tmp_path, make, message):
+    np.save(tmp_path / "a.npy", np.zeros((3, 4)))
+    make(tmp_path)
+    with pytest.raises(ValueError, match=message):
+        open_rows(tmp_path)
+
+
+def test_empty_folder_and_truncated_file(tmp_path):
+    with pytest.raises(ValueError, match="empty folder: no .npy shards"):
+        open_rows(tmp_path)
+    path = tmp_path / "cut.npy"
+    np.save(path, np.zeros((10, 4)))
+    path.write_bytes(path.read_bytes()[:-8])
+    with pytest.raises(ValueError, match=r"cut\.npy: truncated \.npy file"):
+        open_rows(path)
+
+
+@pytest.mark.parametrize("kind", ["minmax", "standard", None])
+def test_scaler_from_a_stream_equals_the_scaler_in_memory(npy, rows, kind, monkeypatch):
+    # blocks of 64 rows: the moments of many blocks are combined
+    monkeypatch.setattr(stream_module, "_PASS_BYTES", 64 * 4 * rows.shape[1])
+    streamed, in_memory = Scaler(kind).fit(open_rows(npy)), Scaler(kind).fit(rows.astype(np.float32))
+    np.testing.assert_allclose(streamed.offset_, in_memory.offset_, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(streamed.scale_, in_memory.scale_, rtol=1e-5, atol=1e-6)
+
+
+def test_scaler_names_the_row_with_nan(tmp_path):
+    X = np.zeros((100, 3))
+    X[70, 1] = np.nan
+    np.save(tmp_path / "nan.npy", X)
+    with pytest.raises(ValueError, match=r"nan\.npy.* contains NaN or infinite values \(the first in row 70\)"):
+        Scaler("minmax").fit(open_rows(tmp_path / "nan.npy"))
+
+
+@pytest.fixture
+def fast(tiny_params, one_thread):
+    return {**tiny_params, "epochs": 2}
+
+
+def test_training_is_seeded_and_independent_of_workers(npy, fast):
+    fits = [aekit.Autoencoder(**fast).fit(open_rows(npy, num_workers=w)) for w in (0, 2, 0)]
+    assert fits[0].history_[0]["recon"] != fits[0].history_[1]["recon"]
+    for other in fits[1:]:
+        assert other.history_ == [{**a, "time": b["time"]} for a, b in zip(fits[0].history_, other.history_)]
+        for a, b in zip(fits[0].model_.state_dict().values(), other.model_.state_dict().values()):
+            np.testing.assert_array_equal(a.numpy(), b.numpy())
+    assert fits[0].n_features_in_ == 12 and fits[0].code_range_.shape == (2, 4)
+
+
+def test_training_from_a_stream_is_like_training_in_memory(npy, rows, fast):
+    params = {**fast, "epochs": 5}
+    streamed = aekit.Autoencoder(**params).fit(open_rows(npy, num_workers=0))
+    in_memory = aekit.Autoencoder(**params).fit(rows)
+    # other batches and another validation split: close, not equal
+    assert streamed.history_[-1]["val_loss"] == pytest.approx(in_memory.history_[-1]["val_loss"], rel=0.2)
+    assert streamed.score(rows) == pytest.approx(in_memory.score(rows), rel=0.2)
+    codes = in_memory.transform(rows)
+    np.testing.assert_allclose(in_memory.code_range_, [codes.min(0), codes.max(0)])
+
+
+def test_a_large_memmap_is_streamed(npy, rows, fast, monkeypatch):
+    monkeypatch.setattr(stream_module, "STREAM_BYTES", 0)
+    mapped = np.load(npy, mmap_mode="r")
+    assert stream_module.as_stream(mapped) is not None and stream_module.as_stream(mapped[:10]) is None
+    via_map = aekit.Autoencoder(**fast).fit(mapped)
+    via_stream = aekit.Autoencoder(**fast).fit(open_rows(npy))
+    assert [r["loss"] for r in via_map.history_] == [r["loss"] for r in via_stream.history_]
+
+
+def test_layer_wise_pretraining_needs_memory(npy, fast):
+    with pytest.raises(ValueError, match="pretrain='greedy' .* cannot train on RowStream"):
+        aekit.Autoencoder(**{**fast, "hidden": (8, 6), "pretrain": "greedy"}).fit(open_rows(npy))
+
+
+def test_cli_trains_from_a_npy_stream(npy, tmp_path, monkeypatch, capsys, one_thread):
+    monkeypatch.setattr(stream_module, "STREAM_BYTES", 0)
+    out = tmp_path / "model"
+    assert main(["train", "ae", "--data", str(npy), "--out", str(out), "--epochs", "2", "--quiet",
+                 "--set", "hidden=(8,)", "--set", "batch_size=64"]) == 0
+    assert "trained Autoencoder for 2 epochs" in capsys.readouterr().out
+    assert aekit.load(out).n_features_in_ == 12
+
+
+# Trains in a child process on the file given as argv[1]; prints the peak resident memory of the process
+# (VmHWM: since its exec, unlike ru_maxrss, which keeps that of the pytest process it was forked from)
+# and of its largest DataLoader worker (reaped children; Linux gives ru_maxrss in KiB).
+_TRAIN_AND_MEASURE = """
+import json, resource, sys, time
+import aekit
+from aekit.datasets import open_rows
+started = time.perf_counter()
+ae = aekit.Autoencoder(hidden=(8,), latent=2, epochs=1, batch_size=2048, device="cpu", random_state=0)
+ae.fit(open_rows(sys.argv[1], num_workers=2))
+status = dict(line.split(":", 1) for line in open("/proc/self/status"))
+print(json.dumps({"trainer": int(status["VmHWM"].split()[0]) * 1024,
+                  "worker": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024,
+                  "fit_s": time.perf_counter() - started, "loss": ae.history_[0]["loss"]}))
+"""
+
+
+@pytest.mark.slow
+def test_a_2gb_file_trains_in_under_1gb_of_memory(tmp_path):
+    path = tmp_path / "big.npy"
+    n_rows, n_features, chunk = 680_000, 784, 42_500
+    pattern = np.random.RandomState(0).rand(chunk, n_features).astype(np.float32)
+    with open(path, "wb") as f:  # plain writes: a memory map would bring 2 GB into this process
+        np.lib.format.write_array_header_1_0(f, {"descr": "<f4", "fortran_order": False,
+                                                 "shape": (n_rows, n_features)})
+        for i in range(n_rows // chunk):
+            (pattern * np.float32(1 + i / 16)).tofile(f)
+    assert path.stat().st_size > 2 * 10**9
+    started = time.perf_counter()
+    result = subprocess.run([sys.executable, "-c", _TRAIN_AND_MEASURE, str(path)], capture_output=True, text=True,
+                            env={**os.environ, "OMP_NUM_THREADS": "1"}, timeout=600)
+    assert result.returncode == 0, result.stderr
+    measured = json.loads(result.stdout.strip().splitlines()[-1])
+    print(f"peak RSS: trainer {measured['trainer'] / 2**20:.0f} MiB, worker {measured['worker'] / 2**20:.0f} MiB; "
+          f"fit {measured['fit_s']:.1f} s, process {time.perf_counter() - started:.1f} s")
+    assert np.isfinite(measured["loss"])
+    assert measured["trainer"] < 2**30 and measured["worker"] < 2**30
