@@ -8,15 +8,20 @@ from datetime import date
 import torch
 
 
-def describe():
-    cpu = platform.processor() or platform.machine()
+def _cpuinfo(field):
     try:
         with open("/proc/cpuinfo") as f:
-            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+            return next(line.split(":", 1)[1].strip() for line in f if line.startswith(field))
     except (OSError, StopIteration):
-        pass
-    return (f"{date.today()}, {cpu}, {os.cpu_count()} cores, torch {torch.__version__} "
-            f"({torch.get_num_threads()} threads)")
+        return ""
+
+
+def describe():
+    cpu = _cpuinfo("model name") or platform.processor() or platform.machine()
+    # bf16 pays only with matrix units for it (AMX or AVX-512-BF16): say whether this CPU has them
+    bf16_units = sorted({"amx_bf16", "avx512_bf16"} & set(_cpuinfo("flags").split())) or ["no bf16 units"]
+    return (f"{date.today()}, {cpu}, {os.cpu_count()} cores, {torch.backends.cpu.get_cpu_capability()} "
+            f"({', '.join(bf16_units)}), torch {torch.__version__} ({torch.get_num_threads()} threads)")
 
 
 def matmul_peak_gflops(n=2048, dtype=torch.float32, repeats=10):
