@@ -1,12 +1,16 @@
 """Mixed precision and torch.compile: the same training, other arithmetic (checked on the CPU)."""
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
 
 from aekit import GAN, Autoencoder, VariationalAutoencoder
+from aekit.training import loop
 
-pytestmark = pytest.mark.usefixtures("one_thread")
+pytestmark = [pytest.mark.usefixtures("one_thread"),
+              pytest.mark.filterwarnings("ignore:precision=.* on a CPU without:RuntimeWarning")]
 
 
 @pytest.fixture(scope="module")
@@ -64,3 +68,13 @@ def test_bad_precision_is_refused(rows):
 def test_compile_gives_the_loss_of_eager_training(rows):
     eager, compiled = fitted(Autoencoder, rows), fitted(Autoencoder, rows, compile=True)
     assert compiled.history_[-1]["loss"] == pytest.approx(eager.history_[-1]["loss"], rel=1e-4)
+
+
+def test_half_precision_on_a_cpu_without_matrix_units_for_it_warns(rows, monkeypatch):
+    monkeypatch.setattr(loop, "cpu_has_fast", lambda precision: False)
+    with pytest.warns(RuntimeWarning, match="trains many times slower than precision='32'"):
+        fitted(Autoencoder, rows, precision="bf16-mixed", epochs=1)
+    monkeypatch.setattr(loop, "cpu_has_fast", lambda precision: True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        fitted(Autoencoder, rows, precision="bf16-mixed", epochs=1)

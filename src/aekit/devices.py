@@ -17,3 +17,12 @@ def resolve_device(name="auto"):
     if device.type == "mps" and not torch.backends.mps.is_available():
         raise ValueError(f"device={name!r} was asked for but MPS is not available here; use device='cpu' or 'auto'")
     return device
+
+
+def cpu_has_fast(precision):
+    """Whether this CPU has matrix units for ``precision`` ("bf16-mixed": AMX or AVX-512-BF16;
+    "16-mixed": AMX-FP16); without them torch's half-precision matrix products fall back to kernels
+    many times slower than float32 ones."""
+    probes = {"bf16-mixed": ("_is_amx_tile_supported", "_is_avx512_bf16_supported"),
+              "16-mixed": ("_is_amx_fp16_supported",)}.get(precision, ())
+    return any(getattr(torch.cpu, probe, lambda: False)() for probe in probes)
