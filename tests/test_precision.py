@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from aekit import GAN, Autoencoder, VariationalAutoencoder
-from aekit.training import loop
+from aekit.estimators import _base
 
 pytestmark = [pytest.mark.usefixtures("one_thread"),
               pytest.mark.filterwarnings("ignore:precision=.* on a CPU without:RuntimeWarning")]
@@ -71,10 +71,11 @@ def test_compile_gives_the_loss_of_eager_training(rows):
 
 
 def test_half_precision_on_a_cpu_without_matrix_units_for_it_warns(rows, monkeypatch):
-    monkeypatch.setattr(loop, "cpu_has_fast", lambda precision: False)
-    with pytest.warns(RuntimeWarning, match="trains many times slower than precision='32'"):
+    monkeypatch.setattr(_base, "cpu_has_fast", lambda precision: False)
+    with pytest.warns(RuntimeWarning, match="trains many times slower than precision='32'") as caught:
         fitted(Autoencoder, rows, precision="bf16-mixed", epochs=1)
-    monkeypatch.setattr(loop, "cpu_has_fast", lambda precision: True)
+    assert caught[0].filename == __file__  # it points at the caller's fit
+    monkeypatch.setattr(_base, "cpu_has_fast", lambda precision: True)
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)
         fitted(Autoencoder, rows, precision="bf16-mixed", epochs=1)

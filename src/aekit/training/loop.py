@@ -8,12 +8,10 @@ losses are summed on the device and read once per epoch.
 
 import math
 import time
-import warnings
 from contextlib import nullcontext
 
 import torch
 
-from ..devices import cpu_has_fast
 from ..losses import total_loss
 from .distributed import DataParallel, world_size
 
@@ -82,9 +80,6 @@ class Trainer:
         self.step = step or default_step
         self.precision = precision
         self.device_type = next(model.parameters()).device.type
-        if precision != "32" and self.device_type == "cpu" and not cpu_has_fast(precision):
-            warnings.warn(f"precision={precision!r} on a CPU without matrix units for it (AMX, AVX-512-BF16) "
-                          "trains many times slower than precision='32'", RuntimeWarning, stacklevel=3)
         self.scaler = torch.amp.GradScaler(self.device_type, enabled=precision == "16-mixed")
         # a custom step may train a model without loss_terms (a classifier, say)
         self.loss_terms = torch.compile(model.loss_terms) if compile else getattr(model, "loss_terms", None)
