@@ -78,9 +78,9 @@ class Trainer:
             self.callbacks.insert(0, self._data_parallel)
         self.loss_weights = loss_weights
         self.step = step or default_step
-        self.precision = precision
-        self.device_type = next(model.parameters()).device.type
-        self.scaler = torch.amp.GradScaler(self.device_type, enabled=precision == "16-mixed")
+        self._device_type = next(model.parameters()).device.type
+        self._autocast_dtype = {"bf16-mixed": torch.bfloat16, "16-mixed": torch.float16}.get(precision)
+        self.scaler = torch.amp.GradScaler(self._device_type, enabled=precision == "16-mixed")
         # a custom step may train a model without loss_terms (a classifier, say)
         self.loss_terms = torch.compile(model.loss_terms) if compile else getattr(model, "loss_terms", None)
         self._after_backward = [cb.on_after_backward for cb in self.callbacks if hasattr(cb, "on_after_backward")]
@@ -94,9 +94,11 @@ class Trainer:
                 getattr(cb, hook)(self, *args)
 
     def autocast(self):
-        """The context of a forward pass at this trainer's precision."""
-        dtype = {"bf16-mixed": torch.bfloat16, "16-mixed": torch.float16}.get(self.precision)
-        return torch.autocast(self.device_type, dtype=dtype, enabled=dtype is not None)
+        """The context of a forward pass at this trainer's precision (none at all in float32: the
+        training step pays nothing for mixed precision it does not use)."""
+        if self._autocast_dtype is None:
+            return nullcontext()
+        return torch.autocast(self._device_type, dtype=self._autocast_dtype)
 
     def backward(self, loss, optimizer, parameters=None):
         """Gradients of ``loss`` (unscaled, ready for ``optimizer``), then the after-backward hooks
