@@ -18,6 +18,7 @@ from safetensors.numpy import load_file
 
 from aekit import GAN, Autoencoder
 from aekit.cli import main
+from aekit.datasets import open_rows
 
 TORCHRUN = [str(Path(sys.executable).with_name("torchrun")), "--nproc-per-node", "2", "--standalone"]
 TIMEOUT = 240
@@ -46,6 +47,8 @@ def _worker(out):
                    device="cpu").fit(X),
         "greedy": Autoencoder(**{**AE, "hidden": (16, 8)}, pretrain="greedy", pretrain_epochs=1,
                               batch_size=PER_RANK_BATCH).fit(X),
+        # rows read from disk by a DataLoader worker in each rank
+        "stream": Autoencoder(batch_size=PER_RANK_BATCH, **AE).fit(open_rows(out / "rows.npy", num_workers=1)),
     }
     # with noise each rank corrupts its share with its own stream, which a resumed run must continue
     noisy = dict(AE, noise="gaussian", batch_size=PER_RANK_BATCH)
@@ -78,6 +81,7 @@ def _finish(proc):
 @pytest.fixture(scope="module")
 def two_ranks(tmp_path_factory):
     out = tmp_path_factory.mktemp("ranks")
+    np.save(out / "rows.npy", _data())
     _finish(_start_torchrun([__file__, str(out)], cwd=out))
 
     def result(name):
@@ -104,7 +108,15 @@ def test_two_processes_equal_one_with_the_global_batch(two_ranks, one_thread):
                 assert record[key] == pytest.approx(expected[key], rel=1e-5), key
 
 
-@pytest.mark.parametrize("name", ["gan", "greedy", "resumed", "uninterrupted"])
+def test_two_processes_streaming_from_disk_equal_one(two_ranks, one_thread, tmp_path):
+    np.save(tmp_path / "rows.npy", _data())
+    single = Autoencoder(batch_size=2 * PER_RANK_BATCH, **AE).fit(open_rows(tmp_path / "rows.npy", num_workers=0))
+    rank0, rank1 = two_ranks("stream")
+    _assert_same(rank0, rank1, rtol=0, atol=0)
+    _assert_same(rank0, _weights(single), rtol=0, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["gan", "greedy", "stream", "resumed", "uninterrupted"])
 def test_every_rank_ends_with_the_same_weights_and_history(two_ranks, name):
     rank0, rank1 = two_ranks(name)
     _assert_same(rank0, rank1, rtol=0, atol=0)
