@@ -16,7 +16,7 @@ import pytest
 import torch
 from safetensors.numpy import load_file
 
-from aekit import GAN, Autoencoder
+from aekit import GAN, Autoencoder, AutoencoderClassifier
 from aekit.cli import main
 from aekit.datasets import open_rows
 
@@ -33,6 +33,16 @@ def _data():
     return (rng.rand(150, 3) @ rng.rand(3, 12) / 3).astype(np.float32)
 
 
+def _labels(X):
+    return (X[:, 0] > np.median(X[:, 0])).astype(int)
+
+
+def _classifier(encoder, batch_size):
+    """Transfer: the head, then fine-tuning of the whole network, on a given encoder."""
+    return AutoencoderClassifier(encoder=encoder, head=(8,), fine_tune=True, epochs=3, fine_tune_epochs=2,
+                                 batch_size=batch_size, random_state=0, device="cpu").fit(_data(), _labels(_data()))
+
+
 def _weights(estimator):
     return {k: v.detach().cpu().numpy() for k, v in estimator.model_.state_dict().items()}
 
@@ -42,6 +52,8 @@ def _worker(out):
     rank = os.environ["RANK"]
     X = _data()
     runs = {
+        # first: the classifier itself joins the process group (no autoencoder has been trained before)
+        "classifier": _classifier(out / "encoder", PER_RANK_BATCH),
         "ae": Autoencoder(batch_size=PER_RANK_BATCH, **AE).fit(X),
         "gan": GAN(hidden=(16,), latent=4, epochs=2, batch_size=PER_RANK_BATCH, random_state=0,
                    device="cpu").fit(X),
@@ -82,6 +94,7 @@ def _finish(proc):
 def two_ranks(tmp_path_factory):
     out = tmp_path_factory.mktemp("ranks")
     np.save(out / "rows.npy", _data())
+    Autoencoder(**AE).fit(_data()).save(out / "encoder")
     _finish(_start_torchrun([__file__, str(out)], cwd=out))
 
     def result(name):
@@ -116,7 +129,16 @@ def test_two_processes_streaming_from_disk_equal_one(two_ranks, one_thread, tmp_
     _assert_same(rank0, _weights(single), rtol=0, atol=1e-5)
 
 
-@pytest.mark.parametrize("name", ["gan", "greedy", "stream", "resumed", "uninterrupted"])
+def test_two_processes_train_a_classifier_as_one(two_ranks, one_thread, tmp_path):
+    Autoencoder(**AE).fit(_data()).save(tmp_path / "encoder")
+    single = _classifier(tmp_path / "encoder", 2 * PER_RANK_BATCH)
+    rank0, rank1 = two_ranks("classifier")
+    _assert_same(rank0, rank1, rtol=0, atol=0)
+    _assert_same(rank0, _weights(single), rtol=0, atol=1e-5)
+    assert [r["phase"] for r in two_ranks.history[0]["classifier"]] == ["head"] * 3 + ["fine-tune"] * 2
+
+
+@pytest.mark.parametrize("name", ["gan", "greedy", "stream", "classifier", "resumed", "uninterrupted"])
 def test_every_rank_ends_with_the_same_weights_and_history(two_ranks, name):
     rank0, rank1 = two_ranks(name)
     _assert_same(rank0, rank1, rtol=0, atol=0)

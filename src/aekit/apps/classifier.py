@@ -398,11 +398,15 @@ class AutoencoderClassifier(ClassifierMixin, TransformerMixin, NeuralEstimator):
         y : array-like of shape (n_samples,)
             Class labels; -1 marks an unlabelled row (numeric labels only).
 
+        Started by ``torchrun`` as several processes, the processes train every phase together (see
+        :mod:`aekit.training.distributed`), each on ``batch_size`` rows of every global batch.
+
         Returns
         -------
         self
         """
         self._validate_params()
+        self._join_processes()
         X, y = validate_data(self, X, y, dtype=[np.float32, np.float64])
         X = X.astype(np.float32, copy=False)
         labelled = y != UNLABELLED if y.dtype.kind in "iuf" else np.ones(len(y), dtype=bool)

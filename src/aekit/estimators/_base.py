@@ -181,6 +181,14 @@ class NeuralEstimator(BaseEstimator):
         return callbacks
 
     # ---- fitting --------------------------------------------------------------------------------
+    def _join_processes(self):
+        """Train together with the other processes that ``torchrun`` started, if any."""
+        distributed.setup(self.device)
+        if distributed.world_size() > 1 and self.random_state is None:
+            # each process would draw its own split, weights and batches
+            raise ValueError(f"{type(self).__name__}: random_state=None cannot train on several processes; "
+                             "give an integer random_state (the same in every process)")
+
     def fit(self, X, y=None, *, resume=False):
         """Train on the rows of ``X`` (n_samples, n_features); ``y`` is ignored.
 
@@ -195,11 +203,7 @@ class NeuralEstimator(BaseEstimator):
         (see :mod:`aekit.training.distributed`), each on ``batch_size`` rows of every global batch.
         """
         self._validate_params()
-        distributed.setup(self.device)
-        if distributed.world_size() > 1 and self.random_state is None:
-            # each process would draw its own split, weights and batches
-            raise ValueError(f"{type(self).__name__}: random_state=None cannot train on several processes; "
-                             "give an integer random_state (the same in every process)")
+        self._join_processes()
         if resume and (self.checkpoint_dir is None or self.random_state is None):
             # the seed fixes the validation split, which must be the one the checkpoint was trained on
             raise ValueError(f"{type(self).__name__}: resume=True needs checkpoint_dir and an integer random_state")
