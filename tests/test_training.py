@@ -1,3 +1,4 @@
+import math
 import os
 import signal
 import subprocess
@@ -9,7 +10,7 @@ import pytest
 import torch
 
 from aekit import Autoencoder
-from aekit.training import Checkpoint, Trainer, TrainingDivergedError, load_checkpoint
+from aekit.training import Checkpoint, LearningRateSchedule, Trainer, TrainingDivergedError, load_checkpoint
 
 
 class BlowsUpAtStep(torch.nn.Module):
@@ -69,6 +70,46 @@ def test_resume_needs_a_seed_and_a_folder(blobs, tmp_path):
         Autoencoder(epochs=1, checkpoint_dir=str(tmp_path)).fit(blobs, resume=True)
     with pytest.raises(ValueError, match="resume=True needs checkpoint_dir"):
         Autoencoder(epochs=1, random_state=0).fit(blobs, resume=True)
+
+
+@pytest.mark.parametrize("kind, factors", [
+    ("linear", [1, 0.75, 0.5, 0.25]),
+    ("cosine", [0.5 * (1 + math.cos(math.pi * e / 4)) for e in range(4)]),
+])
+def test_lr_schedule_sets_each_epochs_rate_from_the_initial_one(kind, factors):
+    model = BlowsUpAtStep(bad_step=math.inf)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    rates = []
+
+    class RecordRate:
+        def on_epoch_end(self, trainer, record):
+            rates.append(optimizer.param_groups[0]["lr"])
+
+    Trainer(model, {"main": optimizer}, epochs=4, batch_size=4, generators={"shuffle": torch.Generator().manual_seed(0)},
+            callbacks=[LearningRateSchedule(kind), RecordRate()]).fit(torch.rand(8, 3))
+    assert rates == pytest.approx([0.1 * f for f in factors])
+
+
+def test_resume_mid_schedule_equals_an_uninterrupted_run(blobs, tmp_path, monkeypatch):
+    params = dict(hidden=(16,), latent=3, batch_size=16, random_state=0, device="cpu", epochs=6, lr_schedule="cosine")
+    reference = Autoencoder(**params).fit(blobs)
+    original, epochs_started = Trainer._train_epoch, []
+
+    def crash_in_the_fourth_epoch(self, X):
+        epochs_started.append(self.epoch)
+        if len(epochs_started) == 4:
+            raise KeyboardInterrupt
+        return original(self, X)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Trainer, "_train_epoch", crash_in_the_fourth_epoch)
+        with pytest.raises(KeyboardInterrupt):
+            Autoencoder(**params, checkpoint_dir=str(tmp_path)).fit(blobs)
+    resumed = Autoencoder(**params, checkpoint_dir=str(tmp_path)).fit(blobs, resume=True)
+    for name, value in _weights(reference).items():
+        assert torch.equal(value, resumed.model_.state_dict()[name]), name
+    constant = Autoencoder(**{**params, "lr_schedule": None}).fit(blobs)
+    assert constant.history_[-1]["loss"] != reference.history_[-1]["loss"]
 
 
 # Slows every epoch down (numerics untouched) so that the test can kill the run mid-way.

@@ -37,8 +37,8 @@ from ..training import Trainer
 UNLABELLED = -1
 # Logged per epoch but not trained on: the fraction of misclassified rows.
 _LOSS_WEIGHTS = {"error": 0.0}
-_SHARED_PARAMS = ("image_shape", "scale", "epochs", "batch_size", "lr", "optimizer", "weight_decay",
-                  "clip_grad_norm", "validation_fraction", "early_stopping", "random_state", "device", "verbose")
+_SHARED_PARAMS = ("image_shape", "scale", "epochs", "batch_size", "lr", "lr_schedule", "optimizer",
+                  "weight_decay", "clip_grad_norm", "validation_fraction", "early_stopping", "random_state", "device", "verbose")
 
 
 class ClassifierNet(nn.Module):
@@ -241,8 +241,9 @@ class AutoencoderClassifier(ClassifierMixin, TransformerMixin, NeuralEstimator):
         Epochs of head training (cheap: the head learns from the codes, computed once).
     batch_size : int, default=32
     lr : float, default=1e-3
-    optimizer, weight_decay, clip_grad_norm, early_stopping, random_state, device, verbose
-        As for :class:`aekit.Autoencoder`; they apply to the head and fine-tuning phases.
+    lr_schedule, optimizer, weight_decay, clip_grad_norm, early_stopping, random_state, device, verbose
+        As for :class:`aekit.Autoencoder`; they apply to the head and fine-tuning phases (a schedule
+        runs over each phase's epochs).
     validation_fraction : float, default=0.0
         Fraction of the labelled rows held out (seeded) to report ``val_*`` terms and drive early
         stopping.
@@ -276,8 +277,9 @@ class AutoencoderClassifier(ClassifierMixin, TransformerMixin, NeuralEstimator):
 
     def __init__(self, autoencoder=None, *, encoder=None, freeze=False, head=(), activation="relu",
                  fine_tune=False, fine_tune_epochs=100, encoder_lr=None, image_shape=None, scale=None,
-                 epochs=300, batch_size=32, lr=1e-3, optimizer="adam", weight_decay=0.0, clip_grad_norm=None,
-                 validation_fraction=0.0, early_stopping=None, random_state=None, device="auto", verbose=False):
+                 epochs=300, batch_size=32, lr=1e-3, lr_schedule=None, optimizer="adam", weight_decay=0.0,
+                 clip_grad_norm=None, validation_fraction=0.0, early_stopping=None, random_state=None, device="auto",
+                 verbose=False):
         self.autoencoder = autoencoder
         self.encoder = encoder
         self.freeze = freeze
@@ -291,6 +293,7 @@ class AutoencoderClassifier(ClassifierMixin, TransformerMixin, NeuralEstimator):
         self.epochs = epochs
         self.batch_size = batch_size
         self.lr = lr
+        self.lr_schedule = lr_schedule
         self.optimizer = optimizer
         self.weight_decay = weight_decay
         self.clip_grad_norm = clip_grad_norm

@@ -21,7 +21,8 @@ from ..datasets.stream import as_stream, row_blocks
 from ..devices import cpu_has_fast, resolve_device
 from ..nn import ACTIVATIONS
 from ..noise import NOISE_KINDS
-from ..training import Checkpoint, EarlyStopping, GradientClipping, Progress, Trainer, distributed
+from ..training import (LR_SCHEDULES, Checkpoint, EarlyStopping, GradientClipping, LearningRateSchedule, Progress,
+                        Trainer, distributed)
 from . import _params as p
 from ._stacking import pretrain_layers
 
@@ -95,6 +96,7 @@ class NeuralEstimator(BaseEstimator):
         "epochs": p.integer(0),
         "batch_size": p.integer(1),
         "lr": p.real(0, low_open=True),
+        "lr_schedule": p.one_of(None, *LR_SCHEDULES),
         "optimizer": p.one_of(*_OPTIMIZERS),
         "weight_decay": p.real(0),
         "clip_grad_norm": p.real(0, low_open=True) | p.NONE,
@@ -172,6 +174,8 @@ class NeuralEstimator(BaseEstimator):
             saver = Checkpoint(self.checkpoint_dir, self.checkpoint_every, resume, meta={"params": params},
                                check_meta=lambda meta: _check_resumable(self, meta["params"], params))
             callbacks.append(distributed.SharedCheckpoint(saver) if distributed.world_size() > 1 else saver)
+        if self.lr_schedule is not None:
+            callbacks.append(LearningRateSchedule(self.lr_schedule))
         if self.early_stopping is not None:
             callbacks.append(EarlyStopping(self.early_stopping))
         if self.clip_grad_norm is not None:

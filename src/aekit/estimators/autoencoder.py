@@ -66,6 +66,9 @@ class Autoencoder(BaseAutoencoder):
     epochs : int, default=20
     batch_size : int, default=128
     lr : float, default=1e-3
+    lr_schedule : {None, "cosine", "linear"}, default=None
+        The learning rate over the epochs (set at the start of each): constant, or falling from
+        ``lr`` towards 0 in the last epoch along half a cosine or a straight line.
     optimizer : {"adam", "adamw", "sgd", "rmsprop"}, default="adam"
     weight_decay : float, default=0.0
     clip_grad_norm : float, optional
@@ -115,7 +118,8 @@ class Autoencoder(BaseAutoencoder):
                  output_activation="sigmoid", loss="mse", tied=False, arch="mlp", image_shape=None,
                  scale="minmax", noise=None, noise_level=0.3, sparsity=None, sparsity_weight=None,
                  sparsity_target=0.05, contractive_weight=0.0, contractive_estimator="exact",
-                 contractive_projections=8, pretrain=None, pretrain_epochs=10, epochs=20, batch_size=128, lr=1e-3, optimizer="adam", weight_decay=0.0,
+                 contractive_projections=8, pretrain=None, pretrain_epochs=10, epochs=20, batch_size=128, lr=1e-3,
+                 lr_schedule=None, optimizer="adam", weight_decay=0.0,
                  clip_grad_norm=None, validation_fraction=0.1, early_stopping=None, checkpoint_dir=None,
                  checkpoint_every=1, random_state=None, device="auto", precision="32", compile=False,
                  verbose=False):
@@ -142,6 +146,7 @@ class Autoencoder(BaseAutoencoder):
         self.epochs = epochs
         self.batch_size = batch_size
         self.lr = lr
+        self.lr_schedule = lr_schedule
         self.optimizer = optimizer
         self.weight_decay = weight_decay
         self.clip_grad_norm = clip_grad_norm

@@ -138,6 +138,8 @@ class GAN(PriorSamplingMixin, NeuralEstimator):
         Learning rate of the generator, and of the discriminator unless ``lr_discriminator``.
     lr_discriminator : float, optional
         A separate learning rate for the discriminator (two time-scale update rule).
+    lr_schedule : {None, "cosine", "linear"}, default=None
+        As for :class:`aekit.Autoencoder`, for both networks.
     monitor_classifier : None, str, callable or classifier, default=None
         Something that labels rows in the original units: a callable ``rows -> labels``, an object
         with ``predict`` (and ideally ``classes_``), or a data set name, for which
@@ -185,10 +187,10 @@ class GAN(PriorSamplingMixin, NeuralEstimator):
 
     def __init__(self, hidden=None, latent=64, *, activation="leaky_relu", output_activation="sigmoid", arch="mlp",
                  image_shape=None, scale="minmax", n_critic=1, label_smoothing=0.0, spectral_norm=True,
-                 betas=(0.5, 0.999), lr=2e-4, lr_discriminator=None, monitor_classifier=None, monitor_samples=1000,
-                 epochs=20, batch_size=128, optimizer="adam", weight_decay=0.0, clip_grad_norm=None,
-                 validation_fraction=0.0, early_stopping=None, checkpoint_dir=None, checkpoint_every=1,
-                 random_state=None, device="auto", precision="32", compile=False,
+                 betas=(0.5, 0.999), lr=2e-4, lr_discriminator=None, lr_schedule=None, monitor_classifier=None,
+                 monitor_samples=1000, epochs=20, batch_size=128, optimizer="adam", weight_decay=0.0,
+                 clip_grad_norm=None, validation_fraction=0.0, early_stopping=None, checkpoint_dir=None,
+                 checkpoint_every=1, random_state=None, device="auto", precision="32", compile=False,
                  verbose=False):
         self.hidden = hidden
         self.latent = latent
@@ -203,6 +205,7 @@ class GAN(PriorSamplingMixin, NeuralEstimator):
         self.betas = betas
         self.lr = lr
         self.lr_discriminator = lr_discriminator
+        self.lr_schedule = lr_schedule
         self.monitor_classifier = monitor_classifier
         self.monitor_samples = monitor_samples
         self.epochs = epochs

@@ -38,7 +38,7 @@ class VariationalAutoencoder(PriorSamplingMixin, BaseAutoencoder):
         Raise the KL weight linearly to ``beta`` over these first epochs.
     scale : {"minmax", "standard", None}, default=None
         None: the likelihood is of the data as given (a Bernoulli needs values in [0, 1]).
-    arch, image_shape, noise, noise_level, epochs, batch_size, lr, optimizer, weight_decay,
+    arch, image_shape, noise, noise_level, epochs, batch_size, lr, lr_schedule, optimizer, weight_decay,
     clip_grad_norm, validation_fraction, early_stopping, checkpoint_dir, checkpoint_every,
     random_state, device, verbose
         As for :class:`aekit.Autoencoder`.
@@ -55,7 +55,8 @@ class VariationalAutoencoder(PriorSamplingMixin, BaseAutoencoder):
 
     def __init__(self, hidden=None, latent=16, *, activation="relu", likelihood="bernoulli", sigma=1.0,
                  beta=1.0, kl_warmup_epochs=0, arch="mlp", image_shape=None, scale=None, noise=None,
-                 noise_level=0.3, epochs=20, batch_size=128, lr=1e-3, optimizer="adam", weight_decay=0.0,
+                 noise_level=0.3, epochs=20, batch_size=128, lr=1e-3, lr_schedule=None, optimizer="adam",
+                 weight_decay=0.0,
                  clip_grad_norm=None, validation_fraction=0.1, early_stopping=None, checkpoint_dir=None,
                  checkpoint_every=1, random_state=None, device="auto", precision="32", compile=False,
                  verbose=False):
@@ -74,6 +75,7 @@ class VariationalAutoencoder(PriorSamplingMixin, BaseAutoencoder):
         self.epochs = epochs
         self.batch_size = batch_size
         self.lr = lr
+        self.lr_schedule = lr_schedule
         self.optimizer = optimizer
         self.weight_decay = weight_decay
         self.clip_grad_norm = clip_grad_norm

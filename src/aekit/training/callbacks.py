@@ -1,8 +1,16 @@
 """Callbacks of the training loop. They keep no state that the history cannot give back, so that a
 resumed run behaves exactly like one that was never interrupted."""
 
+import math
+
 import torch
 from tqdm.auto import tqdm
+
+# Learning-rate factors over training, by the fraction of the epochs done before the epoch starts.
+LR_SCHEDULES = {
+    "cosine": lambda done: 0.5 * (1 + math.cos(math.pi * done)),
+    "linear": lambda done: 1 - done,
+}
 
 
 class EarlyStopping:
@@ -30,6 +38,24 @@ class GradientClipping:
 
     def on_after_backward(self, model):
         torch.nn.utils.clip_grad_norm_(model.parameters(), self.max_norm)
+
+
+class LearningRateSchedule:
+    """Sets every optimiser's learning rates at the start of each epoch: the initial rate times
+    ``LR_SCHEDULES[kind](epoch / epochs)``, the full rate in the first epoch falling towards 0 in the
+    last. The initial rates stay in the parameter groups as ``initial_lr`` (torch's convention) and
+    travel with the optimisers' checkpointed state; the rest derives from the epoch, so resuming is
+    exact."""
+
+    def __init__(self, kind):
+        self.factor = LR_SCHEDULES[kind]
+
+    def on_epoch_begin(self, trainer):
+        factor = self.factor(trainer.epoch / trainer.epochs)
+        for optimizer in trainer.optimizers.values():
+            for group in optimizer.param_groups:
+                group.setdefault("initial_lr", group["lr"])
+                group["lr"] = group["initial_lr"] * factor
 
 
 class Progress:
