@@ -6,6 +6,9 @@ CPU tensors; with ``device="auto"`` or ``"cuda"`` every rank uses ``cuda:LOCAL_R
 holds the whole data set and draws the same permutation each epoch (same seed); the trainer slices
 global batches of ``processes x batch_size`` rows and each rank trains on its contiguous share of
 every one, so that step t sees the rows that one process with the global batch size would see.
+Rows on disk (:class:`aekit.datasets.RowStream`) are read the same way: every rank reads every block
+of the epoch, in the same shuffled order, and trains on its share (reading costs each rank the whole
+file per epoch; the arithmetic is what is divided).
 
 aekit runs on PyTorch's distributed package, not its own: rendezvous, launcher and collectives are
 torch's. It does not wrap models in ``DistributedDataParallel``, whose hooks fire during the
