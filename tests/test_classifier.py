@@ -16,6 +16,7 @@ from aekit import GAN, Autoencoder, AutoencoderClassifier, VariationalAutoencode
 from aekit.apps.classifier import mask_labels
 from aekit.cli import main
 from aekit.datasets import load
+from aekit.training import Trainer
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -270,6 +271,36 @@ def test_any_torch_module_is_an_encoder(digits, tmp_path):
 
 # ---- reproducibility, cloning -------------------------------------------------------------------------
 
+# epochs are trained in this order: 3 of pre-training, 3 of the head, 2 of fine-tuning
+@pytest.mark.parametrize("crashed_epoch, phase", [(2, "pretrain"), (5, "head"), (8, "fine-tune")])
+def test_resume_after_a_crash_in_any_phase_equals_an_uninterrupted_run(digits, tmp_path, monkeypatch,
+                                                                       crashed_epoch, phase):
+    X, _, y_semi, _, _ = digits
+    params = dict(HEAD, epochs=3, fine_tune_epochs=2, fine_tune=True)
+    reference = AutoencoderClassifier(Autoencoder(**AE), **params).fit(X, y_semi)
+    original, started, crash_at = Trainer._train_epoch, [], [crashed_epoch]
+
+    def counted(self, rows):
+        started.append(1)
+        if len(started) == crash_at[0]:
+            crash_at[0] = None
+            raise KeyboardInterrupt
+        return original(self, rows)
+
+    monkeypatch.setattr(Trainer, "_train_epoch", counted)
+    with pytest.raises(KeyboardInterrupt):
+        AutoencoderClassifier(Autoencoder(**AE), **params, checkpoint_dir=str(tmp_path)).fit(X, y_semi)
+    assert (tmp_path / phase / "last.safetensors").exists()
+    started.clear()
+    resumed = AutoencoderClassifier(Autoencoder(**AE), **params, checkpoint_dir=str(tmp_path)).fit(
+        X, y_semi, resume=True)
+    assert len(started) == 8 - (crashed_epoch - 1)  # only the epochs that had not been finished
+    for name, value in reference.model_.state_dict().items():
+        assert torch.equal(value, resumed.model_.state_dict()[name]), name
+    assert [r["phase"] for r in resumed.history_] == [r["phase"] for r in reference.history_]
+    assert [r["loss"] for r in resumed.history_] == [r["loss"] for r in reference.history_]
+
+
 def test_same_seed_same_model_and_clone_refits(digits, fitted):
     X, _, y_semi, _, _ = digits
     again = clone(fitted).fit(X, y_semi)
@@ -289,12 +320,18 @@ def test_same_seed_same_model_and_clone_refits(digits, fitted):
 @pytest.mark.slow
 def test_cli_train_predict_evaluate(tmp_path, capsys):
     out = tmp_path / "clf"
-    assert main(["train", "classifier", "--data", "digits", "--split", "train", "--labeled", "50",
-                 "--out", str(out), "--epochs", "20", "--quiet", "--set", "lr=0.01",
-                 "--set", "autoencoder__hidden=(16,)", "--set", "autoencoder__epochs=2"]) == 0
+    train = ["train", "classifier", "--data", "digits", "--split", "train", "--labeled", "50", "--out", str(out),
+             "--epochs", "20", "--quiet", "--set", "lr=0.01", "--set", "autoencoder__hidden=(16,)",
+             "--set", "autoencoder__epochs=2"]
+    assert main(train) == 0
     assert "trained AutoencoderClassifier" in capsys.readouterr().out
     assert (out / "loss-curves.png").exists() and (out / "filters.png").exists()
     clf = aekit.load(out, device="cpu")
+    # every phase finished: resuming restores them and trains nothing more
+    assert sorted(p.name for p in (out / "checkpoints").iterdir()) == ["head", "pretrain"]
+    assert main([*train, "--resume"]) == 0
+    np.testing.assert_array_equal(aekit.load(out, device="cpu").predict_proba(load("digits").data),
+                                  clf.predict_proba(load("digits").data))
     assert clf.get_params()["autoencoder"].get_params()["hidden"] == (16,)
     assert [r["phase"] for r in clf.history_].count("head") == 20
 
@@ -332,7 +369,6 @@ def test_cli_vae_pretraining_and_transfer(tmp_path, capsys):
 @pytest.mark.parametrize("argv, message", [
     (["train", "ae", "--data", "digits", "--labeled", "10", "--out", "{tmp}/x"], "--labeled applies to classifiers"),
     (["train", "classifier", "--data", "digits", "--labeled", "5", "--out", "{tmp}/x"], "n_labeled=5 must be"),
-    (["train", "classifier", "--data", "digits", "--resume", "--out", "{tmp}/x"], "--resume: a classifier"),
     (["train", "classifier", "--data", "{tmp}/x.npy", "--out", "{tmp}/x"], "has no labels"),
     (["predict", "--model", "{tmp}/ae", "--data", "digits", "--out", "{tmp}/p.npy"], "not a classifier"),
     (["predict", "--model", "{tmp}/ae", "--data", "digits", "--out", "{tmp}/p.txt"], "ending in .npy or .csv"),

@@ -38,7 +38,8 @@ UNLABELLED = -1
 # Logged per epoch but not trained on: the fraction of misclassified rows.
 _LOSS_WEIGHTS = {"error": 0.0}
 _SHARED_PARAMS = ("image_shape", "scale", "epochs", "batch_size", "lr", "lr_schedule", "optimizer",
-                  "weight_decay", "clip_grad_norm", "validation_fraction", "early_stopping", "random_state", "device", "verbose")
+                  "weight_decay", "clip_grad_norm", "validation_fraction", "early_stopping", "checkpoint_dir",
+                  "checkpoint_every", "random_state", "device", "verbose")
 
 
 class ClassifierNet(nn.Module):
@@ -247,6 +248,12 @@ class AutoencoderClassifier(ClassifierMixin, TransformerMixin, NeuralEstimator):
     validation_fraction : float, default=0.0
         Fraction of the labelled rows held out (seeded) to report ``val_*`` terms and drive early
         stopping.
+    checkpoint_dir : str, optional
+        Folder for checkpoints of every phase, each in a folder of its own (``pretrain``, ``head``,
+        ``fine-tune``), written every ``checkpoint_every`` epochs; ``fit(X, y, resume=True)``
+        continues from them. The autoencoder pre-trained here checkpoints into ``pretrain`` unless
+        it has a ``checkpoint_dir`` of its own.
+    checkpoint_every : int, default=1
 
     Attributes
     ----------
@@ -278,8 +285,8 @@ class AutoencoderClassifier(ClassifierMixin, TransformerMixin, NeuralEstimator):
     def __init__(self, autoencoder=None, *, encoder=None, freeze=False, head=(), activation="relu",
                  fine_tune=False, fine_tune_epochs=100, encoder_lr=None, image_shape=None, scale=None,
                  epochs=300, batch_size=32, lr=1e-3, lr_schedule=None, optimizer="adam", weight_decay=0.0,
-                 clip_grad_norm=None, validation_fraction=0.0, early_stopping=None, random_state=None, device="auto",
-                 verbose=False):
+                 clip_grad_norm=None, validation_fraction=0.0, early_stopping=None, checkpoint_dir=None,
+                 checkpoint_every=1, random_state=None, device="auto", verbose=False):
         self.autoencoder = autoencoder
         self.encoder = encoder
         self.freeze = freeze
@@ -299,6 +306,8 @@ class AutoencoderClassifier(ClassifierMixin, TransformerMixin, NeuralEstimator):
         self.clip_grad_norm = clip_grad_norm
         self.validation_fraction = validation_fraction
         self.early_stopping = early_stopping
+        self.checkpoint_dir = checkpoint_dir
+        self.checkpoint_every = checkpoint_every
         self.random_state = random_state
         self.device = device
         self.verbose = verbose
@@ -333,7 +342,7 @@ class AutoencoderClassifier(ClassifierMixin, TransformerMixin, NeuralEstimator):
                              "(without it the whole encoder stays as it is)")
 
     # ---- where the encoder comes from -----------------------------------------------------------
-    def _source(self, X, seed):
+    def _source(self, X, seed, resume):
         """The fitted estimator or module that gives the encoder, and the history of pre-training it."""
         if self.encoder is None:
             autoencoder = self.autoencoder if self.autoencoder is not None else Autoencoder()
@@ -342,10 +351,11 @@ class AutoencoderClassifier(ClassifierMixin, TransformerMixin, NeuralEstimator):
                 return autoencoder, []
             defaults = type(autoencoder)().get_params()
             inherited = {"random_state": seed, "device": self.device, "image_shape": self.image_shape,
-                         "verbose": self.verbose}
+                         "verbose": self.verbose, "checkpoint_dir": self.checkpoint_dir and os.path.join(
+                             self.checkpoint_dir, "pretrain")}
             self.autoencoder_ = clone(autoencoder).set_params(
                 **{k: v for k, v in inherited.items() if autoencoder.get_params()[k] == defaults[k]})
-            self.autoencoder_.fit(X)
+            self.autoencoder_.fit(X, resume=resume and self.autoencoder_.checkpoint_dir is not None)
             # the autoencoder's own phases (greedy layers) stay apart in the record
             return self.autoencoder_, [{**r, "phase": f"pretrain {r['phase']}" if "phase" in r else "pretrain"}
                                        for r in self.autoencoder_.history_]
@@ -392,7 +402,7 @@ class AutoencoderClassifier(ClassifierMixin, TransformerMixin, NeuralEstimator):
         return ClassifierNet(nn.Sequential(*parts), nn.Sequential(hidden_block, nn.Linear(width, n_classes)))
 
     # ---- fitting --------------------------------------------------------------------------------
-    def fit(self, X, y):
+    def fit(self, X, y, *, resume=False):
         """Pre-train on every row of ``X``, then train on the rows whose label ``y`` is not -1.
 
         Parameters
@@ -400,6 +410,10 @@ class AutoencoderClassifier(ClassifierMixin, TransformerMixin, NeuralEstimator):
         X : array-like of shape (n_samples, n_features)
         y : array-like of shape (n_samples,)
             Class labels; -1 marks an unlabelled row (numeric labels only).
+        resume : bool, default=False
+            Continue from the checkpoints in ``checkpoint_dir`` (which needs an integer
+            ``random_state``): finished phases are restored, the interrupted one goes on, and the
+            result is that of an uninterrupted run.
 
         Started by ``torchrun`` as several processes, the processes train every phase together (see
         :mod:`aekit.training.distributed`), each on ``batch_size`` rows of every global batch.
@@ -410,6 +424,7 @@ class AutoencoderClassifier(ClassifierMixin, TransformerMixin, NeuralEstimator):
         """
         self._validate_params()
         self._join_processes()
+        self._check_resume(resume)
         X, y = validate_data(self, X, y, dtype=[np.float32, np.float64])
         X = X.astype(np.float32, copy=False)
         labelled = y != UNLABELLED if y.dtype.kind in "iuf" else np.ones(len(y), dtype=bool)
@@ -420,7 +435,7 @@ class AutoencoderClassifier(ClassifierMixin, TransformerMixin, NeuralEstimator):
 
         rng = check_random_state(self.random_state)
         pretrain_seed, init_seed, shuffle_seed, split_seed = (int(s) for s in rng.randint(0, 2**31 - 1, size=4))
-        source, history = self._source(X, pretrain_seed)
+        source, history = self._source(X, pretrain_seed, resume)
         if isinstance(source, nn.Module):
             self.scaler_, self.image_shape_ = Scaler(self.scale).fit(X), None
         else:
@@ -454,7 +469,7 @@ class AutoencoderClassifier(ClassifierMixin, TransformerMixin, NeuralEstimator):
             data = torch.from_numpy(np.column_stack([inputs, targets]).astype(np.float32)).to(device)
             trainer = Trainer(model, {"main": _make_optimizer(self.optimizer, parameters, self.lr, self.weight_decay)},
                               epochs=epochs, batch_size=self.batch_size, generators=generators,
-                              callbacks=self._callbacks(False, checkpoint=False), loss_weights=_LOSS_WEIGHTS)
+                              callbacks=self._callbacks(resume, checkpoint=phase), loss_weights=_LOSS_WEIGHTS)
             try:
                 trainer.fit(*(data[torch.from_numpy(part).to(device)] for part in splits))
             finally:

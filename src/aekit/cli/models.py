@@ -45,21 +45,19 @@ def cmd_train(args):
     params.setdefault("random_state", args.seed)
     params.setdefault("image_shape", bunch.image_shape)
     params.setdefault("verbose", not args.quiet)
+    params.setdefault("checkpoint_dir", str(out / "checkpoints"))
     if classifier:
-        if args.resume:
-            raise CLIError("--resume: a classifier is trained without checkpoints")
         y = data_labels(args, bunch)
-        fit_args, fit_options = (bunch.data, y if args.labeled is None else mask_labels(y, args.labeled, args.seed)), {}
+        fit_args = (bunch.data, y if args.labeled is None else mask_labels(y, args.labeled, args.seed))
     else:
         if args.labeled is not None:
             raise CLIError(f"--labeled applies to classifiers (`aekit train classifier`), not to {args.model}")
-        params.setdefault("checkpoint_dir", str(out / "checkpoints"))
-        fit_args, fit_options = (bunch.data,), {"resume": args.resume}
+        fit_args = (bunch.data,)
     estimator.set_params(**params)
     # started by torchrun, every process trains and rank 0 alone writes files and reports
     writer = distributed.rank() == 0
     try:
-        estimator.fit(*fit_args, **fit_options)
+        estimator.fit(*fit_args, resume=args.resume)
     except BaseException:
         # a stopped run still leaves its curves (they show why); pictures of the data can wait
         if writer:

@@ -8,6 +8,7 @@ adds encoding and scoring. A family that is no transformer (the GAN) derives fro
 
 import math
 import numbers
+import os
 import warnings
 
 import numpy as np
@@ -168,10 +169,13 @@ class NeuralEstimator(BaseEstimator):
         return None
 
     def _callbacks(self, resume, checkpoint=True):
+        """The training loop's callbacks. ``checkpoint``: False for none; True for checkpoints in
+        ``checkpoint_dir`` (when set); the name of a folder inside it for one phase of several."""
         callbacks = []
         if checkpoint and self.checkpoint_dir is not None:
             params = _json_params(self)
-            saver = Checkpoint(self.checkpoint_dir, self.checkpoint_every, resume, meta={"params": params},
+            folder = self.checkpoint_dir if checkpoint is True else os.path.join(self.checkpoint_dir, checkpoint)
+            saver = Checkpoint(folder, self.checkpoint_every, resume, meta={"params": params},
                                check_meta=lambda meta: _check_resumable(self, meta["params"], params))
             callbacks.append(distributed.SharedCheckpoint(saver) if distributed.world_size() > 1 else saver)
         if self.lr_schedule is not None:
@@ -185,6 +189,11 @@ class NeuralEstimator(BaseEstimator):
         return callbacks
 
     # ---- fitting --------------------------------------------------------------------------------
+    def _check_resume(self, resume):
+        if resume and (self.checkpoint_dir is None or self.random_state is None):
+            # the seed fixes the validation split, which must be the one the checkpoint was trained on
+            raise ValueError(f"{type(self).__name__}: resume=True needs checkpoint_dir and an integer random_state")
+
     def _join_processes(self):
         """Train together with the other processes that ``torchrun`` started, if any."""
         distributed.setup(self.device)
@@ -208,9 +217,7 @@ class NeuralEstimator(BaseEstimator):
         """
         self._validate_params()
         self._join_processes()
-        if resume and (self.checkpoint_dir is None or self.random_state is None):
-            # the seed fixes the validation split, which must be the one the checkpoint was trained on
-            raise ValueError(f"{type(self).__name__}: resume=True needs checkpoint_dir and an integer random_state")
+        self._check_resume(resume)
         stream = as_stream(X)
         if stream is None:
             X = validate_data(self, X, dtype=[np.float32, np.float64]).astype(np.float32, copy=False)
