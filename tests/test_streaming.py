@@ -148,6 +148,30 @@ def test_cli_trains_from_a_npy_stream(npy, tmp_path, monkeypatch, capsys, one_th
     assert aekit.load(out).n_features_in_ == 12
 
 
+def test_anomaly_detector_fits_and_scores_rows_on_disk(npy, rows, fast, monkeypatch):
+    # blocks of 100 rows: the scores are computed over several blocks
+    monkeypatch.setattr(stream_module, "_PASS_BYTES", 100 * 4 * rows.shape[1])
+    detector = aekit.AnomalyDetector(aekit.Autoencoder(**fast), scores=("reconstruction", "density"),
+                                     n_components=2, contamination=0.1).fit(open_rows(npy))
+    on_disk = detector.score_samples(open_rows(npy))
+    np.testing.assert_allclose(on_disk, detector.score_samples(rows), rtol=1e-6)
+    assert np.mean(on_disk < detector.offset_) == pytest.approx(0.1, abs=0.002)
+    with pytest.raises(ValueError, match="2 features, but AnomalyDetector was fitted on 12"):
+        np.save(npy.with_name("narrow.npy"), rows[:, :2])
+        detector.score_samples(open_rows(npy.with_name("narrow.npy")))
+
+
+def test_cli_anomaly_detector_from_a_npy_stream(npy, tmp_path, monkeypatch, capsys, one_thread):
+    monkeypatch.setattr(stream_module, "STREAM_BYTES", 0)
+    out = tmp_path / "detector"
+    assert main(["train", "anomaly", "--data", str(npy), "--out", str(out), "--epochs", "2", "--quiet"]) == 0
+    assert main(["anomaly", "score", "--model", str(out), "--data", str(npy), "--out", str(tmp_path / "s.csv")]) == 0
+    assert "wrote" in capsys.readouterr().out
+    table = np.loadtxt(tmp_path / "s.csv", delimiter=",", skiprows=1)
+    assert table.shape == (1000, 2)
+    np.testing.assert_allclose(table[:, 0], aekit.load(out).score_samples(np.load(npy)), rtol=1e-6)
+
+
 # Trains in a child process on the file given as argv[1]; prints the peak resident memory of the process
 # (VmHWM: since its exec, unlike ru_maxrss, which keeps that of the pytest process it was forked from)
 # and of its largest DataLoader worker (reaped children; Linux gives ru_maxrss in KiB).

@@ -17,6 +17,7 @@ from sklearn.mixture import GaussianMixture
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .. import registry
+from ..datasets.stream import as_stream, row_blocks
 from ..estimators import _params as p
 from ..estimators._base import BaseAutoencoder, NeuralEstimator
 from ..estimators.autoencoder import Autoencoder
@@ -182,22 +183,29 @@ class AnomalyDetector(OutlierMixin, TransformerMixin, BaseEstimator):
     def fit(self, X, y=None, *, resume=False):
         """Train the autoencoder on the rows of ``X`` (unless it is fitted) and set the threshold.
 
-        ``y`` is ignored; ``resume=True`` continues the autoencoder's training from its
+        ``X`` may stay on disk, as for :meth:`aekit.Autoencoder.fit` (``aekit.datasets.open_rows``):
+        the scores are then computed block by block; ``score_samples`` takes such rows too. ``y`` is
+        ignored; ``resume=True`` continues the autoencoder's training from its
         ``checkpoint_dir`` (see :meth:`aekit.Autoencoder.fit`).
         """
         p.check_params(self, self._param_table)
-        X = validate_data(self, X, dtype=[np.float32, np.float64]).astype(np.float32, copy=False)
+        stream = as_stream(X)
+        if stream is None:
+            X = validate_data(self, X, dtype=[np.float32, np.float64]).astype(np.float32, copy=False)
+        n_features = X.shape[1] if stream is None else stream.n_features
         if _is_fitted(self.autoencoder):
             if resume:
                 raise ValueError("AnomalyDetector: resume=True needs an unfitted autoencoder (a fitted one "
                                  "is used as is)")
             autoencoder = self.autoencoder
-            if autoencoder.n_features_in_ != X.shape[1]:
-                raise ValueError(f"AnomalyDetector: X has {X.shape[1]} features but the fitted autoencoder "
+            if autoencoder.n_features_in_ != n_features:
+                raise ValueError(f"AnomalyDetector: X has {n_features} features but the fitted autoencoder "
                                  f"was trained on {autoencoder.n_features_in_}")
         else:
-            autoencoder = self._unfitted_autoencoder(X.shape[1])
-            if self.autoencoder is None and self.image_shape is not None and (X.min() < 0 or X.max() > 1):
+            autoencoder = self._unfitted_autoencoder(n_features)
+            # rows on disk are checked by the autoencoder's own scaling pass
+            if (self.autoencoder is None and self.image_shape is not None and stream is None
+                    and (X.min() < 0 or X.max() > 1)):
                 raise ValueError(f"AnomalyDetector: the default model for images takes pixel values in [0, 1], "
                                  f"got [{X.min():.3g}, {X.max():.3g}]; rescale them or pass an autoencoder")
             autoencoder.fit(X, resume=resume)
@@ -209,7 +217,8 @@ class AnomalyDetector(OutlierMixin, TransformerMixin, BaseEstimator):
         self.density_ = None
         if "density" in self.scores_:
             seed = self.random_state if self.random_state is not None else autoencoder.random_state
-            self.density_ = _mixture(self.n_components, seed).fit(autoencoder.transform(X).astype(np.float64))
+            codes = np.concatenate([autoencoder.transform(block) for _, block in row_blocks(X)])
+            self.density_ = _mixture(self.n_components, seed).fit(codes.astype(np.float64))
         parts = self._parts(X)
         if len(self.scores_) == 1:
             self.score_center_, self.score_scale_ = np.zeros(1), np.ones(1)
@@ -221,7 +230,11 @@ class AnomalyDetector(OutlierMixin, TransformerMixin, BaseEstimator):
 
     # ---- scoring --------------------------------------------------------------------------------
     def _parts(self, X):
-        """Each score of ``scores_`` for the rows of ``X``: (n_samples, len(scores_)), float64."""
+        """Each score of ``scores_`` for the rows of ``X`` (an array or rows on disk, read in blocks):
+        (n_samples, len(scores_)), float64."""
+        return np.concatenate([self._block_parts(block) for _, block in row_blocks(X)])
+
+    def _block_parts(self, X):
         autoencoder = self.autoencoder_
         columns = []
         for name in self.scores_:
@@ -242,7 +255,12 @@ class AnomalyDetector(OutlierMixin, TransformerMixin, BaseEstimator):
     def score_samples(self, X):
         """Normality of each row of ``X`` (higher is more normal); see ``scores``."""
         check_is_fitted(self, "offset_")
-        X = validate_data(self, X, dtype=[np.float32, np.float64], reset=False).astype(np.float32, copy=False)
+        stream = as_stream(X)
+        if stream is None:
+            X = validate_data(self, X, dtype=[np.float32, np.float64], reset=False).astype(np.float32, copy=False)
+        elif stream.n_features != self.n_features_in_:
+            raise ValueError(f"{stream}: {stream.n_features} features, but {type(self).__name__} was fitted on "
+                             f"{self.n_features_in_}")
         return self._combine(self._parts(X))
 
     def _score_meaning(self):

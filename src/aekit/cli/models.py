@@ -10,7 +10,6 @@ from sklearn.base import is_classifier
 from .. import registry
 from .._fileio import atomic_write
 from ..apps.classifier import mask_labels
-from ..estimators._base import NeuralEstimator
 from ..io import load as load_model
 from ..noise import NOISE_KINDS
 from ..training import distributed
@@ -33,8 +32,8 @@ def cmd_train(args):
     estimator = registry.get(args.model)()
     classifier = is_classifier(estimator)
     params = parse_set(_classifier_autoencoder(estimator, args.set or []) if classifier else args.set, estimator)
-    # NeuralEstimator.fit trains from rows on disk; a classifier needs labels, a detector its rows in memory
-    bunch = load_data(args, stream=not classifier and isinstance(estimator, NeuralEstimator))
+    # models and detectors train from rows on disk; a classifier needs labels
+    bunch = load_data(args, stream=not classifier)
     out = Path(args.out)
     for option in ("epochs", "device", "precision", "compile"):
         value = getattr(args, option)
