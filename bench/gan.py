@@ -1,6 +1,6 @@
 """GAN sample quality on the 5,000 MNIST digits: Frechet distance on the features of aekit's
-reference classifier and class coverage, for the default MLP GAN (spectral norm), without it, the DCGAN-style
-conv GAN, and VAE samples for comparison.
+reference classifier and class coverage, for the default MLP GAN (spectral norm), a wider one, the
+default without spectral norm, the DCGAN-style conv GAN, and VAE samples for comparison.
 
 The reference classifier (two conv layers + dense, trained and cached by
 ``aekit.metrics.reference_classifier``) gives the features; its distances are NOT the Inception
@@ -38,6 +38,9 @@ def main():
           f"{frechet_distance(X[: args.n], X_test[: args.n], features=classifier.features):.1f}")
     models = {
         "GAN() defaults (spectral norm)": lambda seed: GAN(epochs=args.epochs, random_state=seed, device="cpu"),
+        "GAN(hidden=(256, 512, 1024), latent=100)": lambda seed: GAN(hidden=(256, 512, 1024), latent=100,
+                                                                     epochs=args.epochs, random_state=seed,
+                                                                     device="cpu"),
         "GAN(spectral_norm=False)": lambda seed: GAN(epochs=args.epochs, spectral_norm=False, random_state=seed,
                                                      device="cpu"),
         "GAN(arch='conv')": lambda seed: GAN(arch="conv", epochs=args.epochs, random_state=seed, device="cpu"),
