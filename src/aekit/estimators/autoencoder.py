@@ -68,7 +68,8 @@ class Autoencoder(BaseAutoencoder):
     lr : float, default=1e-3
     lr_schedule : {None, "cosine", "linear"}, default=None
         The learning rate over the epochs (set at the start of each): constant, or falling from
-        ``lr`` towards 0 in the last epoch along half a cosine or a straight line.
+        ``lr`` towards 0 in the last epoch along half a cosine or a straight line. A run resumed with
+        more ``epochs`` goes on along the schedule of the new length.
     optimizer : {"adam", "adamw", "sgd", "rmsprop"}, default="adam"
     weight_decay : float, default=0.0
     clip_grad_norm : float, optional
