@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import aekit
+from aekit.apps.classifier import mask_labels
 from aekit.cli import main
 from aekit.datasets import Scaler, open_rows
 from aekit.datasets import stream as stream_module
@@ -159,6 +160,45 @@ def test_anomaly_detector_fits_and_scores_rows_on_disk(npy, rows, fast, monkeypa
     with pytest.raises(ValueError, match="2 features, but AnomalyDetector was fitted on 12"):
         np.save(npy.with_name("narrow.npy"), rows[:, :2])
         detector.score_samples(open_rows(npy.with_name("narrow.npy")))
+
+
+def test_classifier_pretrains_on_rows_on_disk_and_trains_on_the_labelled_ones(npy, rows, fast, monkeypatch):
+    monkeypatch.setattr(stream_module, "_PASS_BYTES", 100 * 4 * rows.shape[1])  # ten blocks
+    truth = (rows[:, 0] > np.median(rows[:, 0])).astype(int)
+    y = mask_labels(truth, 50, random_state=0)
+    encoder = aekit.Autoencoder(**fast).fit(rows)
+    head = dict(epochs=20, fine_tune=True, fine_tune_epochs=2, lr=0.03, random_state=0, device="cpu")
+    on_disk = aekit.AutoencoderClassifier(encoder=encoder, **head).fit(open_rows(npy), y)
+    in_memory = aekit.AutoencoderClassifier(encoder=encoder, **head).fit(rows, y)
+    for name, value in in_memory.model_.state_dict().items():
+        np.testing.assert_allclose(on_disk.model_.state_dict()[name].numpy(), value.numpy(), atol=1e-5, err_msg=name)
+    # pre-trained on the rows on disk: other batches than in memory, as good a classifier
+    pretrained = [aekit.AutoencoderClassifier(aekit.Autoencoder(**fast), **head).fit(data, y)
+                  for data in (open_rows(npy), rows)]
+    accuracy = [model.score(rows, truth) for model in pretrained]
+    assert accuracy[0] > 0.7 and accuracy[0] == pytest.approx(accuracy[1], abs=0.05)
+    with pytest.raises(ValueError, match="y has 999 labels but RowStream.* has 1000 rows"):
+        aekit.AutoencoderClassifier(encoder=encoder, **head).fit(open_rows(npy), y[:-1])
+
+
+def test_cli_classifier_from_a_npy_stream_and_a_labels_file(npy, rows, tmp_path, monkeypatch, capsys, one_thread):
+    monkeypatch.setattr(stream_module, "STREAM_BYTES", 0)
+    y = (rows[:, 0] > np.median(rows[:, 0])).astype(int)
+    np.save(tmp_path / "y.npy", y)
+    out = tmp_path / "classifier"
+    train = ["train", "classifier", "--data", str(npy), "--out", str(out), "--epochs", "5", "--quiet",
+             "--set", "autoencoder__hidden=(8,)", "--set", "autoencoder__epochs=1"]
+    assert main([*train, "--labels", str(tmp_path / "y.npy"), "--labeled", "40"]) == 0
+    assert "trained AutoencoderClassifier" in capsys.readouterr().out
+    classifier = aekit.load(out)
+    assert classifier.n_features_in_ == 12 and [r["phase"] for r in classifier.history_].count("head") == 5
+    np.save(tmp_path / "short.npy", y[:-1])
+    for args, message in [([], "has no labels"), (["--labels", str(tmp_path / "short.npy")], "one label per row"),
+                          (["--labels", str(tmp_path / "missing.npy")], "not a readable .npy file")]:
+        assert main([*train, *args]) == 2
+        assert message in capsys.readouterr().err
+    assert main(["train", "ae", "--data", str(npy), "--out", str(tmp_path / "ae"), "--labels", str(tmp_path / "y.npy")]) == 2
+    assert "--labels applies to classifiers" in capsys.readouterr().err
 
 
 def test_cli_anomaly_detector_from_a_npy_stream(npy, tmp_path, monkeypatch, capsys, one_thread):

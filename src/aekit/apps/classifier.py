@@ -20,12 +20,13 @@ import torch
 from sklearn.base import ClassifierMixin, TransformerMixin, clone
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import validate_data
+from sklearn.utils.validation import column_or_1d, validate_data
 from torch import nn
 from torch.nn import functional as F
 
 from .. import registry
 from ..datasets.scaling import Scaler
+from ..datasets.stream import as_stream, row_blocks
 from ..devices import resolve_device
 from ..estimators import _params as p
 from ..estimators._base import BaseAutoencoder, NeuralEstimator, _json_params, _make_optimizer, _seeded
@@ -407,7 +408,10 @@ class AutoencoderClassifier(ClassifierMixin, TransformerMixin, NeuralEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : array-like of shape (n_samples, n_features), or rows on disk
+            Rows on disk (``aekit.datasets.open_rows``, or a memory map of a ``.npy`` file over
+            1 GiB) are read in blocks: the autoencoder trains on them as
+            :meth:`aekit.Autoencoder.fit` does, and only the labelled rows are held in memory.
         y : array-like of shape (n_samples,)
             Class labels; -1 marks an unlabelled row (numeric labels only).
         resume : bool, default=False
@@ -425,8 +429,16 @@ class AutoencoderClassifier(ClassifierMixin, TransformerMixin, NeuralEstimator):
         self._validate_params()
         self._join_processes()
         self._check_resume(resume)
-        X, y = validate_data(self, X, y, dtype=[np.float32, np.float64])
-        X = X.astype(np.float32, copy=False)
+        stream = as_stream(X)
+        if stream is None:
+            X, y = validate_data(self, X, y, dtype=[np.float32, np.float64])
+            X = X.astype(np.float32, copy=False)
+        else:
+            self._check_stream(stream)
+            y = column_or_1d(y, warn=True)
+            if len(y) != stream.n_rows:
+                raise ValueError(f"y has {len(y)} labels but {stream} has {stream.n_rows} rows")
+        n_features = self.n_features_in_
         labelled = y != UNLABELLED if y.dtype.kind in "iuf" else np.ones(len(y), dtype=bool)
         if not labelled.any():
             raise ValueError("y has no labelled rows: every label is -1 (unlabelled)")
@@ -439,27 +451,38 @@ class AutoencoderClassifier(ClassifierMixin, TransformerMixin, NeuralEstimator):
         if isinstance(source, nn.Module):
             self.scaler_, self.image_shape_ = Scaler(self.scale).fit(X), None
         else:
-            if source.n_features_in_ != X.shape[1]:
-                raise ValueError(f"the encoder takes {source.n_features_in_} features but X has {X.shape[1]}")
+            if source.n_features_in_ != n_features:
+                raise ValueError(f"the encoder takes {source.n_features_in_} features but X has {n_features}")
             self.scaler_, self.image_shape_ = source.scaler_, source.image_shape_
         if self.image_shape_ is None and self.image_shape is not None:
-            self.image_shape_ = self._resolve_image_shape(X.shape[1])
+            self.image_shape_ = self._resolve_image_shape(n_features)
         self._layout = self._layout_of(source)
 
         device = resolve_device(self.device)
-        net = _seeded(init_seed, lambda: self._network(X.shape[1], len(self.classes_)))
+        net = _seeded(init_seed, lambda: self._network(n_features, len(self.classes_)))
         net.encoder.load_state_dict(self._features_of(source).state_dict())
         self.model_ = net.to(device).eval()
         self.n_parameters_ = sum(q.numel() for q in net.parameters())
         frozen = self._frozen(net.encoder)
 
-        rows = self.scaler_.transform(X)
-        features = self._batched(net.encoder, rows)
+        # one pass over the rows (block by block when they stay on disk): the features of every row
+        # standardise the head's input; the labelled rows and their features are kept to train on
+        labelled_rows, labelled_features = [], []
+
+        def feature_blocks():
+            for start, block in row_blocks(X):
+                rows = self.scaler_.transform(block)
+                features = self._batched(net.encoder, rows)
+                keep = labelled[start:start + len(rows)]
+                labelled_rows.append(rows[keep])
+                labelled_features.append(features[keep])
+                yield start, features
+
+        statistics = Scaler("standard").fit_blocks(feature_blocks(), "the encoder's features")
         standardise = net.head[0][0]
-        statistics = Scaler("standard").fit(features)
         standardise.offset.copy_(torch.from_numpy(statistics.offset_))
         standardise.scale.copy_(torch.from_numpy(statistics.scale_))
-        rows, features = rows[labelled], features[labelled]
+        rows, features = np.concatenate(labelled_rows), np.concatenate(labelled_features)
         n_val = int(len(rows) * self.validation_fraction)
         order = np.random.RandomState(split_seed).permutation(len(rows))
         splits = (order[n_val:], order[:n_val])  # validation_fraction <= 0.9: training rows remain

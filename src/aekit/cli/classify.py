@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import numpy as np
 from sklearn.base import is_classifier
 
 from .._fileio import atomic_write, atomic_write_text
@@ -12,10 +13,24 @@ _OUTPUTS = (".npy", ".csv")
 
 
 def data_labels(args, bunch):
-    """The labels of ``--data``; a classifier cannot be trained or scored without them."""
-    if bunch.target is None:
-        raise CLIError(f"--data {args.data} has no labels (for a CSV, name the column with --label-column)")
-    return bunch.target
+    """The labels of ``--data``, or of ``--labels`` where the verb has it; a classifier cannot be
+    trained or scored without them."""
+    path = getattr(args, "labels", None)
+    if path is None:
+        if bunch.target is None:
+            raise CLIError(f"--data {args.data} has no labels (for a CSV, name the column with --label-column; "
+                           "for rows in .npy files, give --labels)")
+        return bunch.target
+    if bunch.target is not None:
+        raise CLIError(f"--labels: --data {args.data} has labels of its own")
+    try:
+        y = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise CLIError(f"--labels {path}: not a readable .npy file of labels ({exc})") from None
+    if y.ndim != 1 or len(y) != len(bunch.data):
+        raise CLIError(f"--labels {path}: expected one label per row of --data ({len(bunch.data)}), "
+                       f"got an array of shape {y.shape}")
+    return y
 
 
 def cmd_predict(args):

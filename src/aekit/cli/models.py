@@ -32,8 +32,8 @@ def cmd_train(args):
     estimator = registry.get(args.model)()
     classifier = is_classifier(estimator)
     params = parse_set(_classifier_autoencoder(estimator, args.set or []) if classifier else args.set, estimator)
-    # models and detectors train from rows on disk; a classifier needs labels
-    bunch = load_data(args, stream=not classifier)
+    # rows on disk train in blocks (a classifier's labels then come from --labels)
+    bunch = load_data(args, stream=True)
     out = Path(args.out)
     for option in ("epochs", "device", "precision", "compile"):
         value = getattr(args, option)
@@ -49,8 +49,9 @@ def cmd_train(args):
         y = data_labels(args, bunch)
         fit_args = (bunch.data, y if args.labeled is None else mask_labels(y, args.labeled, args.seed))
     else:
-        if args.labeled is not None:
-            raise CLIError(f"--labeled applies to classifiers (`aekit train classifier`), not to {args.model}")
+        for option in ("labeled", "labels"):
+            if getattr(args, option) is not None:
+                raise CLIError(f"--{option} applies to classifiers (`aekit train classifier`), not to {args.model}")
         fit_args = (bunch.data,)
     estimator.set_params(**params)
     # started by torchrun, every process trains and rank 0 alone writes files and reports
@@ -176,6 +177,9 @@ def add_verbs(verbs):
     train.add_argument("--labeled", type=positive_int, metavar="N",
                        help="classifiers: keep N of the data's labels (seeded, as many per class as possible); "
                             "the other rows are unlabelled")
+    train.add_argument("--labels", metavar="FILE.npy",
+                       help="classifiers: one label per row of --data (-1 for unlabelled rows), for data "
+                            "without labels of its own (.npy files, shard folders)")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     train.set_defaults(run=cmd_train)
 

@@ -52,12 +52,15 @@ class Scaler:
         once, block by block, and the moments of the blocks are combined exactly (Chan et al.'s
         pairwise update), so the result equals that of the rows held in memory.
         """
+        return self.fit_blocks(row_blocks(X), X if isinstance(X, RowStream) else "X")
+
+    def fit_blocks(self, blocks, source="X"):
+        """:meth:`fit` on rows that come as ``(start, rows)`` blocks (``source`` names them in errors)."""
         moments = Moments(self.kind == "standard")
-        for start, block in row_blocks(X):
+        for start, block in blocks:
             block = self._as_2d(block, fitted=False)
             if not np.isfinite(block.sum(dtype=np.float64)):
                 row = start + int(np.flatnonzero(~np.isfinite(block).all(axis=1))[0])
-                source = X if isinstance(X, RowStream) else "X"
                 raise ValueError(f"Scaler.fit: {source} contains NaN or infinite values (the first in row {row})")
             moments.add(block)
         if moments.n == 0:
