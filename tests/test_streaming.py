@@ -146,12 +146,39 @@ def test_cli_trains_from_a_npy_stream(npy, tmp_path, monkeypatch, capsys, one_th
     assert main(["train", "ae", "--data", str(npy), "--out", str(out), "--epochs", "2", "--quiet",
                  "--set", "hidden=(8,)", "--set", "batch_size=64"]) == 0
     assert "trained Autoencoder for 2 epochs" in capsys.readouterr().out
-    assert aekit.load(out).n_features_in_ == 12
+    model = aekit.load(out)
+    assert model.n_features_in_ == 12
+    assert main(["encode", "--model", str(out), "--data", str(npy), "--out", str(tmp_path / "codes.npy")]) == 0
+    np.testing.assert_allclose(np.load(tmp_path / "codes.npy"), model.transform(np.load(npy)), rtol=1e-5, atol=1e-6)
 
 
-def test_anomaly_detector_fits_and_scores_rows_on_disk(npy, rows, fast, monkeypatch):
-    # blocks of 100 rows: the scores are computed over several blocks
+@pytest.fixture
+def small_blocks(rows, monkeypatch):
+    """Passes over rows on disk read blocks of 100 rows: ten blocks of the 1,000."""
     monkeypatch.setattr(stream_module, "_PASS_BYTES", 100 * 4 * rows.shape[1])
+
+
+@pytest.mark.parametrize("method", ["transform", "reconstruct", "score_samples"])
+def test_a_fitted_model_reads_rows_on_disk_block_by_block(npy, rows, fast, small_blocks, method):
+    model = aekit.Autoencoder(**fast).fit(rows)
+    on_disk = getattr(model, method)(open_rows(npy))
+    np.testing.assert_allclose(on_disk, getattr(model, method)(rows), rtol=1e-5, atol=1e-6)
+    assert len(on_disk) == len(rows)
+
+
+def test_vae_likelihood_and_index_of_rows_on_disk(npy, rows, fast, small_blocks):
+    vae = aekit.VariationalAutoencoder(**fast).fit(rows)
+    likelihood = vae.score_samples(open_rows(npy), n_importance=20, random_state=0)
+    # other chunks of rows draw other samples: the same estimate, not the same numbers
+    assert likelihood.shape == (1000,) and likelihood.mean() == pytest.approx(
+        vae.score_samples(rows, n_importance=20, random_state=0).mean(), rel=0.01)
+    index = aekit.CodeIndex(vae)
+    index.add(open_rows(npy))
+    distances, ids = index.search(rows[:5], k=1)
+    np.testing.assert_array_equal(ids[:, 0], np.arange(5))  # every row finds itself
+
+
+def test_anomaly_detector_fits_and_scores_rows_on_disk(npy, rows, fast, small_blocks):
     detector = aekit.AnomalyDetector(aekit.Autoencoder(**fast), scores=("reconstruction", "density"),
                                      n_components=2, contamination=0.1).fit(open_rows(npy))
     on_disk = detector.score_samples(open_rows(npy))
@@ -162,8 +189,7 @@ def test_anomaly_detector_fits_and_scores_rows_on_disk(npy, rows, fast, monkeypa
         detector.score_samples(open_rows(npy.with_name("narrow.npy")))
 
 
-def test_classifier_pretrains_on_rows_on_disk_and_trains_on_the_labelled_ones(npy, rows, fast, monkeypatch):
-    monkeypatch.setattr(stream_module, "_PASS_BYTES", 100 * 4 * rows.shape[1])  # ten blocks
+def test_classifier_pretrains_on_rows_on_disk_and_trains_on_the_labelled_ones(npy, rows, fast, small_blocks):
     truth = (rows[:, 0] > np.median(rows[:, 0])).astype(int)
     y = mask_labels(truth, 50, random_state=0)
     encoder = aekit.Autoencoder(**fast).fit(rows)
@@ -177,6 +203,8 @@ def test_classifier_pretrains_on_rows_on_disk_and_trains_on_the_labelled_ones(np
                   for data in (open_rows(npy), rows)]
     accuracy = [model.score(rows, truth) for model in pretrained]
     assert accuracy[0] > 0.7 and accuracy[0] == pytest.approx(accuracy[1], abs=0.05)
+    np.testing.assert_allclose(pretrained[0].predict_proba(open_rows(npy)), pretrained[0].predict_proba(rows),
+                               rtol=1e-5, atol=1e-6)
     with pytest.raises(ValueError, match="y has 999 labels but RowStream.* has 1000 rows"):
         aekit.AutoencoderClassifier(encoder=encoder, **head).fit(open_rows(npy), y[:-1])
 

@@ -559,11 +559,11 @@ class AutoencoderClassifier(ClassifierMixin, TransformerMixin, NeuralEstimator):
     # ---- using a fitted classifier --------------------------------------------------------------
     def transform(self, X):
         """The features of ``X`` that the head classifies, shape (n_samples, width)."""
-        return self._batched(self.model_.encoder, self._scaled(X))
+        return self._per_row(self.model_.encoder, X)
 
     def predict_proba(self, X):
         """Class probabilities, shape (n_samples, n_classes), columns in the order of ``classes_``."""
-        return self._batched(lambda x: torch.softmax(self.model_(x), dim=1), self._scaled(X))
+        return self._per_row(lambda x: torch.softmax(self.model_(x), dim=1), X)
 
     def predict(self, X):
         """The most probable class of each row of ``X``."""

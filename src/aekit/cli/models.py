@@ -104,7 +104,8 @@ def cmd_plot(args):
 def _transform_verb(method):
     def run(args):
         estimator = load_model(args.model, device=args.device or "auto")
-        result = getattr(estimator, method)(load_data(args).data)
+        # codes are data of their own; rows on disk are read in blocks
+        result = getattr(estimator, method)(load_data(args, stream=method != "inverse_transform").data)
         atomic_write(args.out, lambda tmp: save_npy(tmp, result))
         print(f"wrote {args.out} with shape {result.shape}")
     return run

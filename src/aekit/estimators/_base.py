@@ -299,6 +299,13 @@ class NeuralEstimator(BaseEstimator):
         X = validate_data(self, X, dtype=[np.float32, np.float64], reset=False).astype(np.float32, copy=False)
         return np.ascontiguousarray(self.scaler_.transform(X), dtype=np.float32)
 
+    def _per_row(self, fn, X):
+        """``fn`` over the scaled rows of ``X`` in batches: numpy float32 out, a row per row of ``X``.
+        Rows on disk (a :class:`aekit.datasets.RowStream`, a big ``.npy`` memory map) are read block
+        by block, so that only the outputs are held in memory."""
+        outputs = [self._batched(fn, self._scaled(block)) for _, block in row_blocks(X)]
+        return outputs[0] if len(outputs) == 1 else np.concatenate(outputs)
+
     def inverse_transform(self, Z):
         """Decode codes ``Z`` (n_samples, latent) back to data in the original units."""
         check_is_fitted(self, "model_")
@@ -356,11 +363,11 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NeuralE
 
     def transform(self, X):
         """Codes of the rows of ``X``, shape (n_samples, latent)."""
-        return self._batched(self.model_.encode, self._scaled(X))
+        return self._per_row(self.model_.encode, X)
 
     def reconstruct(self, X):
         """Encode then decode ``X``; returned in the original units."""
-        decoded = self._batched(lambda x: self.model_.decode(self.model_.encode(x)), self._scaled(X))
+        decoded = self._per_row(lambda x: self.model_.decode(self.model_.encode(x)), X)
         return self.scaler_.inverse_transform(decoded)
 
     def interpolate(self, x_a, x_b, steps=8):
@@ -380,7 +387,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NeuralE
 
     def score_samples(self, X):
         """Per-sample negative reconstruction loss (summed over features, in scaled units)."""
-        return -self._batched(self.model_.reconstruction_error, self._scaled(X))
+        return -self._per_row(self.model_.reconstruction_error, X)
 
     def score(self, X, y=None):
         """Negative mean reconstruction loss: higher is better, as scikit-learn expects."""

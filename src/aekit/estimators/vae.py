@@ -5,6 +5,7 @@ import math
 import numpy as np
 import torch
 
+from ..datasets.stream import row_blocks
 from ..nn import build_conv, build_mlp
 from ..nn.variational import VariationalNet
 from ..noise import Corruption
@@ -136,13 +137,15 @@ class VariationalAutoencoder(PriorSamplingMixin, BaseAutoencoder):
     @torch.no_grad()
     def _log_weights_mean(self, X, n_samples, reduce, random_state):
         """Per-row ``reduce(log importance weights (n_samples, rows))`` in chunks."""
-        x_all = self._scaled(X)
         device = self._device()
         generator = _generator(self.random_state if random_state is None else random_state, device)
         rows = max(1, _DRAWS_PER_CHUNK // n_samples)
-        out = [reduce(self.model_.log_weights(torch.from_numpy(x_all[i:i + rows]).to(device), n_samples,
-                                              generator)).cpu()
-               for i in range(0, len(x_all), rows)]
+        out = [torch.empty(0)]
+        for _, block in row_blocks(X):  # rows on disk: block by block
+            scaled = self._scaled(block)
+            out += [reduce(self.model_.log_weights(torch.from_numpy(scaled[i:i + rows]).to(device), n_samples,
+                                                   generator)).cpu()
+                    for i in range(0, len(scaled), rows)]
         return torch.cat(out).numpy().astype(np.float64)
 
     def score_samples(self, X, n_importance=100, random_state=None):
