@@ -150,6 +150,14 @@ def test_cli_trains_from_a_npy_stream(npy, tmp_path, monkeypatch, capsys, one_th
     assert model.n_features_in_ == 12
     assert main(["encode", "--model", str(out), "--data", str(npy), "--out", str(tmp_path / "codes.npy")]) == 0
     np.testing.assert_allclose(np.load(tmp_path / "codes.npy"), model.transform(np.load(npy)), rtol=1e-5, atol=1e-6)
+    capsys.readouterr()
+    reports = []
+    for data in (npy, npy.with_name("in_memory.npy")):  # the same rows, streamed and in memory
+        monkeypatch.setattr(stream_module, "STREAM_BYTES", 0 if data == npy else 2**40)
+        np.save(npy.with_name("in_memory.npy"), np.load(npy))
+        assert main(["evaluate", "--model", str(out), "--data", str(data), "--json"]) == 0
+        reports.append(json.loads(capsys.readouterr().out))
+    assert reports[0] == pytest.approx(reports[1], rel=1e-5)
 
 
 @pytest.fixture

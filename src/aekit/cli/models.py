@@ -10,6 +10,7 @@ from sklearn.base import is_classifier
 from .. import registry
 from .._fileio import atomic_write
 from ..apps.classifier import mask_labels
+from ..datasets.stream import row_blocks
 from ..io import load as load_model
 from ..noise import NOISE_KINDS
 from ..training import distributed
@@ -113,7 +114,7 @@ def _transform_verb(method):
 
 def cmd_evaluate(args):
     estimator = load_model(args.model, device=args.device or "auto")
-    bunch = load_data(args)
+    bunch = load_data(args, stream=True)
     X = bunch.data
     if is_classifier(estimator):
         report = {"rows": len(X), "accuracy": float(estimator.score(X, data_labels(args, bunch)))}
@@ -121,12 +122,14 @@ def cmd_evaluate(args):
         raise CLIError(f"{args.model}: a {type(estimator).__name__} does not reconstruct rows, so there is "
                        "nothing to evaluate; `aekit sample` draws from it")
     else:
-        squared = np.square(estimator.reconstruct(X) - X)
+        # per block: rows on disk are read a block at a time
+        squared = np.concatenate([np.square(estimator.reconstruct(block) - block).sum(1)
+                                  for _, block in row_blocks(X)])
         report = {
             "rows": len(X),
             estimator._score_meaning(): float(-estimator.score_samples(X).mean()),
-            "squared_error_per_example (original units)": float(squared.sum(1).mean()),
-            "mse_per_feature (original units)": float(squared.mean()),
+            "squared_error_per_example (original units)": float(squared.mean()),
+            "mse_per_feature (original units)": float(squared.mean() / estimator.n_features_in_),
         }
     print(json.dumps(report, indent=2) if args.json else "\n".join(f"{k}: {v:.6g}" if isinstance(v, float)
                                                                    else f"{k}: {v}" for k, v in report.items()))
