@@ -146,8 +146,9 @@ def dequantise(symbols, code_range, bits):
 # ---- entropy coding -------------------------------------------------------------------------------
 @functools.cache
 def _tree_prior(bits):
-    """Pseudo-counts (zeros, ones) of each node of the binary tree over 2**bits symbols, by heap
-    index (node 1 is the root, node i's children are 2i and 2i + 1, leaf n + s is symbol s)."""
+    """Pseudo-counts ``(zeros, ones)`` of each node of the binary tree over 2**bits symbols, as two
+    lists indexed by heap index (node 1 is the root, node i's children are 2i and 2i + 1, leaf n + s
+    is symbol s; index 0 is unused)."""
     n = 1 << bits
     # Student-t-like weights (1 + u^2)^-2: basic float operations only, which round the same on
     # every IEEE machine, then integers from there on
@@ -159,28 +160,32 @@ def _tree_prior(bits):
         mass[first:2 * first] = mass[2 * first:4 * first:2] + mass[2 * first + 1:4 * first:2]
     zeros = (_PRIOR_WEIGHT * mass[2:2 * n:2] + mass[1:n] // 2) // mass[1:n]
     zeros = np.clip(zeros, 1, _PRIOR_WEIGHT - 1)
-    return [None] + list(zip(zeros.tolist(), (_PRIOR_WEIGHT - zeros).tolist()))
+    return [0, *zeros.tolist()], [0, *(_PRIOR_WEIGHT - zeros).tolist()]
 
 
 def _walk(code_bit, bits, n_rows, latent, symbols=None):
     """Take every symbol down its dimension's tree, asking ``code_bit(p0, bit)`` to code each bit
-    (``p0``: probability of a zero in 1/65536; ``bit``: the bit of ``symbols``, None when decoding)
-    and to return it; returns the symbols (n_rows, latent)."""
-    prior = _tree_prior(bits)
-    counts = {}
+    (``p0``: probability of a zero in 1/65536; ``bit``: the bit of ``symbols``, which a decoder
+    ignores) and to return it; returns the symbols (n_rows, latent)."""
     leaves = 1 << bits
-    flat = None if symbols is None else symbols.ravel().tolist()
+    # the counts of dimension d's node k at index d * leaves + k (this loop is the codec's hot path:
+    # flat lists, no allocation per bit)
+    prior_zeros, prior_ones = _tree_prior(bits)
+    zeros, ones = prior_zeros * latent, prior_ones * latent
+    flat = [0] * (n_rows * latent) if symbols is None else symbols.ravel().tolist()
     out = []
-    for i in range(n_rows * latent):
-        context = (i % latent) << bits
-        node = 1
+    for i, symbol in enumerate(flat):
+        base = (i % latent) << bits
+        node, shift = 1, bits - 1
         while node < leaves:
-            key = context | node
-            zeros, ones = counts.get(key) or prior[node]
-            bit = None if flat is None else (flat[i] >> (bits - node.bit_length())) & 1
-            bit = code_bit(((zeros << _PROB_BITS) // (zeros + ones)) or 1, bit)
-            counts[key] = (zeros, ones + _INCREMENT) if bit else (zeros + _INCREMENT, ones)
-            node = (node << 1) | bit
+            key = base | node
+            z, o = zeros[key], ones[key]
+            bit = code_bit(((z << _PROB_BITS) // (z + o)) or 1, (symbol >> shift) & 1)
+            if bit:
+                ones[key] = o + _INCREMENT
+            else:
+                zeros[key] = z + _INCREMENT
+            node, shift = (node << 1) | bit, shift - 1
         out.append(node - leaves)
     return np.array(out, np.uint16).reshape(n_rows, latent)
 
