@@ -117,8 +117,9 @@ def positive_int(text):
 
 def add_data_options(parser, required=True):
     parser.add_argument("--data", required=required, help="built-in name (digits, mnist5k, fashion-mnist, "
-                        "mnist) or a path (.npy, .npz, .csv, IDX, image folder); `aekit train` reads a .npy "
-                        "file over 1 GiB, or a folder of .npy shards, from disk in blocks instead of loading it")
+                        "mnist) or a path (.npy, .npz, .csv, IDX, image folder); a .npy file over 1 GiB, or a "
+                        "folder of .npy shards, is read from disk in blocks instead of loaded (by every verb "
+                        "but plot and compress)")
     parser.add_argument("--split", choices=("train", "test"), help="the fixed, seeded split of the data set")
     parser.add_argument("--label-column", help="CSV column holding labels (excluded from features)")
 
