@@ -119,7 +119,7 @@ def add_data_options(parser, required=True):
     parser.add_argument("--data", required=required, help="built-in name (digits, mnist5k, fashion-mnist, "
                         "mnist) or a path (.npy, .npz, .csv, IDX, image folder); a .npy file over 1 GiB, or a "
                         "folder of .npy shards, is read from disk in blocks instead of loaded (by every verb "
-                        "but plot and compress)")
+                        "but plot, compress and decode)")
     parser.add_argument("--split", choices=("train", "test"), help="the fixed, seeded split of the data set")
     parser.add_argument("--label-column", help="CSV column holding labels (excluded from features)")
 
