@@ -18,3 +18,13 @@ def test_838_encoder_learns_eight_distinct_codes():
     closest = min(max(abs(a - b) for a, b in zip(p, q)) for p, q in itertools.combinations(codes, 2))
     assert closest > 0.25, f"two hidden codes are nearly equal (max-norm distance {closest})"
     assert "reconstructed correctly: 8/8" in result.stdout
+
+
+def test_semi_supervised_on_disk_example_classifies_better_than_chance(tmp_path):
+    result = subprocess.run([sys.executable, str(EXAMPLES / "semi_supervised_on_disk.py"), "--epochs", "2",
+                             "--labels", "50", "--workdir", str(tmp_path)], capture_output=True, text=True, check=True)
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("4000 training rows read from") and "50 of them labelled" in lines[0]
+    assert sorted(p.name for p in (tmp_path / "train").iterdir())[0] == "part-000.npy"
+    accuracy = float(lines[1].split()[2])
+    assert accuracy > 0.3, result.stdout  # ten classes: chance is 0.1
