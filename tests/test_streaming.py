@@ -228,6 +228,9 @@ def test_cli_classifier_from_a_npy_stream_and_a_labels_file(npy, rows, tmp_path,
     assert "trained AutoencoderClassifier" in capsys.readouterr().out
     classifier = aekit.load(out)
     assert classifier.n_features_in_ == 12 and [r["phase"] for r in classifier.history_].count("head") == 5
+    assert main(["evaluate", "--model", str(out), "--data", str(npy), "--labels", str(tmp_path / "y.npy"),
+                 "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"rows": 1000, "accuracy": pytest.approx(classifier.score(rows, y))}
     np.save(tmp_path / "short.npy", y[:-1])
     for args, message in [([], "has no labels"), (["--labels", str(tmp_path / "short.npy")], "one label per row"),
                           (["--labels", str(tmp_path / "missing.npy")], "not a readable .npy file")]:
@@ -235,6 +238,11 @@ def test_cli_classifier_from_a_npy_stream_and_a_labels_file(npy, rows, tmp_path,
         assert message in capsys.readouterr().err
     assert main(["train", "ae", "--data", str(npy), "--out", str(tmp_path / "ae"), "--labels", str(tmp_path / "y.npy")]) == 2
     assert "--labels applies to classifiers" in capsys.readouterr().err
+    assert main(["train", "ae", "--data", str(npy), "--out", str(tmp_path / "ae"), "--epochs", "1", "--quiet",
+                 "--set", "hidden=(8,)"]) == 0
+    assert main(["evaluate", "--model", str(tmp_path / "ae"), "--data", str(npy), "--labels",
+                 str(tmp_path / "y.npy")]) == 2
+    assert "--labels applies to classifiers; " in capsys.readouterr().err
 
 
 def test_cli_anomaly_detector_from_a_npy_stream(npy, tmp_path, monkeypatch, capsys, one_thread):

@@ -118,6 +118,8 @@ def cmd_evaluate(args):
     X = bunch.data
     if is_classifier(estimator):
         report = {"rows": len(X), "accuracy": float(estimator.score(X, data_labels(args, bunch)))}
+    elif args.labels is not None:
+        raise CLIError(f"--labels applies to classifiers; {args.model} is a {type(estimator).__name__}")
     elif not hasattr(estimator, "reconstruct"):
         raise CLIError(f"{args.model}: a {type(estimator).__name__} does not reconstruct rows, so there is "
                        "nothing to evaluate; `aekit sample` draws from it")
@@ -203,6 +205,8 @@ def add_verbs(verbs):
     add_data_options(evaluate)
     evaluate.add_argument("--device")
     evaluate.add_argument("--json", action="store_true")
+    evaluate.add_argument("--labels", metavar="FILE.npy",
+                          help="classifiers: one label per row of --data, for data without labels of its own")
     evaluate.set_defaults(run=cmd_evaluate)
 
     plot = verbs.add_parser("plot", help="draw a picture of a saved model as a PNG")
