@@ -7,11 +7,13 @@ kernel's page cache still serves a second epoch from memory, but that memory is 
 reclaim.
 
 An epoch (:meth:`RowStream.shuffled_batches`) reads contiguous blocks in a random order through a
-``torch.utils.data.DataLoader`` whose workers only read; every random choice is drawn in the main
-process from the generator it is given, so the batches do not depend on the number of workers.
+``torch.utils.data.DataLoader`` whose workers only read (they start from a fork server: see
+``_worker_context``); every random choice is drawn in the main process from the generator it is
+given, so the batches do not depend on the number of workers.
 """
 
 import math
+import multiprocessing
 from pathlib import Path
 
 import numpy as np
@@ -232,7 +234,8 @@ class RowStream:
         # The loader's own generator only seeds its workers, which draw nothing: a fixed one keeps the
         # global torch generator untouched.
         loader = torch.utils.data.DataLoader(_Blocks(self, block_rows), batch_size=None, sampler=order,
-                                             num_workers=self.num_workers, generator=torch.Generator())
+                                             num_workers=self.num_workers, generator=torch.Generator(),
+                                             multiprocessing_context=_worker_context() if self.num_workers else None)
         pending = []
         for i, block in enumerate(loader, 1):
             pending.append(block)
@@ -245,6 +248,18 @@ class RowStream:
             for start in range(0, full, batch_size):
                 yield rows[shuffle[start:min(start + batch_size, full)]]
             pending = [rows[shuffle[full:]]]
+
+
+def _worker_context():
+    """Where the reading workers come from: a fork server, so that the training process never forks.
+    A fork copies the locks that the process's other threads hold at that instant (a process group's
+    threads, the previous epoch's loader winding down), and the child can wait on one for ever; the
+    server has no other threads. It imports this module (and torch) once; each worker is a fork of it."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return None  # Windows: workers are spawned, never forked
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])
+    return context
 
 
 class _Blocks(torch.utils.data.Dataset):
