@@ -120,7 +120,8 @@ class RowStream:
     num_workers : int
         Worker processes that read the blocks of a training epoch (0 reads in the main process).
     transform : callable or None
-        Applied to every block read (float32 rows in, float32 rows out).
+        Applied to every block read (float32 rows in, float32 rows out); with workers it travels to
+        them pickled, so it must be picklable (a function or bound method, not a lambda).
 
     Examples
     --------
