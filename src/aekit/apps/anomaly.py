@@ -217,8 +217,7 @@ class AnomalyDetector(OutlierMixin, TransformerMixin, BaseEstimator):
         self.density_ = None
         if "density" in self.scores_:
             seed = self.random_state if self.random_state is not None else autoencoder.random_state
-            codes = np.concatenate([autoencoder.transform(block) for _, block in row_blocks(X)])
-            self.density_ = _mixture(self.n_components, seed).fit(codes.astype(np.float64))
+            self.density_ = _mixture(self.n_components, seed).fit(autoencoder.transform(X).astype(np.float64))
         parts = self._parts(X)
         if len(self.scores_) == 1:
             self.score_center_, self.score_scale_ = np.zeros(1), np.ones(1)

@@ -165,6 +165,12 @@ def cmd_list(args):
 
 
 
+def _add_labels_option(parser):
+    parser.add_argument("--labels", metavar="FILE.npy",
+                        help="classifiers: one label per row of --data (-1 for an unlabelled row in training), "
+                             "for data without labels of its own (.npy files, shard folders)")
+
+
 def add_verbs(verbs):
     """Add the verbs that train, apply, draw and describe models to the subparsers ``verbs``."""
 
@@ -183,9 +189,7 @@ def add_verbs(verbs):
     train.add_argument("--labeled", type=positive_int, metavar="N",
                        help="classifiers: keep N of the data's labels (seeded, as many per class as possible); "
                             "the other rows are unlabelled")
-    train.add_argument("--labels", metavar="FILE.npy",
-                       help="classifiers: one label per row of --data (-1 for unlabelled rows), for data "
-                            "without labels of its own (.npy files, shard folders)")
+    _add_labels_option(train)
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     train.set_defaults(run=cmd_train)
 
@@ -205,8 +209,7 @@ def add_verbs(verbs):
     add_data_options(evaluate)
     evaluate.add_argument("--device")
     evaluate.add_argument("--json", action="store_true")
-    evaluate.add_argument("--labels", metavar="FILE.npy",
-                          help="classifiers: one label per row of --data, for data without labels of its own")
+    _add_labels_option(evaluate)
     evaluate.set_defaults(run=cmd_evaluate)
 
     plot = verbs.add_parser("plot", help="draw a picture of a saved model as a PNG")

@@ -287,11 +287,10 @@ class NeuralEstimator(BaseEstimator):
         return next(self.model_.parameters()).device
 
     @torch.no_grad()
-    def _batched(self, fn, X):
+    def _batched(self, fn, X, batch_size=_INFERENCE_BATCH):
         """Apply ``fn`` to float32 rows in batches on the model's device; numpy float32 out."""
         device = self._device()
-        outputs = [fn(torch.from_numpy(X[i:i + _INFERENCE_BATCH]).to(device)).cpu()
-                   for i in range(0, len(X), _INFERENCE_BATCH)]
+        outputs = [fn(torch.from_numpy(X[i:i + batch_size]).to(device)).cpu() for i in range(0, len(X), batch_size)]
         return torch.cat(outputs).numpy() if outputs else np.empty((0,), np.float32)
 
     def _scaled(self, X):
@@ -299,11 +298,11 @@ class NeuralEstimator(BaseEstimator):
         X = validate_data(self, X, dtype=[np.float32, np.float64], reset=False).astype(np.float32, copy=False)
         return np.ascontiguousarray(self.scaler_.transform(X), dtype=np.float32)
 
-    def _per_row(self, fn, X):
+    def _per_row(self, fn, X, batch_size=_INFERENCE_BATCH):
         """``fn`` over the scaled rows of ``X`` in batches: numpy float32 out, a row per row of ``X``.
         Rows on disk (a :class:`aekit.datasets.RowStream`, a big ``.npy`` memory map) are read block
         by block, so that only the outputs are held in memory."""
-        outputs = [self._batched(fn, self._scaled(block)) for _, block in row_blocks(X)]
+        outputs = [self._batched(fn, self._scaled(block), batch_size) for _, block in row_blocks(X)]
         return outputs[0] if len(outputs) == 1 else np.concatenate(outputs)
 
     def inverse_transform(self, Z):

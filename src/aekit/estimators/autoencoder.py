@@ -120,8 +120,8 @@ class Autoencoder(BaseAutoencoder):
                  scale="minmax", noise=None, noise_level=0.3, sparsity=None, sparsity_weight=None,
                  sparsity_target=0.05, contractive_weight=0.0, contractive_estimator="exact",
                  contractive_projections=8, pretrain=None, pretrain_epochs=10, epochs=20, batch_size=128, lr=1e-3,
-                 lr_schedule=None, optimizer="adam", weight_decay=0.0,
-                 clip_grad_norm=None, validation_fraction=0.1, early_stopping=None, checkpoint_dir=None,
+                 lr_schedule=None, optimizer="adam", weight_decay=0.0, clip_grad_norm=None, validation_fraction=0.1,
+                 early_stopping=None, checkpoint_dir=None,
                  checkpoint_every=1, random_state=None, device="auto", precision="32", compile=False,
                  verbose=False):
         self.hidden = hidden

@@ -5,7 +5,6 @@ import math
 import numpy as np
 import torch
 
-from ..datasets.stream import row_blocks
 from ..nn import build_conv, build_mlp
 from ..nn.variational import VariationalNet
 from ..noise import Corruption
@@ -57,9 +56,8 @@ class VariationalAutoencoder(PriorSamplingMixin, BaseAutoencoder):
     def __init__(self, hidden=None, latent=16, *, activation="relu", likelihood="bernoulli", sigma=1.0,
                  beta=1.0, kl_warmup_epochs=0, arch="mlp", image_shape=None, scale=None, noise=None,
                  noise_level=0.3, epochs=20, batch_size=128, lr=1e-3, lr_schedule=None, optimizer="adam",
-                 weight_decay=0.0,
-                 clip_grad_norm=None, validation_fraction=0.1, early_stopping=None, checkpoint_dir=None,
-                 checkpoint_every=1, random_state=None, device="auto", precision="32", compile=False,
+                 weight_decay=0.0, clip_grad_norm=None, validation_fraction=0.1, early_stopping=None,
+                 checkpoint_dir=None, checkpoint_every=1, random_state=None, device="auto", precision="32", compile=False,
                  verbose=False):
         self.hidden = hidden
         self.latent = latent
@@ -134,19 +132,11 @@ class VariationalAutoencoder(PriorSamplingMixin, BaseAutoencoder):
         return codes[mask].mean(0) - codes[~mask].mean(0)
 
     # ---- likelihoods ----------------------------------------------------------------------------
-    @torch.no_grad()
     def _log_weights_mean(self, X, n_samples, reduce, random_state):
         """Per-row ``reduce(log importance weights (n_samples, rows))`` in chunks."""
-        device = self._device()
-        generator = _generator(self.random_state if random_state is None else random_state, device)
-        rows = max(1, _DRAWS_PER_CHUNK // n_samples)
-        out = [torch.empty(0)]
-        for _, block in row_blocks(X):  # rows on disk: block by block
-            scaled = self._scaled(block)
-            out += [reduce(self.model_.log_weights(torch.from_numpy(scaled[i:i + rows]).to(device), n_samples,
-                                                   generator)).cpu()
-                    for i in range(0, len(scaled), rows)]
-        return torch.cat(out).numpy().astype(np.float64)
+        generator = _generator(self.random_state if random_state is None else random_state, self._device())
+        return self._per_row(lambda x: reduce(self.model_.log_weights(x, n_samples, generator)), X,
+                             batch_size=max(1, _DRAWS_PER_CHUNK // n_samples)).astype(np.float64)
 
     def score_samples(self, X, n_importance=100, random_state=None):
         """Importance-weighted estimate of log p(x) per row, in nats (Burda et al. 2016): a lower

@@ -5,6 +5,6 @@ from .checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from .loop import Trainer, TrainingDivergedError
 
 __all__ = [
-    "LR_SCHEDULES", "Checkpoint", "EarlyStopping", "GradientClipping", "LearningRateSchedule", "LossWeightRamp", "Progress", "Trainer", "TrainingDivergedError",
-    "load_checkpoint", "save_checkpoint",
+    "LR_SCHEDULES", "Checkpoint", "EarlyStopping", "GradientClipping", "LearningRateSchedule", "LossWeightRamp",
+    "Progress", "Trainer", "TrainingDivergedError", "load_checkpoint", "save_checkpoint",
 ]
