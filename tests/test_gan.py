@@ -47,7 +47,8 @@ def test_history_has_the_health_monitor(monitored_gan):
     assert len(gan.history_) == 3
     classes = {f"class_{c}" for c in classifier.classes_}
     for record in gan.history_:
-        assert TERMS | classes | {"class_coverage", "epoch", "time"} == set(record)
+        # r1: the default penalty's term, measured in training only (validation has no gradients)
+        assert TERMS | classes | {"r1", "class_coverage", "epoch", "time"} == set(record)
         assert 0 <= record["d_acc_real"] <= 1 and 0 <= record["d_acc_fake"] <= 1
         assert record["loss"] == pytest.approx(record["d_loss"] + record["g_loss"], rel=1e-5)
         fractions = np.array([record[k] for k in sorted(classes)])
@@ -170,6 +171,39 @@ def test_adversarial_terms_closed_form():
     assert terms["d_acc_real"].item() == 1 and terms["d_acc_fake"].item() == 0
 
 
+def test_r1_penalty_is_the_squared_input_gradient_on_real_rows():
+    # D(x) = w.x + b: the gradient at every row is w, so E ||grad_x D||^2 = ||w||^2
+    discriminator = nn.Linear(3, 1)
+    with torch.no_grad():
+        discriminator.weight.copy_(torch.tensor([[1.0, -2.0, 0.5]]))
+    plain = GANNet(nn.Linear(2, 3), discriminator, latent=2)
+    penalised = GANNet(nn.Linear(2, 3), discriminator, latent=2, r1_penalty=4.0)
+    real, fake = torch.rand(5, 3), torch.rand(7, 3)
+    base, terms = plain.adversarial_terms(real, fake), penalised.adversarial_terms(real, fake)
+    assert "r1" not in base and terms["r1"].item() == pytest.approx(5.25)
+    assert terms["d_loss"].item() == pytest.approx(base["d_loss"].item() + 2.0 * 5.25)
+    # the penalty trains the discriminator: its gradient adds gamma * w to the weight's
+    grad_base = torch.autograd.grad(base["d_loss"], discriminator.weight)[0]
+    grad_penalised = torch.autograd.grad(terms["d_loss"], discriminator.weight)[0]
+    torch.testing.assert_close(grad_penalised - grad_base, 4.0 * discriminator.weight.detach())
+    with torch.no_grad():  # validation: no gradients, no penalty
+        assert "r1" not in penalised.adversarial_terms(real, fake)
+
+
+def test_r1_penalty_flattens_the_discriminator_around_the_data(digits):
+    X, _ = digits
+    slopes = {}
+    for gamma in (0.0, 10.0):
+        gan = GAN(**SMALL, epochs=3, spectral_norm=False, r1_penalty=gamma).fit(X)
+        real = torch.from_numpy(gan.scaler_.transform(X)).requires_grad_(True)
+        (slope,) = torch.autograd.grad(gan.model_.discriminate(real).sum(), real)
+        slopes[gamma] = slope.pow(2).sum(1).mean().item()
+        if gamma:
+            assert all(record["r1"] > 0 for record in gan.history_)
+            assert gan.history_[-1]["r1"] == pytest.approx(slopes[gamma], rel=0.5)
+    assert slopes[10.0] < 0.75 * slopes[0.0]  # same seed: without the penalty they would be equal
+
+
 def test_monitor_by_data_set_name_uses_the_reference_classifier(tmp_path, monkeypatch, digits):
     X, y = digits
     asked = []
@@ -190,6 +224,7 @@ def test_monitor_by_data_set_name_uses_the_reference_classifier(tmp_path, monkey
     (dict(label_smoothing=0.7), "label_smoothing"),
     (dict(betas=(0.5,)), "betas"),
     (dict(spectral_norm="yes"), "spectral_norm"),
+    (dict(r1_penalty=-1), "r1_penalty"),
     (dict(monitor_classifier=3), "monitor_classifier"),
     (dict(lr_discriminator=0), "lr_discriminator"),
     (dict(output_activation="tanh"), "output_activation"),

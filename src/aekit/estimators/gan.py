@@ -128,10 +128,16 @@ class GAN(PriorSamplingMixin, NeuralEstimator):
         an epoch of B batches takes B discriminator and floor(B / n_critic) generator steps.
     label_smoothing : float, default=0.0
         One-sided label smoothing: the discriminator's target for real rows is 1 - label_smoothing.
-    spectral_norm : bool, default=True
-        Spectral normalisation of every discriminator layer (Miyato et al. 2018). On the MNIST digits
-        it keeps every class among the samples (smallest class share 4.4-6.1% over five seeds,
-        against 0.1% without) at a lower Frechet distance (bench/gan.py).
+    spectral_norm : bool, default=False
+        Spectral normalisation of every discriminator layer (Miyato et al. 2018).
+    r1_penalty : float, default=10.0
+        Weight gamma of the R1 gradient penalty (Mescheder et al. 2018): the discriminator's loss
+        gets ``gamma / 2 * E ||grad_x D(x)||^2`` over the real rows of each batch, which keeps it
+        from turning steep around the data; ``history_`` then records ``r1``, the mean squared
+        gradient. It costs a second backward pass through the discriminator per step (about a
+        quarter more time). On the MNIST digits (bench/gan.py, ten seeds) the default draws
+        clearly better digits than spectral normalisation without it, and covers the classes
+        more evenly; with neither, one class all but vanishes (0.1%). 0 turns it off.
     betas : (float, float), default=(0.5, 0.999)
         Adam's (and AdamW's) betas, for both networks (DCGAN's choice).
     lr : float, default=2e-4
@@ -163,7 +169,7 @@ class GAN(PriorSamplingMixin, NeuralEstimator):
         ``model_.decoder`` is the generator, ``model_.discriminator`` the discriminator.
     history_ : list of dict
         Per epoch, means over the batches (measured at each discriminator step): ``d_loss``,
-        ``g_loss``, ``loss`` (their sum), ``d_acc_real``, ``d_acc_fake``; with a monitor
+        ``g_loss``, ``loss`` (their sum), ``d_acc_real``, ``d_acc_fake``; ``r1`` with the penalty; with a monitor
         ``class_<label>`` and ``class_coverage``; ``time``.
     scaler_, n_parameters_, n_features_in_, image_shape_
         As for :class:`aekit.Autoencoder`.
@@ -186,8 +192,8 @@ class GAN(PriorSamplingMixin, NeuralEstimator):
     """
 
     def __init__(self, hidden=None, latent=64, *, activation="leaky_relu", output_activation="sigmoid", arch="mlp",
-                 image_shape=None, scale="minmax", n_critic=1, label_smoothing=0.0, spectral_norm=True,
-                 betas=(0.5, 0.999), lr=2e-4, lr_discriminator=None, lr_schedule=None, monitor_classifier=None,
+                 image_shape=None, scale="minmax", n_critic=1, label_smoothing=0.0, spectral_norm=False,
+                 r1_penalty=10.0, betas=(0.5, 0.999), lr=2e-4, lr_discriminator=None, lr_schedule=None, monitor_classifier=None,
                  monitor_samples=1000, epochs=20, batch_size=128, optimizer="adam", weight_decay=0.0,
                  clip_grad_norm=None, validation_fraction=0.0, early_stopping=None, checkpoint_dir=None,
                  checkpoint_every=1, random_state=None, device="auto", precision="32", compile=False,
@@ -202,6 +208,7 @@ class GAN(PriorSamplingMixin, NeuralEstimator):
         self.n_critic = n_critic
         self.label_smoothing = label_smoothing
         self.spectral_norm = spectral_norm
+        self.r1_penalty = r1_penalty
         self.betas = betas
         self.lr = lr
         self.lr_discriminator = lr_discriminator
@@ -229,6 +236,7 @@ class GAN(PriorSamplingMixin, NeuralEstimator):
         "n_critic": p.integer(1),
         "label_smoothing": p.real(0, 0.5),
         "spectral_norm": p.one_of(True, False),
+        "r1_penalty": p.real(0),
         "betas": _betas(),
         "lr_discriminator": p.real(0, low_open=True) | p.NONE,
         "monitor_classifier": _classifier_spec(),
@@ -253,7 +261,8 @@ class GAN(PriorSamplingMixin, NeuralEstimator):
             decoder, discriminator = build_gan_conv(image_shape, *args)
         else:
             decoder, discriminator = build_gan_mlp(n_features, *args)
-        return GANNet(decoder, discriminator, self.latent, self.output_activation, self.label_smoothing)
+        return GANNet(decoder, discriminator, self.latent, self.output_activation, self.label_smoothing,
+                      self.r1_penalty)
 
     def _optimizers(self, model):
         options = {"betas": tuple(self.betas)} if self.optimizer in ("adam", "adamw") else {}

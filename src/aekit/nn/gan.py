@@ -112,15 +112,20 @@ class GANNet(nn.Module):
     output_activation : {"sigmoid", "linear"}
     label_smoothing : float
         One-sided: the discriminator's target for real rows is ``1 - label_smoothing``.
+    r1_penalty : float
+        Weight gamma of the R1 penalty (Mescheder et al. 2018), ``gamma / 2 * E ||grad_x D(x)||^2``
+        over real rows, added to the discriminator's loss while gradients are being computed.
     """
 
-    def __init__(self, decoder, discriminator, latent, output_activation="sigmoid", label_smoothing=0.0):
+    def __init__(self, decoder, discriminator, latent, output_activation="sigmoid", label_smoothing=0.0,
+                 r1_penalty=0.0):
         super().__init__()
         self.decoder = decoder
         self.discriminator = discriminator
         self.latent = latent
         self.output_activation = output_activation
         self.label_smoothing = label_smoothing
+        self.r1_penalty = r1_penalty
         # The random stream of the latent noise; set only while training (generators cannot be
         # pickled, and a fitted estimator must be).
         self.generator = None
@@ -150,21 +155,33 @@ class GANNet(nn.Module):
     def adversarial_terms(self, real, fake):
         """Discriminator and generator losses and accuracies on one batch of each (one forward pass).
 
-        ``d_loss`` = BCE(D(real), 1 - smoothing) + BCE(D(fake), 0); ``g_loss`` = softplus(-D(fake)),
-        the non-saturating generator loss; ``d_acc_real`` / ``d_acc_fake`` are the fractions of
-        real / generated rows the discriminator classifies correctly (logit above / below 0).
+        ``d_loss`` = BCE(D(real), 1 - smoothing) + BCE(D(fake), 0), plus the R1 penalty when it has
+        a weight and gradients are on (training); ``g_loss`` = softplus(-D(fake)), the
+        non-saturating generator loss; ``d_acc_real`` / ``d_acc_fake`` are the fractions of real /
+        generated rows the discriminator classifies correctly (logit above / below 0); ``r1`` (with
+        the penalty) is E ||grad_x D(x)||^2 over the real rows, before its weight.
         """
+        penalised = self.r1_penalty > 0 and torch.is_grad_enabled()
+        if penalised:
+            real = real.detach().requires_grad_(True)
         logits = self.discriminate(torch.cat([real, fake]))
         real_logits, fake_logits = logits[:len(real)], logits[len(real):]
         real_target = torch.full_like(real_logits, 1.0 - self.label_smoothing)
         d_loss = (F.binary_cross_entropy_with_logits(real_logits, real_target)
                   + F.softplus(fake_logits).mean())  # BCE with target 0
-        return {
+        terms = {
             "d_loss": d_loss,
             "g_loss": self.generator_loss(fake_logits.detach()),
             "d_acc_real": (real_logits > 0).float().mean(),
             "d_acc_fake": (fake_logits < 0).float().mean(),
         }
+        if penalised:
+            # a graph of the gradient itself, so that the penalty trains the discriminator
+            (slope,) = torch.autograd.grad(real_logits.sum(), real, create_graph=True)
+            r1 = slope.float().pow(2).flatten(1).sum(1).mean()
+            terms["d_loss"] = d_loss + self.r1_penalty / 2 * r1
+            terms["r1"] = r1
+        return terms
 
     @staticmethod
     def generator_loss(fake_logits):
