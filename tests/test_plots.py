@@ -188,6 +188,26 @@ def test_samples_grid_of_a_vae_and_a_gan(vae2, digits):
         plots.samples(Autoencoder(**TINY).fit(digits.data))
 
 
+def test_gan_monitor_shows_accuracies_and_class_shares(digits):
+    from sklearn.linear_model import LogisticRegression
+    classifier = LogisticRegression(max_iter=200).fit(digits.data, digits.target)
+    gan = GAN(hidden=(16,), latent=4, epochs=2, random_state=0, device="cpu", monitor_classifier=classifier,
+              monitor_samples=100).fit(digits.data)
+    assert "gan-monitor" in plots.pictures(gan)
+    fig = plots.gan_monitor(gan)
+    accuracy, shares = fig.axes[:2]
+    np.testing.assert_allclose(accuracy.lines[1].get_ydata(), [r["d_acc_fake"] for r in gan.history_])
+    class_lines = shares.lines[:-1]  # the last line marks the even share
+    assert [line.get_label() for line in class_lines] == [str(c) for c in range(10)]
+    np.testing.assert_allclose(np.sum([line.get_ydata() for line in class_lines], axis=0), 1.0)
+    png_size(fig)
+    # without a monitor classifier: the accuracy panel alone
+    plain = GAN(hidden=(16,), latent=4, epochs=1, random_state=0, device="cpu").fit(digits.data)
+    assert len(plots.gan_monitor(plain).axes) == 1
+    with pytest.raises(ValueError, match="no GAN monitor"):
+        plots.gan_monitor([{"epoch": 1, "loss": 1.0}])
+
+
 def test_manifold_tiles_the_2d_latent_space(vae2, mlp):
     fig = plots.manifold(vae2, n=5)
     assert len(tiles(fig)) == 25

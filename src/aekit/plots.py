@@ -403,6 +403,46 @@ def loss_curves(est_or_history, *, title=None):
     return fig
 
 
+def gan_monitor(est_or_history, *, title=None):
+    """A GAN's health per epoch: the discriminator's accuracy on real and on generated rows and, when
+    the GAN was trained with a ``monitor_classifier``, the share of each class among its samples.
+
+    Accuracies near 1 on both mean the discriminator is winning; a class share falling towards 0 is
+    mode collapse. The dotted line in the class panel is an even share.
+
+    Example
+    -------
+    >>> fig = gan_monitor([{"epoch": 1, "d_acc_real": 0.9, "d_acc_fake": 0.8},
+    ...                    {"epoch": 2, "d_acc_real": 0.8, "d_acc_fake": 0.7}])
+    """
+    history = getattr(est_or_history, "history_", est_or_history)
+    if not history or "d_acc_real" not in history[0]:
+        raise ValueError("no GAN monitor to plot: the history has no d_acc_real (a fitted GAN's history_ has)")
+    title = title or (_name(est_or_history) if hasattr(est_or_history, "history_") else "GAN")
+    classes = [k for k in history[0] if k.startswith("class_") and k != "class_coverage"]
+    epochs = [r["epoch"] for r in history]
+    fig = Figure(figsize=(5.5 * (1 + bool(classes)), 4), layout="constrained")
+    axes = fig.subplots(1, 1 + bool(classes), squeeze=False)[0]
+    marker = "o" if len(history) == 1 else None
+    for key, label in (("d_acc_real", "real rows"), ("d_acc_fake", "generated rows")):
+        axes[0].plot(epochs, [r[key] for r in history], label=label, marker=marker)
+    axes[0].set_ylim(0, 1.02)
+    axes[0].set_ylabel("discriminator accuracy")
+    axes[0].legend(fontsize="small")
+    if classes:
+        for key in classes:
+            axes[1].plot(epochs, [r[key] for r in history], label=key.removeprefix("class_"), marker=marker)
+        axes[1].axhline(1 / len(classes), color="grey", linestyle=":")
+        axes[1].set_ylim(bottom=0)
+        axes[1].set_ylabel("share of samples per class")
+        axes[1].legend(fontsize="small", ncols=2, title="class")
+    for ax in axes:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_xlabel("epoch")
+    fig.suptitle(title)
+    return fig
+
+
 # ---- codes ----------------------------------------------------------------------------------------
 def code_histogram(est, X, bins=50):
     """How active the code units are: all activations pooled, and each unit's mean activation.
@@ -613,7 +653,7 @@ def pictures(est, X=None, y=None):
     Returns a dict name -> function of no arguments that draws the Figure, in a stable order, so
     that a caller draws (and holds in memory) one at a time. The names are those of ``aekit plot``:
 
-    - ``"loss-curves"`` when there is a history;
+    - ``"loss-curves"`` when there is a history, and ``"gan-monitor"`` for a GAN's;
     - for image data (``est.image_shape_``): ``"reconstructions"`` and ``"filters"``, and
       ``"denoising"`` when the model was trained with noise;
     - with data: ``"latent-scatter"`` when ``y`` is given, ``"code-histogram"`` when the model
@@ -628,6 +668,8 @@ def pictures(est, X=None, y=None):
     out = {}
     if getattr(est, "history_", None):
         out["loss-curves"] = lambda: loss_curves(est)
+        if "d_acc_real" in est.history_[0]:
+            out["gan-monitor"] = lambda: gan_monitor(est)
     if not hasattr(est, "model_"):
         return out
     is_image = getattr(est, "image_shape_", None) is not None

@@ -284,8 +284,9 @@ def _gan(ctx):
                     1 / len(coverage.fractions), better="higher")
     if _images(ctx):
         section.figures.append(("GAN samples.", plots.samples(gan)))
-    section.figures.append(("Losses and discriminator accuracy on real and generated rows, per epoch.",
+    section.figures.append(("Losses per epoch (r1: the discriminator's mean squared gradient on real rows).",
                             plots.loss_curves(gan)))
+    section.figures.append(("Discriminator accuracy on real and generated rows, per epoch.", plots.gan_monitor(gan)))
     return section
 
 
