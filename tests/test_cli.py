@@ -130,6 +130,18 @@ def test_vae_train_evaluate_in_nats_and_sample(tmp_path, trained, capsys):
     assert report["negative_log_likelihood (nats per example, importance-weighted, k=100)"] > 0
 
 
+def test_gan_train_writes_its_monitor_and_plot_draws_it(tmp_path, trained, capsys):
+    out = tmp_path / "gan"
+    assert main(["train", "gan", "--data", "digits", "--out", str(out), *FAST]) == 0
+    assert {"samples.png", "gan-monitor.png", "loss-curves.png"} <= {p.name for p in out.iterdir()}
+    assert main(["plot", "gan-monitor", "--model", str(out), "--out", str(tmp_path / "m.png")]) == 0
+    assert (tmp_path / "m.png").read_bytes()[:4] == b"\x89PNG"
+    capsys.readouterr()
+    assert main(["plot", "gan-monitor", "--model", str(trained), "--out", str(tmp_path / "x.png")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no GAN monitor" in err and not (tmp_path / "x.png").exists()
+
+
 def test_subprocess_entry_point(tmp_path):
     result = subprocess.run([sys.executable, "-m", "aekit", "list"], capture_output=True, text=True)
     assert result.returncode == 0 and "Autoencoder" in result.stdout

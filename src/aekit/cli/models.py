@@ -74,8 +74,8 @@ def cmd_train(args):
     print(f"trained {type(estimator).__name__} for {len(estimator.history_)} epochs ({losses}); saved to {out}")
 
 
-PLOT_KINDS = ("reconstructions", "filters", "loss-curves", "code-histogram", "latent-scatter", "denoising",
-              "samples", "manifold")
+PLOT_KINDS = ("reconstructions", "filters", "loss-curves", "gan-monitor", "code-histogram", "latent-scatter",
+              "denoising", "samples", "manifold")
 # option of `aekit plot` -> the parameter of the plotting function it feeds
 _PLOT_OPTIONS = {"data": "X", "n": "n", "noise": "kind", "noise_level": "level"}
 
@@ -213,7 +213,7 @@ def add_verbs(verbs):
     evaluate.set_defaults(run=cmd_evaluate)
 
     plot = verbs.add_parser("plot", help="draw a picture of a saved model as a PNG")
-    plot.add_argument("kind", choices=PLOT_KINDS, help="loss-curves, filters, samples and manifold need no --data")
+    plot.add_argument("kind", choices=PLOT_KINDS, help="loss-curves, gan-monitor, filters, samples and manifold need no --data")
     plot.add_argument("--model", required=True, help="model folder written by `aekit train`")
     add_data_options(plot, required=False)
     plot.add_argument("--out", required=True, help="output .png file")
