@@ -50,7 +50,10 @@ def tiles(fig):
 
 
 def test_every_picture_suits_a_full_model_and_renders(mlp, vae2, digits):
-    drawings = {**plots.pictures(mlp, digits.data, digits.target), **plots.pictures(vae2, digits.data)}
+    gan = GAN(hidden=(16,), latent=4, epochs=1, image_shape=(1, 8, 8), random_state=0, device="cpu").fit(digits.data)
+    # the GAN adds gan-monitor (its loss-curves and samples stand in for the VAE's)
+    drawings = {**plots.pictures(mlp, digits.data, digits.target), **plots.pictures(vae2, digits.data),
+                **plots.pictures(gan)}
     # `aekit plot` draws each of them; interpolation and traversal take chosen rows (aekit train draws them)
     assert set(drawings) == set(PLOT_KINDS) | {"interpolation", "traversal"}
     for name, draw in drawings.items():
