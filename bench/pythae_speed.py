@@ -5,7 +5,8 @@ Each repeat times the three in turn (alternated, so drifts in machine load hit a
 each for ``--epochs`` and for twice as many, and the medians are reported: the whole run's seconds per
 epoch at ``--epochs`` (fixed costs included: aekit's set-up and final encoding of the training rows,
 pythae's data set wrapping and final model saving), and the marginal seconds per epoch,
-(T(2E) - T(E)) / E, in which every trainer's fixed costs cancel. pythae is not a dependency of aekit; install it beside it:
+(T(2E) - T(E)) / E, in which every trainer's fixed costs cancel. pythae is not a dependency of aekit;
+install it beside it:
 
     python -m venv /tmp/pythae && /tmp/pythae/bin/pip install torch==2.13.0 pythae -e .
     /tmp/pythae/bin/python bench/pythae_speed.py [--epochs 5] [--repeats 5]

@@ -236,7 +236,8 @@ def test_cli_classifier_from_a_npy_stream_and_a_labels_file(npy, rows, tmp_path,
                           (["--labels", str(tmp_path / "missing.npy")], "not a readable .npy file")]:
         assert main([*train, *args]) == 2
         assert message in capsys.readouterr().err
-    assert main(["train", "ae", "--data", str(npy), "--out", str(tmp_path / "ae"), "--labels", str(tmp_path / "y.npy")]) == 2
+    assert main(["train", "ae", "--data", str(npy), "--out", str(tmp_path / "ae"),
+                 "--labels", str(tmp_path / "y.npy")]) == 2
     assert "--labels applies to classifiers" in capsys.readouterr().err
     assert main(["train", "ae", "--data", str(npy), "--out", str(tmp_path / "ae"), "--epochs", "1", "--quiet",
                  "--set", "hidden=(8,)"]) == 0

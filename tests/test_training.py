@@ -85,8 +85,8 @@ def test_lr_schedule_sets_each_epochs_rate_from_the_initial_one(kind, factors):
         def on_epoch_end(self, trainer, record):
             rates.append(optimizer.param_groups[0]["lr"])
 
-    Trainer(model, {"main": optimizer}, epochs=4, batch_size=4, generators={"shuffle": torch.Generator().manual_seed(0)},
-            callbacks=[LearningRateSchedule(kind), RecordRate()]).fit(torch.rand(8, 3))
+    Trainer(model, {"main": optimizer}, epochs=4, batch_size=4,
+            generators={"shuffle": torch.Generator().manual_seed(0)}, callbacks=[LearningRateSchedule(kind), RecordRate()]).fit(torch.rand(8, 3))
     assert rates == pytest.approx([0.1 * f for f in factors])
 
 

@@ -322,6 +322,14 @@ def manifold(est, n=15, extent=None):
 
 
 # ---- training -------------------------------------------------------------------------------------
+def _history_and_title(est_or_history, title, fallback):
+    """An estimator's ``history_`` (or the list given) and the title: ``title``, else the estimator's
+    class name, else ``fallback`` for a bare list."""
+    if hasattr(est_or_history, "history_"):
+        return est_or_history.history_, title or _name(est_or_history)
+    return est_or_history, title or fallback
+
+
 def _phases(history):
     """Consecutive records grouped by their ``"phase"`` (None when records have none)."""
     groups = []
@@ -359,10 +367,9 @@ def loss_curves(est_or_history, *, title=None):
     -------
     >>> fig = loss_curves([{"epoch": 1, "loss": 2.0, "val_loss": 2.5}, {"epoch": 2, "loss": 1.0, "val_loss": 1.4}])
     """
-    history = getattr(est_or_history, "history_", est_or_history)
+    history, title = _history_and_title(est_or_history, title, "training")
     if not history:
         raise ValueError("no training history to plot (the model has not finished an epoch)")
-    title = title or (_name(est_or_history) if hasattr(est_or_history, "history_") else "training")
     terms = list(dict.fromkeys(k for r in history for k in r if k not in _NOT_TERMS
                                and not k.startswith(("val_", *_MONITOR_PREFIXES))))
     parts = [t for t in terms if t != "loss"]
@@ -415,10 +422,9 @@ def gan_monitor(est_or_history, *, title=None):
     >>> fig = gan_monitor([{"epoch": 1, "d_acc_real": 0.9, "d_acc_fake": 0.8},
     ...                    {"epoch": 2, "d_acc_real": 0.8, "d_acc_fake": 0.7}])
     """
-    history = getattr(est_or_history, "history_", est_or_history)
+    history, title = _history_and_title(est_or_history, title, "GAN")
     if not history or "d_acc_real" not in history[0]:
         raise ValueError("no GAN monitor to plot: the history has no d_acc_real (a fitted GAN's history_ has)")
-    title = title or (_name(est_or_history) if hasattr(est_or_history, "history_") else "GAN")
     classes = [k for k in history[0] if k.startswith("class_") and k != "class_coverage"]
     epochs = [r["epoch"] for r in history]
     fig = Figure(figsize=(5.5 * (1 + bool(classes)), 4), layout="constrained")

@@ -213,7 +213,8 @@ def add_verbs(verbs):
     evaluate.set_defaults(run=cmd_evaluate)
 
     plot = verbs.add_parser("plot", help="draw a picture of a saved model as a PNG")
-    plot.add_argument("kind", choices=PLOT_KINDS, help="loss-curves, gan-monitor, filters, samples and manifold need no --data")
+    plot.add_argument("kind", choices=PLOT_KINDS,
+                      help="loss-curves, gan-monitor, filters, samples and manifold need no --data")
     plot.add_argument("--model", required=True, help="model folder written by `aekit train`")
     add_data_options(plot, required=False)
     plot.add_argument("--out", required=True, help="output .png file")

@@ -57,8 +57,8 @@ class VariationalAutoencoder(PriorSamplingMixin, BaseAutoencoder):
                  beta=1.0, kl_warmup_epochs=0, arch="mlp", image_shape=None, scale=None, noise=None,
                  noise_level=0.3, epochs=20, batch_size=128, lr=1e-3, lr_schedule=None, optimizer="adam",
                  weight_decay=0.0, clip_grad_norm=None, validation_fraction=0.1, early_stopping=None,
-                 checkpoint_dir=None, checkpoint_every=1, random_state=None, device="auto", precision="32", compile=False,
-                 verbose=False):
+                 checkpoint_dir=None, checkpoint_every=1, random_state=None, device="auto", precision="32",
+                 compile=False, verbose=False):
         self.hidden = hidden
         self.latent = latent
         self.activation = activation
