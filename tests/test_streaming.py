@@ -1,5 +1,6 @@
 """Training on rows that stay on disk: ``aekit.datasets.open_rows`` and the estimators that take it."""
 
+import functools
 import json
 import os
 import subprocess
@@ -255,6 +256,48 @@ def test_cli_anomaly_detector_from_a_npy_stream(npy, tmp_path, monkeypatch, caps
     table = np.loadtxt(tmp_path / "s.csv", delimiter=",", skiprows=1)
     assert table.shape == (1000, 2)
     np.testing.assert_allclose(table[:, 0], aekit.load(out).score_samples(np.load(npy)), rtol=1e-6)
+
+
+def test_cli_compresses_and_plots_rows_on_disk(npy, tmp_path, monkeypatch, capsys, one_thread):
+    """`aekit compress` encodes a stream block by block, as the same rows in memory; `aekit plot`
+    draws from a sample of it."""
+    from aekit import plots
+    from aekit.apps import codec
+    from aekit.cli import _common
+
+    monkeypatch.setattr(stream_module, "_PASS_BYTES", 300 * 4 * 12)  # blocks of 300 rows: four of them
+    given = []  # what the codec and the plot were handed
+
+    def recording(function):
+        @functools.wraps(function)  # the CLI reads the codec's default bits from its signature
+        def record(estimator, X, *args, **kwargs):
+            given.append(X)
+            return function(estimator, X, *args, **kwargs)
+        return record
+
+    monkeypatch.setattr(codec, "compress", recording(codec.compress))
+    monkeypatch.setattr(plots, "latent_scatter", recording(plots.latent_scatter))
+    monkeypatch.setattr(_common, "_PICTURE_ROWS", 100)
+    out = tmp_path / "model"
+    assert main(["train", "ae", "--data", str(npy), "--out", str(out), "--epochs", "2", "--quiet",
+                 "--set", "hidden=(8,)"]) == 0
+    model = aekit.load(out)
+    decoded = {}
+    for streamed in (True, False):
+        monkeypatch.setattr(stream_module, "STREAM_BYTES", 0 if streamed else 2**40)
+        container = tmp_path / f"codes-{streamed}.aek"
+        assert main(["compress", "--model", str(out), "--data", str(npy), "--out", str(container)]) == 0
+        assert "1000 rows" in capsys.readouterr().out
+        decoded[streamed] = codec.decompress(model, container.read_bytes())
+    # a code within rounding of a quantisation step's edge may land in the next step either way
+    same_rows = np.all(np.isclose(decoded[True], decoded[False], atol=1e-5), axis=1)
+    assert decoded[True].shape == (1000, 12) and same_rows.mean() > 0.99
+    assert isinstance(given[0], stream_module.RowStream) and isinstance(given[1], np.ndarray)
+    monkeypatch.setattr(stream_module, "STREAM_BYTES", 0)
+    assert main(["plot", "latent-scatter", "--model", str(out), "--data", str(npy),
+                 "--out", str(tmp_path / "scatter.png")]) == 0
+    assert (tmp_path / "scatter.png").read_bytes().startswith(b"\x89PNG")
+    assert given[2].shape == (100, 12)
 
 
 # Trains in a child process on the file given as argv[1]; prints the peak resident memory of the process

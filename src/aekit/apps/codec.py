@@ -330,8 +330,9 @@ def compress(estimator, X, bits=8):
     Parameters
     ----------
     estimator : fitted autoencoder (an aekit estimator with ``code_range_``)
-    X : array-like (n_samples, n_features)
-        Rows in the units the model was trained on; no rows gives a valid, empty container.
+    X : array-like (n_samples, n_features) or :class:`aekit.datasets.RowStream`
+        Rows in the units the model was trained on; no rows gives a valid, empty container. Rows
+        on disk are encoded block by block, so that only their codes are held in memory.
     bits : int, default=8
         Quantisation bits per code dimension, 2 to 16. Each code is off by at most half of its
         dimension's training range / 2**bits (values beyond the range are clipped).

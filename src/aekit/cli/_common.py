@@ -13,7 +13,7 @@ from .. import datasets
 from .._fileio import atomic_write, atomic_write_text
 
 
-# rows of a streamed data set that the pictures after training show
+# rows of a streamed data set that pictures show
 _PICTURE_ROWS = 1000
 
 
@@ -99,12 +99,19 @@ def write_record(estimator, out, X=None, y=None):
     """history.csv and every picture that suits the estimator and data (see ``plots.pictures``)."""
     from .. import plots
 
-    if isinstance(X, datasets.RowStream):
-        X = X.split(_PICTURE_ROWS, random_state=0)[0].read()
+    X = picture_rows(X)
     if getattr(estimator, "history_", None):
         atomic_write_text(out / "history.csv", history_csv(estimator.history_))
     for name, draw in plots.pictures(estimator, X, y).items():
         save_figure(draw(), out / f"{name}.png")
+
+
+def picture_rows(X):
+    """``X`` itself, or for rows on disk a seeded sample of ``_PICTURE_ROWS`` of them spread over the
+    file: a picture shows a few hundred points at most, and the file may not fit in memory."""
+    if isinstance(X, datasets.RowStream):
+        return X.split(_PICTURE_ROWS, random_state=0)[0].read()
+    return X
 
 
 def positive_int(text):
@@ -119,7 +126,7 @@ def add_data_options(parser, required=True):
     parser.add_argument("--data", required=required, help="built-in name (digits, mnist5k, fashion-mnist, "
                         "mnist) or a path (.npy, .npz, .csv, IDX, image folder); a .npy file over 1 GiB, or a "
                         "folder of .npy shards, is read from disk in blocks instead of loaded (by every verb "
-                        "but plot, compress and decode)")
+                        "but decode; plot reads a sample of 1,000 rows)")
     parser.add_argument("--split", choices=("train", "test"), help="the fixed, seeded split of the data set")
     parser.add_argument("--label-column", help="CSV column holding labels (excluded from features)")
 

@@ -15,7 +15,8 @@ from ..io import load as load_model
 from ..noise import NOISE_KINDS
 from ..training import distributed
 from ._common import (
-    CLIError, add_data_options, labels, load_data, parse_set, positive_int, save_figure, save_npy, write_record,
+    CLIError, add_data_options, labels, load_data, parse_set, picture_rows, positive_int, save_figure, save_npy,
+    write_record,
 )
 from .classify import data_labels
 
@@ -94,8 +95,8 @@ def cmd_plot(args):
     given = {"n": args.n, "kind": args.noise, "level": args.noise_level}
     kwargs = {k: v for k, v in given.items() if v is not None}
     if "X" in accepted:
-        bunch = load_data(args)
-        kwargs["X"] = bunch.data
+        bunch = load_data(args, stream=True)
+        kwargs["X"] = picture_rows(bunch.data)
         if "y" in accepted:
             kwargs["y"] = labels(bunch)
     save_figure(draw(estimator, **kwargs), args.out)
