@@ -130,6 +130,9 @@ def test_model_without_code_range_is_refused(ae, digits):
         codec.compress(stale, digits[1][:3])
     with pytest.raises(ValueError, match="not fitted"):
         codec.compress(clone(ae), digits[1][:3])
+    generator_only = aekit.GAN(hidden=(8,), latent=2, epochs=1, random_state=0, device="cpu").fit(digits[0][:50])
+    with pytest.raises(ValueError, match="a GAN has no encoder: only autoencoders compress rows"):
+        codec.compress(generator_only, digits[1][:3])
 
 
 @pytest.mark.parametrize("bits", [2, 3, 9, 16])
