@@ -47,6 +47,8 @@ def test_evaluate_info_list(trained, capsys):
     assert report["rows"] == 360 and report["reconstruction_loss (mse, per example)"] > 0
     assert main(["info", str(trained)]) == 0
     assert "Autoencoder (ae), 64 features -> 4 codes" in capsys.readouterr().out
+    assert main(["info"]) == 2
+    assert "give one model folder" in capsys.readouterr().err
     assert main(["list"]) == 0
     assert "ae" in capsys.readouterr().out.split()
 
@@ -140,6 +142,13 @@ def test_gan_train_writes_its_monitor_and_plot_draws_it(tmp_path, trained, capsy
     assert main(["plot", "gan-monitor", "--model", str(trained), "--out", str(tmp_path / "x.png")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "no GAN monitor" in err and not (tmp_path / "x.png").exists()
+    # a generator has no encoder: the verbs that need one say so in a line
+    for verb in (["encode"], ["reconstruct"], ["index", "build"], ["compress"]):
+        assert main([*verb, "--model", str(out), "--data", "digits", "--out", str(tmp_path / "x")]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and ("GAN cannot" in err or "GAN has no encoder" in err), err
+    assert main(["info", "--model", str(out)]) == 0
+    assert "GAN (gan), 4 latent -> 64 features" in capsys.readouterr().out
 
 
 def test_subprocess_entry_point(tmp_path):
@@ -147,6 +156,11 @@ def test_subprocess_entry_point(tmp_path):
     assert result.returncode == 0 and "Autoencoder" in result.stdout
     bad = subprocess.run([sys.executable, "-m", "aekit", "info", str(tmp_path)], capture_output=True, text=True)
     assert bad.returncode == 2 and bad.stderr.startswith("aekit: error:") and "Traceback" not in bad.stderr
+    # a reader that stops reading (`aekit list | head -1`) ends it quietly, as it does other tools; the
+    # reader is gone long before the process has imported torch and written a line
+    piped = subprocess.Popen([sys.executable, "-m", "aekit", "list"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    piped.stdout.close()
+    assert piped.wait() == 141 and piped.stderr.read() == b""
 
 
 def test_train_with_mixed_precision_and_an_option_the_model_lacks(tmp_path, capsys):

@@ -215,6 +215,9 @@ def test_bad_inputs_give_clear_errors(codes, model):
         CodeIndex(binary_bits=64)
     with pytest.raises(ValueError, match="invalid value n_probe=0"):
         CodeIndex(n_probe=0)
+    # an estimator is named by its class: its repr runs over lines, and a CLI error shows one
+    with pytest.raises(ValueError, match="invalid value estimator=a GAN; expected an estimator with transform, or None"):
+        CodeIndex(aekit.GAN(epochs=3, hidden=(8,)))
     with pytest.raises(ValueError, match="index is empty"):
         CodeIndex().search_codes(Q, 1)
     with pytest.raises(ValueError, match="has no estimator"):

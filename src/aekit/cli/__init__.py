@@ -35,6 +35,11 @@ def main(argv=None):
     try:
         args = build_parser().parse_args(argv)
         args.run(args)
+        sys.stdout.flush()  # here, so that a reader gone away is caught below, not at exit
+    except BrokenPipeError:
+        # stdout's reader stopped reading (`aekit info DIR | head -1`): as other tools, say nothing more
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except KeyboardInterrupt:
         print("aekit: interrupted; finished epochs are in the checkpoint (resume with --resume)", file=sys.stderr)
         return 130

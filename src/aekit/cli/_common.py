@@ -106,6 +106,13 @@ def write_record(estimator, out, X=None, y=None):
         save_figure(draw(), out / f"{name}.png")
 
 
+def require(estimator, method, model, doing):
+    """A one-line error when the saved model ``model`` has no ``method`` for what the verb asks."""
+    if not hasattr(estimator, method):
+        hint = "; `aekit sample` draws from it" if hasattr(estimator, "sample") else ""
+        raise CLIError(f"--model {model}: a {type(estimator).__name__} cannot {doing}{hint}")
+
+
 def picture_rows(X):
     """``X`` itself, or for rows on disk a seeded sample of ``_PICTURE_ROWS`` of them spread over the
     file: a picture shows a few hundred points at most, and the file may not fit in memory."""

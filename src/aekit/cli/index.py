@@ -6,11 +6,12 @@ import io as _stringio
 from .._fileio import atomic_write, atomic_write_text
 from ..apps.retrieval import METRICS, CodeIndex
 from ..io import load as load_model
-from ._common import CLIError, add_data_options, load_data, positive_int, save_npy
+from ._common import CLIError, add_data_options, load_data, positive_int, require, save_npy
 
 
 def cmd_build(args):
     estimator = load_model(args.model, device=args.device or "auto")
+    require(estimator, "transform", args.model, "encode rows")
     given = {"metric": args.metric, "binary_bits": args.bits, "approximate": args.approximate or None}
     index = CodeIndex(estimator, **{k: v for k, v in given.items() if v is not None})
     index.add(load_data(args, stream=True).data)

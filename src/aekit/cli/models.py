@@ -15,8 +15,8 @@ from ..io import load as load_model
 from ..noise import NOISE_KINDS
 from ..training import distributed
 from ._common import (
-    CLIError, add_data_options, labels, load_data, parse_set, picture_rows, positive_int, save_figure, save_npy,
-    write_record,
+    CLIError, add_data_options, labels, load_data, parse_set, picture_rows, positive_int, require, save_figure,
+    save_npy, write_record,
 )
 from .classify import data_labels
 
@@ -103,9 +103,10 @@ def cmd_plot(args):
     print(f"wrote {args.out}")
 
 
-def _transform_verb(method):
+def _transform_verb(method, doing):
     def run(args):
         estimator = load_model(args.model, device=args.device or "auto")
+        require(estimator, method, args.model, doing)
         # codes are data of their own; rows on disk are read in blocks
         result = getattr(estimator, method)(load_data(args, stream=method != "inverse_transform").data)
         atomic_write(args.out, lambda tmp: save_npy(tmp, result))
@@ -138,19 +139,25 @@ def cmd_evaluate(args):
                                                                    else f"{k}: {v}" for k, v in report.items()))
 
 
-def _output(estimator):
-    """What a model maps rows to, in words: codes, or classes for a classifier."""
+def _mapping(estimator):
+    """What a model maps to what, in words: rows to codes, to classes for a classifier, and for a
+    generator only (the GAN) latent draws to rows."""
+    features = f"{estimator.n_features_in_} features"
     if hasattr(estimator, "classes_"):
-        return f"{len(estimator.classes_)} classes"
+        return f"{features} -> {len(estimator.classes_)} classes"
+    if not hasattr(estimator, "transform"):
+        return f"{estimator.latent} latent -> {features}"
     # a wrapper (the anomaly detector) codes with the autoencoder it holds
-    return f"{getattr(estimator, 'latent', None) or estimator.autoencoder_.latent} codes"
+    return f"{features} -> {getattr(estimator, 'latent', None) or estimator.autoencoder_.latent} codes"
 
 
 def cmd_info(args):
-    estimator = load_model(args.path, device="cpu")
+    if (args.path is None) == (args.model is None):
+        raise CLIError("give one model folder: `aekit info DIR` or `aekit info --model DIR`")
+    estimator = load_model(args.path or args.model, device="cpu")
     n_weights = sum(t.numel() for t in estimator.model_.state_dict().values())
     print(f"{type(estimator).__name__} ({getattr(type(estimator), '_registry_name', '?')}), "
-          f"{estimator.n_features_in_} features -> {_output(estimator)}, {n_weights} weights")
+          f"{_mapping(estimator)}, {n_weights} weights")
     print(f"image_shape: {estimator.image_shape_}, scaler: {estimator.scaler_.to_dict().get('kind')}")
     if estimator.history_:
         last = estimator.history_[-1]
@@ -194,15 +201,16 @@ def add_verbs(verbs):
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     train.set_defaults(run=cmd_train)
 
-    for verb, method, text in (("encode", "transform", "write codes"),
-                               ("decode", "inverse_transform", "decode codes (--data is a codes .npy)"),
-                               ("reconstruct", "reconstruct", "write reconstructions")):
+    for verb, method, text, doing in (("encode", "transform", "write codes", "encode rows"),
+                                      ("decode", "inverse_transform", "decode codes (--data is a codes .npy)",
+                                       "decode codes"),
+                                      ("reconstruct", "reconstruct", "write reconstructions", "reconstruct rows")):
         sub = verbs.add_parser(verb, help=text)
         sub.add_argument("--model", required=True, help="model folder written by `aekit train`")
         add_data_options(sub)
         sub.add_argument("--out", required=True, help="output .npy file")
         sub.add_argument("--device")
-        sub.set_defaults(run=_transform_verb(method))
+        sub.set_defaults(run=_transform_verb(method, doing))
 
     evaluate = verbs.add_parser("evaluate", help="print reconstruction errors of a model on data (a "
                                 "classifier's accuracy)")
@@ -226,7 +234,8 @@ def add_verbs(verbs):
     plot.set_defaults(run=cmd_plot)
 
     info = verbs.add_parser("info", help="describe a saved model")
-    info.add_argument("path")
+    info.add_argument("path", nargs="?", help="model folder written by `aekit train`")
+    info.add_argument("--model", help="the same, as the other verbs take it")
     info.set_defaults(run=cmd_info)
 
     verbs.add_parser("list", help="registered models").set_defaults(run=cmd_list)
