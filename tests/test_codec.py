@@ -131,7 +131,7 @@ def test_model_without_code_range_is_refused(ae, digits):
     with pytest.raises(ValueError, match="not fitted"):
         codec.compress(clone(ae), digits[1][:3])
     generator_only = aekit.GAN(hidden=(8,), latent=2, epochs=1, random_state=0, device="cpu").fit(digits[0][:50])
-    with pytest.raises(ValueError, match="a GAN has no encoder: only autoencoders compress rows"):
+    with pytest.raises(ValueError, match="GAN cannot compress rows: only an autoencoder"):
         codec.compress(generator_only, digits[1][:3])
 
 

@@ -189,6 +189,14 @@ def test_samples_grid_of_a_vae_and_a_gan(vae2, digits):
     png_size(fig)
     with pytest.raises(ValueError, match="does not generate"):
         plots.samples(Autoencoder(**TINY).fit(digits.data))
+    # a generator has no encoder: the pictures drawn with one say so
+    for draw, needs in ((lambda: plots.reconstructions(gan, digits.data), "reconstructions needs a model that "
+                         "reconstructs rows; GAN does not"),
+                        (lambda: plots.filters(gan), "filters needs a model that encodes rows"),
+                        (lambda: plots.latent_scatter(gan, digits.data), "latent-scatter needs a model that encodes"),
+                        (lambda: plots.code_histogram(gan, digits.data), "code-histogram needs a model that encodes")):
+        with pytest.raises(ValueError, match=needs):
+            draw()
 
 
 def test_gan_monitor_shows_accuracies_and_class_shares(digits):
@@ -211,13 +219,16 @@ def test_gan_monitor_shows_accuracies_and_class_shares(digits):
         plots.gan_monitor([{"epoch": 1, "loss": 1.0}])
 
 
-def test_manifold_tiles_the_2d_latent_space(vae2, mlp):
+def test_manifold_tiles_the_2d_latent_space(vae2, mlp, digits):
     fig = plots.manifold(vae2, n=5)
     assert len(tiles(fig)) == 25
     first, last = tiles(fig)[0], tiles(fig)[-1]
     assert not np.allclose(first, last)  # opposite corners decode differently
     with pytest.raises(ValueError, match="latent=2"):
         plots.manifold(mlp)
+    # a GAN's codes are draws from N(0, I): its grid spans -3 to 3
+    gan = GAN(hidden=(16,), latent=2, epochs=1, image_shape=(1, 8, 8), random_state=0, device="cpu").fit(digits.data)
+    assert len(tiles(plots.manifold(gan, n=4))) == 16
 
 
 def test_interpolation_runs_from_one_reconstruction_to_the_other(vae2, digits):

@@ -38,6 +38,12 @@ def _name(estimator):
     return type(estimator).__name__
 
 
+def _require(est, method, picture, ability):
+    """Refuse, in a sentence, a model that lacks the method ``picture`` is drawn with."""
+    if not hasattr(est, method):
+        raise ValueError(f"{picture} needs a model that {ability}; {_name(est)} does not")
+
+
 # ---- images ---------------------------------------------------------------------------------------
 def _image_shape(estimator, image_shape):
     """(C, H, W) from the argument or the estimator, checked against its number of features."""
@@ -152,6 +158,7 @@ def reconstructions(est, X, n=10, image_shape=None):
     -------
     >>> fig = reconstructions(ae, digits.data, n=8)  # doctest: +SKIP
     """
+    _require(est, "reconstruct", "reconstructions", "reconstructs rows")
     shape = _image_shape(est, image_shape)
     first = _first(X, n)
     return image_rows({"input": first, "reconstruction": est.reconstruct(first)}, shape,
@@ -181,6 +188,7 @@ def denoising(est, X, kind=None, level=None, n=10, random_state=0, image_shape=N
     -------
     >>> fig = denoising(dae, digits.data, "masking", 0.5)  # doctest: +SKIP
     """
+    _require(est, "reconstruct", "denoising", "reconstructs rows")
     shape = _image_shape(est, image_shape)
     kind = kind if kind is not None else getattr(est, "noise", None)
     level = level if level is not None else getattr(est, "noise_level", None)
@@ -194,6 +202,7 @@ def denoising(est, X, kind=None, level=None, n=10, random_state=0, image_shape=N
 
 
 def _first_weight_layer(est):
+    _require(est, "transform", "filters", "encodes rows")
     for module in est.model_.encoder.modules():
         if isinstance(module, (nn.Linear, nn.Conv2d)):
             return module
@@ -304,16 +313,20 @@ def traversal(est, x, dims=None, values=None):
 
 def manifold(est, n=15, extent=None):
     """The decoded grid over a 2-D latent space: ``n`` x ``n`` codes spaced evenly over
-    [-extent, extent] in each dimension (default: the range of the training codes).
+    [-extent, extent] in each dimension (default: the range of the training codes; for a GAN,
+    whose codes are draws from N(0, I), 3).
 
     Example
     -------
     >>> fig = manifold(VariationalAutoencoder(latent=2).fit(X))  # doctest: +SKIP
     """
+    _require(est, "inverse_transform", "manifold", "decodes codes")
     if est.latent != 2:
         raise ValueError(f"manifold needs a model with latent=2, {_name(est)} has latent={est.latent}")
     if n < 2:
         raise ValueError(f"manifold needs n >= 2 points per axis, got {n}")
+    if extent is None and not hasattr(est, "transform"):
+        extent = 3.0
     ranges = [(-extent, extent)] * 2 if extent is not None else est.code_range_.T
     axis_0, axis_1 = np.linspace(*ranges[0], n), np.linspace(*ranges[1], n)[::-1]  # high values at the top
     codes = np.stack(np.meshgrid(axis_0, axis_1), -1).reshape(-1, 2).astype(np.float32)
@@ -467,6 +480,7 @@ def code_histogram(est, X, bins=50):
     -------
     >>> fig = code_histogram(sparse_ae, digits.data)  # doctest: +SKIP
     """
+    _require(est, "transform", "code-histogram", "encodes rows")
     codes = est.transform(X).astype(np.float64)
     zeros, mean = float((codes == 0).mean()), float(codes.mean())
     unit_means = np.sort(codes.mean(0))[::-1]
@@ -510,6 +524,7 @@ def latent_scatter(est, X, y=None):
     -------
     >>> fig = latent_scatter(ae, digits.data, digits.target)  # doctest: +SKIP
     """
+    _require(est, "transform", "latent-scatter", "encodes rows")
     codes = est.transform(X)
     if codes.shape[1] == 2:
         points, axis_labels, how = codes, ("code 1", "code 2"), "codes"

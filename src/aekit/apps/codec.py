@@ -287,8 +287,9 @@ def entropy_decode(payload, n_rows, latent, bits):
 # ---- the container --------------------------------------------------------------------------------
 def _code_range(estimator):
     check_is_fitted(estimator, "model_")
-    if not hasattr(estimator, "transform"):
-        raise ValueError(f"a {type(estimator).__name__} has no encoder: only autoencoders compress rows")
+    if not (hasattr(estimator, "transform") and hasattr(estimator, "inverse_transform")):
+        raise ValueError(f"{type(estimator).__name__} cannot compress rows: only an autoencoder, which "
+                         "encodes and decodes, can")
     code_range = getattr(estimator, "code_range_", None)
     if code_range is None:
         raise ValueError(f"{type(estimator).__name__} has no code_range_ (the training range of its codes, "

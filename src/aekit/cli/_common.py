@@ -110,7 +110,7 @@ def require(estimator, method, model, doing):
     """A one-line error when the saved model ``model`` has no ``method`` for what the verb asks."""
     if not hasattr(estimator, method):
         hint = "; `aekit sample` draws from it" if hasattr(estimator, "sample") else ""
-        raise CLIError(f"--model {model}: a {type(estimator).__name__} cannot {doing}{hint}")
+        raise CLIError(f"--model {model}: {type(estimator).__name__} cannot {doing}{hint}")
 
 
 def picture_rows(X):
