@@ -50,6 +50,11 @@ def test_iwae_bounds_the_elbo_and_grows_with_k(digits_vae):
     estimates = [vae.score_samples(X, n_importance=k).mean() for k in (1, 10, 100)]
     assert estimates[0] == pytest.approx(vae.elbo(X, n_samples=1).mean())
     assert elbo <= estimates[1] <= estimates[2]
+    for bad in (0, 2.5):
+        with pytest.raises(ValueError, match=f"n_importance must be a positive integer .*, got {bad}"):
+            vae.score_samples(X[:2], n_importance=bad)
+    with pytest.raises(ValueError, match="n_samples must be a positive integer"):
+        vae.elbo(X[:2], n_samples=0)
 
 
 def test_iwae_matches_exact_likelihood_of_linear_gaussian_model():
@@ -75,6 +80,8 @@ def test_generation_helpers(digits_vae):
     path = vae.interpolate(X[0], X[1], steps=5)
     np.testing.assert_allclose(path[0], vae.reconstruct(X[:1])[0], atol=1e-6)
     np.testing.assert_allclose(path[-1], vae.reconstruct(X[1:2])[0], atol=1e-6)
+    with pytest.raises(ValueError, match="x_b has 10 values; expected one row of 64 features"):
+        vae.interpolate(X[0], X[1, :10])
     walk = vae.traverse(X[0], dim=2, values=[-2, 0, 2])
     assert walk.shape == (3, 64) and not np.allclose(walk[0], walk[2])
     shift = vae.attribute_vector(X[:40], np.arange(40) < 10)

@@ -372,7 +372,12 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NeuralE
     def interpolate(self, x_a, x_b, steps=8):
         """Decoded points on the straight line between the codes of ``x_a`` and ``x_b`` (for a VAE, the
         posterior means), in ``steps`` equal steps."""
-        codes = self.transform(np.stack([np.ravel(x_a), np.ravel(x_b)]))
+        check_is_fitted(self, "model_")
+        ends = [np.ravel(x) for x in (x_a, x_b)]
+        for name, end in zip(("x_a", "x_b"), ends):
+            if end.size != self.n_features_in_:
+                raise ValueError(f"{name} has {end.size} values; expected one row of {self.n_features_in_} features")
+        codes = self.transform(np.stack(ends))
         weights = np.linspace(0.0, 1.0, steps, dtype=np.float32)[:, None]
         return self.inverse_transform((1 - weights) * codes[0] + weights * codes[1])
 

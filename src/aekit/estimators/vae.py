@@ -1,6 +1,7 @@
 """The variational autoencoder: a generative model with honest likelihoods in nats."""
 
 import math
+import numbers
 
 import numpy as np
 import torch
@@ -132,8 +133,11 @@ class VariationalAutoencoder(PriorSamplingMixin, BaseAutoencoder):
         return codes[mask].mean(0) - codes[~mask].mean(0)
 
     # ---- likelihoods ----------------------------------------------------------------------------
-    def _log_weights_mean(self, X, n_samples, reduce, random_state):
-        """Per-row ``reduce(log importance weights (n_samples, rows))`` in chunks."""
+    def _log_weights_mean(self, X, n_samples, reduce, random_state, argument):
+        """Per-row ``reduce(log importance weights (n_samples, rows))`` in chunks; ``argument`` is the
+        caller's name for ``n_samples``."""
+        if isinstance(n_samples, bool) or not isinstance(n_samples, numbers.Integral) or n_samples < 1:
+            raise ValueError(f"{argument} must be a positive integer (posterior draws per row), got {n_samples!r}")
         generator = _generator(self.random_state if random_state is None else random_state, self._device())
         return self._per_row(lambda x: reduce(self.model_.log_weights(x, n_samples, generator)), X,
                              batch_size=max(1, _DRAWS_PER_CHUNK // n_samples)).astype(np.float64)
@@ -143,8 +147,8 @@ class VariationalAutoencoder(PriorSamplingMixin, BaseAutoencoder):
         bound that tightens as ``n_importance`` grows; ``n_importance=1`` gives the ELBO."""
         def iwae(log_w):
             return torch.logsumexp(log_w, 0) - math.log(log_w.shape[0])
-        return self._log_weights_mean(X, n_importance, iwae, random_state)
+        return self._log_weights_mean(X, n_importance, iwae, random_state, "n_importance")
 
     def elbo(self, X, n_samples=1, random_state=None):
         """The evidence lower bound per row in nats (mean over ``n_samples`` posterior draws)."""
-        return self._log_weights_mean(X, n_samples, lambda log_w: log_w.mean(0), random_state)
+        return self._log_weights_mean(X, n_samples, lambda log_w: log_w.mean(0), random_state, "n_samples")
