@@ -91,6 +91,14 @@ def test_save_unfitted_is_refused(tmp_path):
         Autoencoder().save(tmp_path / "m")
 
 
+def test_save_onto_a_file_is_refused_and_leaves_it(saved, tmp_path):
+    _, est = saved
+    (tmp_path / "notes.txt").write_text("keep me")
+    with pytest.raises(ValueError, match="notes.txt is a file: a model is saved into a folder"):
+        est.save(tmp_path / "notes.txt")
+    assert (tmp_path / "notes.txt").read_text() == "keep me"
+
+
 def test_failed_save_keeps_the_earlier_model(saved, blobs, tiny_params, monkeypatch):
     path, est = saved
     other = Autoencoder(**{**tiny_params, "random_state": 1}).fit(blobs)

@@ -111,6 +111,8 @@ def test_class_coverage():
     result = class_coverage(rows, Classifier())
     assert result.coverage == 0.5 and list(result.classes) == [0, 1, 2, 3]
     np.testing.assert_allclose(result.fractions, [0.5, 0.5, 0, 0])
+    with pytest.raises(ValueError, match="classifier must have predict or be a function of rows, got NoneType"):
+        class_coverage(rows, None)
 
 
 def test_psnr_and_reconstruction_error():

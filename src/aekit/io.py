@@ -36,6 +36,8 @@ def save(estimator, path):
     if not hasattr(estimator, "model_"):
         raise ValueError(f"{type(estimator).__name__} is not fitted: call fit before save")
     path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"{path} is a file: a model is saved into a folder")
     state = {k: v.detach().cpu().contiguous() for k, v in estimator.model_.state_dict().items()}
     weights = safetensors_bytes(state)
     config = {

@@ -152,6 +152,9 @@ class ClassCoverage(NamedTuple):
 
 
 def _predict(classifier, X):
+    if not (hasattr(classifier, "predict") or callable(classifier)):
+        raise ValueError(f"classifier must have predict or be a function of rows, got {type(classifier).__name__} "
+                         "(aekit.metrics.reference_classifier(dataset) gives one for digit-like data)")
     return np.asarray(classifier.predict(X) if hasattr(classifier, "predict") else classifier(X))
 
 
