@@ -83,6 +83,23 @@ def test_errors_are_one_line_exit_2(argv, message, capsys, tmp_path, monkeypatch
     assert err.count("\n") == 1 and err.startswith("aekit: error:") and message in err, err
 
 
+def test_an_output_of_the_wrong_kind_is_refused_before_any_work(trained, tmp_path, capsys):
+    notes, folder = tmp_path / "notes.txt", tmp_path / "folder"
+    notes.write_text("keep me")
+    folder.mkdir()
+    for argv, message in [
+        (["train", "ae", "--data", "digits", "--out", str(notes)], f"--out {notes} is a file; give a folder"),
+        (["demo", "--quick", "--out", str(notes)], "is a file; give a folder"),
+        (["index", "build", "--model", str(trained), "--data", "digits", "--out", str(notes)], "is a file"),
+        (["encode", "--model", str(trained), "--data", "digits", "--out", str(folder)],
+         f"{folder} is a folder; expected the name of a file to write"),
+    ]:
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and message in err, err
+    assert notes.read_text() == "keep me" and not list(folder.iterdir())
+
+
 def test_train_writes_the_pictures_of_sparsity_and_noise(tmp_path):
     out = tmp_path / "run"
     assert main(["train", "ae", "--data", "digits", "--out", str(out), *FAST, "--set", "sparsity='l1'",

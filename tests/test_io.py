@@ -1,5 +1,7 @@
 import json
+import os
 import pickle
+import stat
 
 import numpy as np
 import pytest
@@ -89,6 +91,18 @@ def test_pickle_file_is_refused_not_opened(tmp_path):
 def test_save_unfitted_is_refused(tmp_path):
     with pytest.raises(ValueError, match="not fitted"):
         Autoencoder().save(tmp_path / "m")
+
+
+def test_written_files_get_the_mode_a_new_file_would(saved):
+    """Not the private 0600 of a temporary file: the umask decides, as for any file the user writes;
+    a file that is replaced keeps its mode."""
+    path, est = saved
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert {stat.S_IMODE(p.stat().st_mode) for p in path.iterdir()} == {0o666 & ~umask}
+    (path / "model.safetensors").chmod(0o600)
+    est.save(path)
+    assert stat.S_IMODE((path / "model.safetensors").stat().st_mode) == 0o600
 
 
 def test_save_onto_a_file_is_refused_and_leaves_it(saved, tmp_path):

@@ -2,16 +2,34 @@
 the earlier file in place."""
 
 import os
+import stat
 import tempfile
 from pathlib import Path
 
 
+def _umask():
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+# what open() would give a new file; mkstemp's files are private (0600), which would keep a model
+# or a report from the colleagues a user's umask lets read them
+_NEW_FILE_MODE = 0o666 & ~_umask()
+
+
 def _write_temp(path, write):
-    """Call ``write(tmp)`` for a temporary file beside ``path`` (same folder: the rename is atomic)."""
+    """Call ``write(tmp)`` for a temporary file beside ``path`` (same folder: the rename is atomic).
+    The file gets the mode of the file it replaces, or that of a new file."""
+    if path.is_dir():
+        raise IsADirectoryError(f"{path} is a folder; expected the name of a file to write")
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
     try:
+        try:
+            os.fchmod(fd, stat.S_IMODE(path.stat().st_mode) if path.is_file() else _NEW_FILE_MODE)
+        finally:
+            os.close(fd)
         write(tmp)
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())

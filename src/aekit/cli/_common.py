@@ -106,6 +106,13 @@ def write_record(estimator, out, X=None, y=None):
         save_figure(draw(), out / f"{name}.png")
 
 
+def output_folder(path):
+    """``--out`` of a verb that writes a folder (created if need be), refused when it names a file."""
+    if Path(path).exists() and not Path(path).is_dir():
+        raise CLIError(f"--out {path} is a file; give a folder (it is created if need be)")
+    return Path(path)
+
+
 def require(estimator, method, model, doing):
     """A one-line error when the saved model ``model`` has no ``method`` for what the verb asks."""
     if not hasattr(estimator, method):

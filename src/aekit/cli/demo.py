@@ -5,9 +5,11 @@ import sys
 from tqdm.auto import tqdm
 
 from ..report import build_report, run_demo
+from ._common import output_folder
 
 
 def cmd_demo(args):
+    output_folder(args.out)
     only = [name.strip() for name in args.only.split(",")] if args.only else None
     # a live line (stage, model in training, elapsed) on a terminal; the stage lines alone elsewhere
     live = sys.stderr.isatty() and not args.quiet

@@ -6,10 +6,11 @@ import io as _stringio
 from .._fileio import atomic_write, atomic_write_text
 from ..apps.retrieval import METRICS, CodeIndex
 from ..io import load as load_model
-from ._common import CLIError, add_data_options, load_data, positive_int, require, save_npy
+from ._common import CLIError, add_data_options, load_data, output_folder, positive_int, require, save_npy
 
 
 def cmd_build(args):
+    output_folder(args.out)
     estimator = load_model(args.model, device=args.device or "auto")
     require(estimator, "transform", args.model, "encode rows")
     given = {"metric": args.metric, "binary_bits": args.bits, "approximate": args.approximate or None}

@@ -2,7 +2,6 @@
 
 import inspect
 import json
-from pathlib import Path
 
 import numpy as np
 from sklearn.base import is_classifier
@@ -15,8 +14,8 @@ from ..io import load as load_model
 from ..noise import NOISE_KINDS
 from ..training import distributed
 from ._common import (
-    CLIError, add_data_options, labels, load_data, parse_set, picture_rows, positive_int, require, save_figure,
-    save_npy, write_record,
+    CLIError, add_data_options, labels, load_data, output_folder, parse_set, picture_rows, positive_int, require,
+    save_figure, save_npy, write_record,
 )
 from .classify import data_labels
 
@@ -36,7 +35,7 @@ def cmd_train(args):
     params = parse_set(_classifier_autoencoder(estimator, args.set or []) if classifier else args.set, estimator)
     # rows on disk train in blocks (a classifier's labels then come from --labels)
     bunch = load_data(args, stream=True)
-    out = Path(args.out)
+    out = output_folder(args.out)
     for option in ("epochs", "device", "precision", "compile"):
         value = getattr(args, option)
         if value is not None:
