@@ -38,6 +38,14 @@ def test_npz_with_labels(tmp_path):
     assert b.target_names == ["a", "b", "c"]
 
 
+def test_npz_of_one_array_of_any_name_is_the_data(tmp_path):
+    X = np.arange(12.0).reshape(4, 3)
+    np.savez(tmp_path / "d.npz", X)  # stored as "arr_0"
+    b = load(tmp_path / "d.npz")
+    np.testing.assert_array_equal(b.data, X)
+    assert b.target is None
+
+
 def test_npz_data_target_keys(tmp_path):
     np.savez(tmp_path / "d.npz", data=np.ones((3, 2)), target=np.array([0.0, 1.0, 1.0]))
     b = load(tmp_path / "d.npz")

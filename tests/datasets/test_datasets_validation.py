@@ -48,7 +48,7 @@ CASES = {
     "missing label index": (_csv("1,2\n3,4\n"), r"label column 5 does not exist; the file has 2 columns"),
     "labels length": (_npz(X=np.ones((3, 2)), y=[0, 1]), r"2 labels for 3 rows"),
     "fractional labels": (_npz(X=np.ones((2, 2)), y=[0.5, 1]), r"labels must be integers or strings"),
-    "npz without data": (_npz(Z=np.ones(2)), r"no array named 'X' or 'data'; found Z"),
+    "npz without data": (_npz(Z=np.ones(2), W=np.ones(2)), r"no array named 'X' or 'data'; found Z, W"),
     "unsupported type": (_writer("x.txt", lambda p: p.write_text("1")), r"unsupported file type"),
 }
 LABEL = {"missing label name": "label", "missing label index": 5}

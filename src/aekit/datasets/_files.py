@@ -46,12 +46,14 @@ def _pick(archive, keys, path, what):
 
 
 def read_npz(path):
-    """Arrays ``X`` or ``data`` (required) and ``y`` or ``target`` (optional labels)."""
+    """Arrays ``X`` or ``data`` (required) and ``y`` or ``target`` (optional labels); an archive of one
+    array, whatever its name (``np.savez(path, X)`` calls it ``arr_0``), is the data."""
     archive = _np_load(path)
     if not isinstance(archive, np.lib.npyio.NpzFile):
         raise ValueError(f"{path}: not an .npz archive (a single array? name it .npy)")
     with archive:
-        data = _pick(archive, ("X", "data"), path, "data")
+        only = archive.files if len(archive.files) == 1 else ()
+        data = _pick(archive, ("X", "data", *only), path, "data")
         if data is None:
             raise ValueError(f"{path}: no array named 'X' or 'data'; found {', '.join(archive.files) or 'none'}")
         target = _pick(archive, ("y", "target"), path, "labels")
