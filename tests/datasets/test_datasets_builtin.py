@@ -47,6 +47,7 @@ def test_missing_idx_data_says_where_it_looked(no_idx_data, name):
     with pytest.raises(FileNotFoundError) as info:
         load(name, "test")
     message = str(info.value)
+    assert "\n" not in message  # the CLI shows the first line alone
     assert f"built-in data set {name!r} not found" in message
     assert "t10k-images-idx3-ubyte[.gz]" in message
     assert str(no_idx_data / name) in message and str(no_idx_data / "system" / name) in message

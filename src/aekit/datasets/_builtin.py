@@ -86,11 +86,12 @@ def _find(name, stems, how_to_get):
         found = [next((p for p in (folder / s, folder / f"{s}.gz") if p.is_file()), None) for s in stems]
         if all(found):
             return found
-    looked = "\n".join(f"  {d}" for d in search_dirs(name))
+    looked = ", ".join(str(d) for d in search_dirs(name))
     unset = "" if os.environ.get("AEKIT_DATA") else " ($AEKIT_DATA is not set)"
+    # one line: the CLI shows an error's first line only
     raise FileNotFoundError(
-        f"built-in data set {name!r} not found: looked for {', '.join(s + '[.gz]' for s in stems)} in\n"
-        f"{looked}{unset}\n{how_to_get}")
+        f"built-in data set {name!r} not found: looked for {', '.join(s + '[.gz]' for s in stems)} in "
+        f"{looked}{unset}. {how_to_get}")
 
 
 def _idx_loader(name, how_to_get, target_names=None):
