@@ -142,6 +142,8 @@ def test_vae_train_evaluate_in_nats_and_sample(tmp_path, trained, capsys):
     capsys.readouterr()
     assert main(["sample", "--model", str(out), "--out", str(tmp_path / "grid.jpg")]) == 2
     assert "give a .png" in capsys.readouterr().err
+    assert main(["sample", "--model", str(out), "--n", "100000", "--out", str(tmp_path / "grid.png")]) == 2
+    assert "a .png grid shows at most 1024 images; write a .npy" in capsys.readouterr().err
     assert main(["sample", "--model", str(trained), "--out", str(tmp_path / "x.png")]) == 2
     assert "does not generate" in capsys.readouterr().err
     assert main(["evaluate", "--model", str(out), "--data", "digits", "--split", "test", "--json"]) == 0

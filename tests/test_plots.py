@@ -183,6 +183,8 @@ def test_latent_scatter_checks_labels(conv2d, digits):
 
 def test_samples_grid_of_a_vae_and_a_gan(vae2, digits):
     assert len(tiles(plots.samples(vae2, n=10))) == 10
+    with pytest.raises(ValueError, match="1025 images are too many for one picture: at most 1024"):
+        plots.samples(vae2, n=plots.MAX_IMAGES + 1)
     gan = GAN(hidden=(16,), latent=4, epochs=1, image_shape=(1, 8, 8), random_state=0, device="cpu").fit(digits.data)
     fig = plots.samples(gan, n=9)
     assert len(tiles(fig)) == 9

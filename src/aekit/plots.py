@@ -27,6 +27,8 @@ from torch import nn
 from .noise import corrupt
 
 _CELL = 0.9  # inches per image in a grid: digits stay legible, 10 columns fit a page
+# images in one picture at most: more would take gigabytes to draw and show nothing one could see
+MAX_IMAGES = 1024
 _NOT_TERMS = ("epoch", "time", "phase")
 # Monitors logged beside the losses (the GAN's discriminator accuracies and class fractions).
 _MONITOR_PREFIXES = ("d_acc", "class_")
@@ -91,6 +93,8 @@ def _show_tiled(ax, images, n_cols, gap=True):
     seconds, one image in milliseconds. The tiles' boxes are kept on the image artist (``tiles``)
     for whoever needs the single images back.
     """
+    if len(images) > MAX_IMAGES:
+        raise ValueError(f"{len(images)} images are too many for one picture: at most {MAX_IMAGES}")
     picture, boxes = _mosaic(images, n_cols, max(1, images.shape[2] // 8) if gap else 0)
     # nearest: small images (8x8 digits, 3x3 kernels) stay crisp pixels instead of blurs
     artist = ax.imshow(picture, vmin=0, vmax=1, interpolation="nearest")

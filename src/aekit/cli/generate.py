@@ -12,13 +12,16 @@ def cmd_sample(args):
 
     estimator = load_model(args.model, device=args.device or "auto")
     if not hasattr(estimator, "sample"):
-        raise CLIError(f"{args.model}: a {type(estimator).__name__} does not generate; "
+        raise CLIError(f"{args.model}: {type(estimator).__name__} does not generate; "
                        "sample needs a VAE or a GAN")
     suffix = Path(args.out).suffix.lower()
     if suffix == ".npy":
         rows = estimator.sample(args.n, random_state=args.seed)
         atomic_write(args.out, lambda tmp: save_npy(tmp, rows))
     elif suffix == ".png":
+        if args.n > plots.MAX_IMAGES:
+            raise CLIError(f"--n {args.n}: a .png grid shows at most {plots.MAX_IMAGES} images; "
+                           "write a .npy for more")
         save_figure(plots.samples(estimator, args.n, random_state=args.seed), args.out)
     else:
         raise CLIError(f"--out {args.out}: give a .png (a grid of images) or a .npy (the rows)")
