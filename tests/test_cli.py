@@ -182,6 +182,19 @@ def test_subprocess_entry_point(tmp_path):
     assert piped.wait() == 141 and piped.stderr.read() == b""
 
 
+def test_a_warning_is_one_line_without_the_source(tmp_path):
+    # in a process of its own: pytest records warnings instead of printing them; the CPU is made one
+    # without bfloat16 units, whatever this machine has
+    script = ("import sys; import aekit.estimators._base as base; base.cpu_has_fast = lambda precision: False; "
+              "from aekit.cli import main; sys.exit(main(sys.argv[1:]))")
+    result = subprocess.run([sys.executable, "-c", script, "train", "ae", "--data", "digits", "--out",
+                             str(tmp_path / "m"), *FAST, "--precision", "bf16-mixed"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines() == [
+        "aekit: warning: Autoencoder: precision='bf16-mixed' on a CPU without matrix units for it (AMX, "
+        "AVX-512-BF16) trains many times slower than precision='32'"]
+
+
 def test_train_with_mixed_precision_and_an_option_the_model_lacks(tmp_path, capsys):
     out = tmp_path / "bf16"
     assert main(["train", "ae", "--data", "digits", "--out", str(out), *FAST, "--precision", "bf16-mixed"]) == 0

@@ -1,12 +1,13 @@
 """The ``aekit`` command: a thin map of verbs onto the Python API.
 
 Every error prints one line (``aekit: error: ...``) and exits with status 2; set AEKIT_DEBUG=1 to
-see the traceback instead. Each module named in ``VERB_MODULES`` adds its verbs through ``add_verbs``.
+see the traceback instead. A warning prints one line too (``aekit: warning: ...``). Each module named in ``VERB_MODULES`` adds its verbs through ``add_verbs``.
 """
 
 import importlib
 import os
 import sys
+import warnings
 
 from ._common import CLIError, _Parser
 from .models import PLOT_KINDS
@@ -30,11 +31,20 @@ def build_parser():
     return parser
 
 
+def _warning_line(message, category, filename, lineno, line=None):
+    # a user of the command reads what to do, not the library's file and source line
+    return f"aekit: warning: {message}\n"
+
+
 def main(argv=None):
     """Entry point of ``aekit`` and ``python -m aekit``; returns the exit status."""
     try:
         args = build_parser().parse_args(argv)
-        args.run(args)
+        formatwarning, warnings.formatwarning = warnings.formatwarning, _warning_line
+        try:
+            args.run(args)
+        finally:
+            warnings.formatwarning = formatwarning
         sys.stdout.flush()  # here, so that a reader gone away is caught below, not at exit
     except BrokenPipeError:
         # stdout's reader stopped reading (`aekit info DIR | head -1`): as other tools, say nothing more
