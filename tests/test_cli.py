@@ -6,6 +6,7 @@ import sys
 import numpy as np
 import pytest
 
+import aekit
 from aekit.cli import main
 
 FAST = ["--epochs", "2", "--set", "hidden=(16,)", "--set", "latent=4", "--seed", "0", "--quiet"]
@@ -173,6 +174,8 @@ def test_gan_train_writes_its_monitor_and_plot_draws_it(tmp_path, trained, capsy
 def test_subprocess_entry_point(tmp_path):
     result = subprocess.run([sys.executable, "-m", "aekit", "list"], capture_output=True, text=True)
     assert result.returncode == 0 and "Autoencoder" in result.stdout
+    version = subprocess.run([sys.executable, "-m", "aekit", "--version"], capture_output=True, text=True)
+    assert version.returncode == 0 and version.stdout == f"aekit {aekit.__version__}\n"
     bad = subprocess.run([sys.executable, "-m", "aekit", "info", str(tmp_path)], capture_output=True, text=True)
     assert bad.returncode == 2 and bad.stderr.startswith("aekit: error:") and "Traceback" not in bad.stderr
     # a reader that stops reading (`aekit list | head -1`) ends it quietly, as it does other tools; the

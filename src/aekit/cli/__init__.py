@@ -9,6 +9,7 @@ import os
 import sys
 import warnings
 
+from .._version import __version__
 from ._common import CLIError, _Parser
 from .models import PLOT_KINDS
 
@@ -25,6 +26,7 @@ VERB_MODULES = (
 
 def build_parser():
     parser = _Parser(prog="aekit", description="Autoencoders made practical.")
+    parser.add_argument("--version", action="version", version=f"aekit {__version__}")
     verbs = parser.add_subparsers(dest="verb", required=True, parser_class=_Parser)
     for name in VERB_MODULES:
         importlib.import_module(f"{__name__}.{name}").add_verbs(verbs)
