@@ -2,6 +2,7 @@ import csv
 import json
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -59,6 +60,16 @@ def test_resume_continues_epochs(trained, capsys):
                  "--epochs", "4", "--resume"]) == 0
     rows = list(csv.DictReader(open(trained / "history.csv")))
     assert [r["epoch"] for r in rows] == ["1", "2", "3", "4"]
+
+
+def test_resume_without_a_checkpoint_says_it_starts_over(tmp_path):
+    fresh = tmp_path / "fresh"
+    with pytest.warns(RuntimeWarning, match=f"--resume: no checkpoint in {fresh / 'checkpoints'}; training from"):
+        assert main(["train", "ae", "--data", "digits", "--out", str(fresh), *FAST, "--resume"]) == 0
+    with warnings.catch_warnings(record=True) as caught:  # a second resume finds the first run's checkpoint
+        warnings.simplefilter("always")
+        assert main(["train", "ae", "--data", "digits", "--out", str(fresh), *FAST, "--resume"]) == 0
+    assert not [w for w in caught if "--resume" in str(w.message)]
 
 
 @pytest.mark.parametrize("argv, message", [

@@ -2,6 +2,8 @@
 
 import inspect
 import json
+import warnings
+from pathlib import Path
 
 import numpy as np
 from sklearn.base import is_classifier
@@ -13,6 +15,7 @@ from ..datasets.stream import row_blocks
 from ..io import load as load_model
 from ..noise import NOISE_KINDS
 from ..training import distributed
+from ..training.checkpoint import FILENAME as CHECKPOINT_FILE
 from ._common import (
     CLIError, add_data_options, labels, load_data, output_folder, parse_set, picture_rows, positive_int, require,
     save_figure, save_npy, write_record,
@@ -55,6 +58,10 @@ def cmd_train(args):
                 raise CLIError(f"--{option} applies to classifiers (`aekit train classifier`), not to {args.model}")
         fit_args = (bunch.data,)
     estimator.set_params(**params)
+    # a mistyped --out would otherwise start over without a word (without checkpoint_dir, fit refuses resume)
+    if args.resume and estimator.checkpoint_dir and not any(Path(estimator.checkpoint_dir).rglob(CHECKPOINT_FILE)):
+        warnings.warn(f"--resume: no checkpoint in {estimator.checkpoint_dir}; training from the first epoch",
+                      RuntimeWarning, stacklevel=2)
     # started by torchrun, every process trains and rank 0 alone writes files and reports
     writer = distributed.rank() == 0
     try:
