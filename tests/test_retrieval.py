@@ -216,7 +216,7 @@ def test_bad_inputs_give_clear_errors(codes, model):
     with pytest.raises(ValueError, match="invalid value n_probe=0"):
         CodeIndex(n_probe=0)
     # an estimator is named by its class: its repr runs over lines, and a CLI error shows one
-    with pytest.raises(ValueError, match="invalid value estimator=a GAN; expected an estimator with transform, or None"):
+    with pytest.raises(ValueError, match="invalid value estimator=a GAN; expected an estimator with transform"):
         CodeIndex(aekit.GAN(epochs=3, hidden=(8,)))
     with pytest.raises(ValueError, match="index is empty"):
         CodeIndex().search_codes(Q, 1)

@@ -1,7 +1,8 @@
 """The ``aekit`` command: a thin map of verbs onto the Python API.
 
 Every error prints one line (``aekit: error: ...``) and exits with status 2; set AEKIT_DEBUG=1 to
-see the traceback instead. A warning prints one line too (``aekit: warning: ...``). Each module named in ``VERB_MODULES`` adds its verbs through ``add_verbs``.
+see the traceback instead. A warning prints one line too (``aekit: warning: ...``). Each module
+named in ``VERB_MODULES`` adds its verbs through ``add_verbs``.
 """
 
 import importlib
