@@ -35,7 +35,8 @@ def test_divergence_keeps_last_good_checkpoint_and_weights(tmp_path):
                       batch_size=4, generators={"shuffle": torch.Generator().manual_seed(0)},
                       callbacks=[Checkpoint(tmp_path)])
     X = torch.rand(8, 3)
-    with pytest.raises(TrainingDivergedError, match="training diverged at epoch 4: recon, loss = nan; kept the weights of epoch 3"):
+    with pytest.raises(TrainingDivergedError,
+                       match="training diverged at epoch 4: recon, loss = nan; kept the weights of epoch 3"):
         trainer.fit(X)
     tensors, info = load_checkpoint(tmp_path / "last.safetensors")
     assert info["epoch"] == 3 and len(info["history"]) == 3
@@ -85,8 +86,9 @@ def test_lr_schedule_sets_each_epochs_rate_from_the_initial_one(kind, factors):
         def on_epoch_end(self, trainer, record):
             rates.append(optimizer.param_groups[0]["lr"])
 
-    Trainer(model, {"main": optimizer}, epochs=4, batch_size=4,
-            generators={"shuffle": torch.Generator().manual_seed(0)}, callbacks=[LearningRateSchedule(kind), RecordRate()]).fit(torch.rand(8, 3))
+    shuffle = torch.Generator().manual_seed(0)
+    Trainer(model, {"main": optimizer}, epochs=4, batch_size=4, generators={"shuffle": shuffle},
+            callbacks=[LearningRateSchedule(kind), RecordRate()]).fit(torch.rand(8, 3))
     assert rates == pytest.approx([0.1 * f for f in factors])
 
 

@@ -347,6 +347,11 @@ def _history_and_title(est_or_history, title, fallback):
     return est_or_history, title or fallback
 
 
+def _has_gan_monitor(history):
+    """Whether ``history`` is a GAN's, which logs the discriminator's accuracies every epoch."""
+    return bool(history) and "d_acc_real" in history[0]
+
+
 def _phases(history):
     """Consecutive records grouped by their ``"phase"`` (None when records have none)."""
     groups = []
@@ -440,7 +445,7 @@ def gan_monitor(est_or_history, *, title=None):
     ...                    {"epoch": 2, "d_acc_real": 0.8, "d_acc_fake": 0.7}])
     """
     history, title = _history_and_title(est_or_history, title, "GAN")
-    if not history or "d_acc_real" not in history[0]:
+    if not _has_gan_monitor(history):
         raise ValueError("no GAN monitor to plot: the history has no d_acc_real (a fitted GAN's history_ has)")
     classes = [k for k in history[0] if k.startswith("class_") and k != "class_coverage"]
     epochs = [r["epoch"] for r in history]
@@ -693,7 +698,7 @@ def pictures(est, X=None, y=None):
     out = {}
     if getattr(est, "history_", None):
         out["loss-curves"] = lambda: loss_curves(est)
-        if "d_acc_real" in est.history_[0]:
+        if _has_gan_monitor(est.history_):
             out["gan-monitor"] = lambda: gan_monitor(est)
     if not hasattr(est, "model_"):
         return out
