@@ -133,6 +133,23 @@ def test_plot_each_kind(trained, tmp_path, argv, capsys):
     assert out.read_bytes()[:4] == b"\x89PNG" and capsys.readouterr().out == f"wrote {out}\n"
 
 
+def test_a_table_gets_heatmaps_for_pictures_of_rows(tmp_path, capsys):
+    table = tmp_path / "table.csv"
+    rows = np.random.default_rng(0).normal(size=(60, 5))
+    table.write_text("a,b,c,d,e\n" + "\n".join(",".join(f"{v:.3f}" for v in row) for row in rows) + "\n")
+    out = tmp_path / "run"
+    assert main(["train", "ae", "--data", str(table), "--out", str(out), *FAST]) == 0
+    assert {"loss-curves.png", "reconstructions.png"} <= {p.name for p in out.iterdir()}
+    assert "filters.png" not in {p.name for p in out.iterdir()}
+    picture = tmp_path / "r.png"
+    assert main(["plot", "reconstructions", "--model", str(out), "--data", str(table), "--n", "3",
+                 "--out", str(picture)]) == 0
+    assert picture.read_bytes()[:4] == b"\x89PNG"
+    capsys.readouterr()
+    assert main(["plot", "filters", "--model", str(out), "--out", str(tmp_path / "f.png")]) == 2
+    assert "fitted on rows that are not images" in capsys.readouterr().err
+
+
 def test_plot_denoising_needs_a_noise_for_a_model_trained_without(trained, tmp_path, capsys):
     argv = ["plot", "denoising", "--model", str(trained), "--data", "digits", "--out", str(tmp_path / "d.png")]
     assert main(argv) == 2
@@ -155,7 +172,7 @@ def test_vae_train_evaluate_in_nats_and_sample(tmp_path, trained, capsys):
     assert main(["sample", "--model", str(out), "--out", str(tmp_path / "grid.jpg")]) == 2
     assert "give a .png" in capsys.readouterr().err
     assert main(["sample", "--model", str(out), "--n", "100000", "--out", str(tmp_path / "grid.png")]) == 2
-    assert "a .png grid shows at most 1024 images; write a .npy" in capsys.readouterr().err
+    assert "a .png shows at most 1024 samples; write a .npy" in capsys.readouterr().err
     assert main(["sample", "--model", str(trained), "--out", str(tmp_path / "x.png")]) == 2
     assert "does not generate" in capsys.readouterr().err
     assert main(["evaluate", "--model", str(out), "--data", "digits", "--split", "test", "--json"]) == 0

@@ -63,9 +63,41 @@ def test_every_picture_suits_a_full_model_and_renders(mlp, vae2, digits):
 
 def test_pictures_leave_out_what_does_not_apply(digits):
     flat = Autoencoder(latent=2, **TINY).fit(digits.data)  # no image shape, no sparsity, no noise
-    assert set(plots.pictures(flat, digits.data)) == {"loss-curves"}
-    assert set(plots.pictures(flat, digits.data, digits.target)) == {"loss-curves", "latent-scatter"}
+    assert set(plots.pictures(flat)) == {"loss-curves"}
+    assert set(plots.pictures(flat, digits.data)) == {"loss-curves", "reconstructions"}
+    assert set(plots.pictures(flat, digits.data, digits.target)) == {"loss-curves", "reconstructions",
+                                                                      "latent-scatter"}
     assert plots.pictures(Autoencoder()) == {}
+
+
+def heatmaps(fig):
+    """Each labelled heatmap of a figure of rows that are not images: label -> its array."""
+    return {ax.get_ylabel(): ax.images[0].get_array() for ax in fig.axes if ax.images and ax.get_ylabel()
+            and ax.get_label() != "<colorbar>"}
+
+
+def test_rows_that_are_not_images_are_drawn_as_heatmaps(digits):
+    rng = np.random.default_rng(0)
+    # features in very different units: each is scaled to its own range, or the large one hides the rest
+    table = np.column_stack([rng.normal(size=200), 1000 * rng.normal(size=200), rng.uniform(size=200)])
+    table = table.astype(np.float32)
+    ae = Autoencoder(latent=2, **TINY).fit(table)
+    fig = plots.reconstructions(ae, table, n=7)
+    shown = heatmaps(fig)
+    assert list(shown) == ["input", "reconstruction"]
+    assert shown["input"].shape == shown["reconstruction"].shape == (7, 3)
+    low, high = table.min(0), table.max(0)
+    np.testing.assert_allclose(shown["input"], (table[:7] - low) / (high - low), rtol=1e-5)
+    png_size(fig)
+    vae = VariationalAutoencoder(latent=2, scale="minmax", **TINY).fit(table)
+    assert set(plots.pictures(vae, table)) == {"loss-curves", "samples", "reconstructions", "interpolation",
+                                               "traversal"}
+    assert heatmaps(plots.samples(vae, n=5))["samples"].shape == (5, 3)
+    assert list(heatmaps(plots.traversal(vae, table[0]))) == ["z0", "z1"]
+    with pytest.raises(ValueError, match=r"not images \(if they are, give image_shape"):
+        plots.filters(ae)
+    with pytest.raises(ValueError, match="too many for one picture"):
+        plots.image_rows({"rows": np.zeros((plots.MAX_IMAGES + 1, 3))}, None)
 
 
 def test_reconstructions_input_above_output(mlp, digits):
@@ -75,10 +107,8 @@ def test_reconstructions_input_above_output(mlp, digits):
     png_size(fig)
 
 
-def test_reconstructions_need_an_image_shape(digits):
+def test_reconstructions_take_an_image_shape(digits):
     flat = Autoencoder(latent=2, **TINY).fit(digits.data)
-    with pytest.raises(ValueError, match="not images; pass image_shape"):
-        plots.reconstructions(flat, digits.data)
     assert len(tiles(plots.reconstructions(flat, digits.data, n=3, image_shape=(8, 8)))) == 6
     with pytest.raises(ValueError, match="does not fit 64 features"):
         plots.reconstructions(flat, digits.data, image_shape=(1, 7, 7))

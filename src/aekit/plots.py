@@ -51,8 +51,8 @@ def _image_shape(estimator, image_shape):
     """(C, H, W) from the argument or the estimator, checked against its number of features."""
     shape = image_shape if image_shape is not None else getattr(estimator, "image_shape_", None)
     if shape is None:
-        raise ValueError(f"{_name(estimator)} was fitted on rows that are not images; "
-                         "pass image_shape=(channels, height, width)")
+        raise ValueError(f"{_name(estimator)} was fitted on rows that are not images (if they are, give "
+                         "image_shape=(channels, height, width))")
     shape = tuple(int(s) for s in shape)
     shape = (1, *shape) if len(shape) == 2 else shape
     n_features = getattr(estimator, "n_features_in_", math.prod(shape))
@@ -60,6 +60,20 @@ def _image_shape(estimator, image_shape):
         raise ValueError(f"image_shape={image_shape!r} does not fit {n_features} features as "
                          "(channels, height, width)")
     return shape
+
+
+def _display_shape(estimator, image_shape):
+    """(C, H, W) for a model of images (or the ``image_shape`` given), None for a model of rows of
+    other features, whose pictures are heatmaps (see :func:`image_rows`)."""
+    if image_shape is None and getattr(estimator, "image_shape_", None) is None:
+        return None
+    return _image_shape(estimator, image_shape)
+
+
+def _display_range(X, shape):
+    """The values drawn darkest and brightest: one range for images (pixels share a grey scale),
+    each feature's own for other rows (their units differ)."""
+    return (np.min(X), np.max(X)) if shape is not None else (np.min(X, 0), np.max(X, 0))
 
 
 def _scaled_to_unit(images, low, high):
@@ -105,24 +119,30 @@ def _show_tiled(ax, images, n_cols, gap=True):
 
 
 def image_rows(rows_by_label, image_shape, title=None, value_range=None):
-    """A grid with one labelled row of images per entry of ``rows_by_label``.
+    """A grid with one labelled row of images per entry of ``rows_by_label``; for rows that are not
+    images (``image_shape=None``), one labelled heatmap per entry instead, a line per row and a
+    column per feature.
 
     Parameters
     ----------
     rows_by_label : dict
-        Row label -> (N, C*H*W) array of flat images.
-    image_shape : tuple
-        (C, H, W) of each image.
+        Row label -> (N, C*H*W) array of flat images (or (N, n_features) rows).
+    image_shape : tuple or None
+        (C, H, W) of each image; None for rows of features that are not pixels.
     title : str, optional
-    value_range : (float, float), optional
+    value_range : (low, high), optional
         Values shown as black and white in every row; by default the range of all rows together, so
-        that rows compare.
+        that rows compare. For heatmaps, ``low`` and ``high`` may be one value per feature, and by
+        default each feature spans its own range over all rows (features have different units).
 
     Example
     -------
     >>> import numpy as np
     >>> fig = image_rows({"noise": np.random.rand(5, 64)}, (1, 8, 8))
+    >>> fig = image_rows({"input": np.random.rand(5, 12), "output": np.random.rand(5, 12)}, None)
     """
+    if image_shape is None:
+        return _feature_rows(rows_by_label, title, value_range)
     rows = {label: np.asarray(v, dtype=np.float64).reshape(len(v), *image_shape)
             for label, v in rows_by_label.items()}
     if value_range is None:
@@ -132,6 +152,30 @@ def image_rows(rows_by_label, image_shape, title=None, value_range=None):
     for ax, (label, images) in zip(fig.subplots(len(rows), 1, squeeze=False)[:, 0], rows.items()):
         _show_tiled(ax, _scaled_to_unit(images, *value_range), n_cols)
         ax.set_ylabel(label, rotation=0, ha="right", va="center")
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def _feature_rows(rows_by_label, title, value_range):
+    rows = {label: np.asarray(v, dtype=np.float64).reshape(len(v), -1) for label, v in rows_by_label.items()}
+    heights = [len(v) for v in rows.values()]
+    if sum(heights) > MAX_IMAGES:
+        raise ValueError(f"{sum(heights)} rows are too many for one picture: at most {MAX_IMAGES}")
+    everything = np.concatenate(list(rows.values()))
+    low, high = value_range if value_range is not None else (everything.min(0), everything.max(0))
+    n_features = everything.shape[1]
+    fig = Figure(figsize=(min(12.0, 3.5 + 0.3 * n_features), min(12.0, 1.2 + 0.15 * sum(heights) + 0.3 * len(rows))),
+                 layout="constrained")
+    axes = fig.subplots(len(rows), 1, squeeze=False, sharex=True, gridspec_kw={"height_ratios": heights})[:, 0]
+    for ax, (label, values) in zip(axes, rows.items()):
+        image = ax.imshow(_scaled_to_unit(values, low, high), vmin=0, vmax=1, cmap="viridis", aspect="auto",
+                          interpolation="nearest")
+        ax.set_ylabel(label, rotation=0, ha="right", va="center")
+        ax.set_yticks([])
+    axes[-1].xaxis.set_major_locator(MaxNLocator(integer=True))
+    axes[-1].set_xlabel("feature")
+    fig.colorbar(image, ax=list(axes), label="each feature scaled: its lowest value 0, highest 1")
     if title:
         fig.suptitle(title)
     return fig
@@ -163,10 +207,10 @@ def reconstructions(est, X, n=10, image_shape=None):
     >>> fig = reconstructions(ae, digits.data, n=8)  # doctest: +SKIP
     """
     _require(est, "reconstruct", "reconstructions", "reconstructs rows")
-    shape = _image_shape(est, image_shape)
+    shape = _display_shape(est, image_shape)
     first = _first(X, n)
     return image_rows({"input": first, "reconstruction": est.reconstruct(first)}, shape,
-                      title=f"{_name(est)}: reconstructions", value_range=(np.min(X), np.max(X)))
+                      title=f"{_name(est)}: reconstructions", value_range=_display_range(X, shape))
 
 
 def denoising(est, X, kind=None, level=None, n=10, random_state=0, image_shape=None):
@@ -193,7 +237,7 @@ def denoising(est, X, kind=None, level=None, n=10, random_state=0, image_shape=N
     >>> fig = denoising(dae, digits.data, "masking", 0.5)  # doctest: +SKIP
     """
     _require(est, "reconstruct", "denoising", "reconstructs rows")
-    shape = _image_shape(est, image_shape)
+    shape = _display_shape(est, image_shape)
     kind = kind if kind is not None else getattr(est, "noise", None)
     level = level if level is not None else getattr(est, "noise_level", None)
     if kind is None or level is None:
@@ -202,7 +246,7 @@ def denoising(est, X, kind=None, level=None, n=10, random_state=0, image_shape=N
     noisy = corrupt(first, kind, level, random_state=random_state, low=np.min(X, 0), high=np.max(X, 0))
     return image_rows({"clean": first, "corrupted": noisy, "denoised": est.reconstruct(noisy)}, shape,
                       title=f"{_name(est)}: {kind.replace('_', '-')} noise, level {level:g}",
-                      value_range=(np.min(X), np.max(X)))
+                      value_range=_display_range(X, shape))
 
 
 def _first_weight_layer(est):
@@ -280,8 +324,10 @@ def samples(est, n=64, random_state=0):
         raise ValueError(f"{_name(est)} does not generate: samples need a VariationalAutoencoder or a GAN")
     if n < 1:
         raise ValueError(f"nothing to show: n={n}")
-    images = _as_images(est, est.sample(n, random_state=random_state))
-    return _image_grid(images, f"{_name(est)}: {n} samples", math.ceil(math.sqrt(n)))
+    drawn, title = est.sample(n, random_state=random_state), f"{_name(est)}: {n} samples"
+    if _display_shape(est, None) is None:
+        return image_rows({"samples": drawn}, None, title=title)
+    return _image_grid(_as_images(est, drawn), title, math.ceil(math.sqrt(n)))
 
 
 def interpolation(est, a, b, steps=10):
@@ -292,7 +338,7 @@ def interpolation(est, a, b, steps=10):
     >>> fig = interpolation(vae, X[0], X[1])  # doctest: +SKIP
     """
     ends = np.stack([np.ravel(a), np.ravel(b)]).astype(np.float32)
-    return image_rows({"inputs": ends, "interpolation": est.interpolate(a, b, steps)}, _image_shape(est, None),
+    return image_rows({"inputs": ends, "interpolation": est.interpolate(a, b, steps)}, _display_shape(est, None),
                       title=f"{_name(est)}: from one code to another in {steps} steps")
 
 
@@ -312,7 +358,7 @@ def traversal(est, x, dims=None, values=None):
     for dim in dims:
         sweep = values if values is not None else np.linspace(*est.code_range_[:, dim], 9)
         rows[f"z{dim}"] = est.traverse(x, dim, sweep)
-    return image_rows(rows, _image_shape(est, None), title=f"{_name(est)}: one latent dimension at a time")
+    return image_rows(rows, _display_shape(est, None), title=f"{_name(est)}: one latent dimension at a time")
 
 
 def manifold(est, n=15, extent=None):
@@ -621,13 +667,13 @@ def neighbours(index, queries, database, k=8, image_shape=None, n=6):
     -------
     >>> fig = neighbours(index, X_test, X_train)  # doctest: +SKIP
     """
-    shape = _image_shape(index.estimator, image_shape)
+    shape = _display_shape(index.estimator, image_shape)
     first = _first(queries, n)
     _, ids = index.search(first, k)
     rows = {f"query {i}": np.concatenate([first[i:i + 1], np.asarray(database)[found[found >= 0]]])
             for i, found in enumerate(ids)}
     return image_rows(rows, shape, title=f"{k} nearest neighbours ({index.metric}) after each query",
-                      value_range=(np.min(database), np.max(database)))
+                      value_range=_display_range(database, shape))
 
 
 def roc(scores_by_name, is_outlier, title="ROC: outliers found against normal rows flagged"):
@@ -684,10 +730,12 @@ def pictures(est, X=None, y=None):
     that a caller draws (and holds in memory) one at a time. The names are those of ``aekit plot``:
 
     - ``"loss-curves"`` when there is a history, and ``"gan-monitor"`` for a GAN's;
-    - for image data (``est.image_shape_``): ``"reconstructions"`` and ``"filters"``, and
-      ``"denoising"`` when the model was trained with noise;
-    - with data: ``"latent-scatter"`` when ``y`` is given, ``"code-histogram"`` when the model
-      has a sparsity penalty;
+    - ``"samples"`` from a generative model, with ``"manifold"`` for images in a 2-D latent space;
+    - ``"filters"`` for image data (``est.image_shape_``);
+    - with data: ``"reconstructions"``; ``"interpolation"`` and ``"traversal"`` for a VAE;
+      ``"denoising"`` when the model was trained with noise; ``"latent-scatter"`` when ``y`` is
+      given; ``"code-histogram"`` when the model has a sparsity penalty. Rows that are not images
+      are drawn as heatmaps (see :func:`image_rows`);
     - without data, only the pictures that need none.
 
     Example
@@ -703,9 +751,9 @@ def pictures(est, X=None, y=None):
     if not hasattr(est, "model_"):
         return out
     is_image = getattr(est, "image_shape_", None) is not None
-    if is_image and hasattr(est, "sample"):
+    if hasattr(est, "sample"):
         out["samples"] = lambda: samples(est)
-        if getattr(est, "latent", None) == 2 and hasattr(est, "transform"):
+        if is_image and getattr(est, "latent", None) == 2 and hasattr(est, "transform"):
             out["manifold"] = lambda: manifold(est)
     if not hasattr(est, "transform"):  # a generator only (the GAN): nothing to encode
         return out
@@ -713,13 +761,12 @@ def pictures(est, X=None, y=None):
         out["filters"] = lambda: filters(est)
     if X is None:
         return out
-    if is_image:
-        out["reconstructions"] = lambda: reconstructions(est, X)
-        if hasattr(est, "sample") and len(X) >= 2:
-            out["interpolation"] = lambda: interpolation(est, X[0], X[1])
-            out["traversal"] = lambda: traversal(est, X[0])
-        if getattr(est, "noise", None) is not None:
-            out["denoising"] = lambda: denoising(est, X)
+    out["reconstructions"] = lambda: reconstructions(est, X)
+    if hasattr(est, "sample") and len(X) >= 2:
+        out["interpolation"] = lambda: interpolation(est, X[0], X[1])
+        out["traversal"] = lambda: traversal(est, X[0])
+    if getattr(est, "noise", None) is not None:
+        out["denoising"] = lambda: denoising(est, X)
     if y is not None:
         out["latent-scatter"] = lambda: latent_scatter(est, X, y)
     if getattr(est, "sparsity", None) is not None:

@@ -4,8 +4,9 @@ The classifier's network is the encoder of an aekit model (an autoencoder's code
 mean, or another classifier's features) followed by a dense head. Training is three calls of the one
 training loop: the autoencoder's own ``fit`` on every row (labelled or not), then the head on the
 labelled rows' cached features (standardised with the statistics of every row's features), then,
-optionally, the whole network with a smaller learning rate for the encoder. Each labelled row travels through the loop as one tensor row: its scaled features with
-the class index appended as the last column.
+optionally, the whole network with a smaller learning rate for the encoder. Each labelled row
+travels through the loop as one tensor row: its scaled features with the class index appended as
+the last column.
 
 How the encoder is laid out (which aekit model it comes from, which dense blocks earlier classifiers
 stacked on it) and the classes are fitted state: ``aekit.load`` restores them after reading the

@@ -20,7 +20,7 @@ def cmd_sample(args):
         atomic_write(args.out, lambda tmp: save_npy(tmp, rows))
     elif suffix == ".png":
         if args.n > plots.MAX_IMAGES:
-            raise CLIError(f"--n {args.n}: a .png grid shows at most {plots.MAX_IMAGES} images; "
+            raise CLIError(f"--n {args.n}: a .png shows at most {plots.MAX_IMAGES} samples; "
                            "write a .npy for more")
         save_figure(plots.samples(estimator, args.n, random_state=args.seed), args.out)
     else:

@@ -233,7 +233,7 @@ def add_verbs(verbs):
     plot.add_argument("--model", required=True, help="model folder written by `aekit train`")
     add_data_options(plot, required=False)
     plot.add_argument("--out", required=True, help="output .png file")
-    plot.add_argument("--n", type=positive_int, help="images to show (reconstructions, denoising, filters)")
+    plot.add_argument("--n", type=positive_int, help="images or rows to show (reconstructions, denoising, filters)")
     plot.add_argument("--noise", choices=NOISE_KINDS, help="denoising: noise to apply (default: the model's)")
     plot.add_argument("--noise-level", type=float, help="denoising: its level (default: the model's)")
     plot.add_argument("--device")
