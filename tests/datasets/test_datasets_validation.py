@@ -42,7 +42,7 @@ CASES = {
                    r"object array, which cannot be read without unpickling"),
     "ragged csv": (_csv("1,2\n3,4\n5\n"), r"ragged rows: line 3 has 1 fields, line 1 has 2"),
     "non-numeric cell": (_csv("a,b\n1,2\n3,oops\n"), r"non-numeric cell at line 3, column 'b': 'oops'"),
-    "empty cell": (_csv("1,2\n,4\n"), r"non-numeric cell at line 2, column '0': ''"),
+    "empty cell": (_csv("1,2\n,4\n"), r"empty cell \(a missing value\) at line 2, column '0': fill it in"),
     "missing label name": (_csv("a,b\n1,2\n"),
                            r"label column 'label' does not exist; available columns: 'a', 'b'"),
     "missing label index": (_csv("1,2\n3,4\n"), r"label column 5 does not exist; the file has 2 columns"),

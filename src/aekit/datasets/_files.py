@@ -115,6 +115,9 @@ def read_csv(path, label_column=None):
             data[i] = [float(row[j]) for j in features]
         except ValueError:
             j = next(j for j in features if not _is_number(row[j]))
+            if not row[j].strip():
+                raise ValueError(f"{path}: empty cell (a missing value) at line {line}, column {columns[j]!r}: "
+                                 "fill it in or drop the row") from None
             raise ValueError(f"{path}: non-numeric cell at line {line}, column {columns[j]!r}: {row[j]!r}") from None
     target = None if label is None else [row[label].strip() for _, row in body]
     return make_bunch(data, target, source=str(path), name=path.name,
