@@ -150,6 +150,25 @@ def test_a_table_gets_heatmaps_for_pictures_of_rows(tmp_path, capsys):
     assert "fitted on rows that are not images" in capsys.readouterr().err
 
 
+def test_pictures_of_large_data_draw_from_a_seeded_sample_with_its_labels(tmp_path, monkeypatch):
+    from aekit import plots
+    from aekit.cli import _common
+    from aekit.datasets import load
+
+    given = []
+    drawn = plots.latent_scatter
+    monkeypatch.setattr(plots, "latent_scatter", lambda est, X, y=None: given.append((X, y)) or drawn(est, X, y))
+    monkeypatch.setattr(_common, "_PICTURE_ROWS", 50)
+    assert main(["train", "ae", "--data", "digits", "--split", "train", "--out", str(tmp_path / "run"), *FAST]) == 0
+    assert main(["plot", "latent-scatter", "--model", str(tmp_path / "run"), "--data", "digits", "--split", "train",
+                 "--out", str(tmp_path / "s.png")]) == 0
+    full = load("digits", split="train")
+    (after_training, labels), (plotted, _) = given
+    assert after_training.shape == (50, 64) and np.array_equal(after_training, plotted)  # the same seeded rows
+    rows = [int(np.flatnonzero((full.data == row).all(1))[0]) for row in after_training]
+    assert rows == sorted(rows) and np.array_equal(labels, full.target[rows])
+
+
 def test_plot_denoising_needs_a_noise_for_a_model_trained_without(trained, tmp_path, capsys):
     argv = ["plot", "denoising", "--model", str(trained), "--data", "digits", "--out", str(tmp_path / "d.png")]
     assert main(argv) == 2
@@ -233,3 +252,10 @@ def test_train_with_mixed_precision_and_an_option_the_model_lacks(tmp_path, caps
     assert main(["train", "classifier", "--data", "digits", "--out", str(tmp_path / "c"), "--precision",
                  "bf16-mixed"]) != 0
     assert "--precision: classifier has no precision parameter" in capsys.readouterr().err
+
+
+def test_the_training_summary_counts_epochs_per_phase():
+    from aekit.cli.models import _epochs
+
+    assert _epochs([{"loss": 1.0}]) == "1 epoch"
+    assert _epochs([{"phase": "pretrain"}] * 20 + [{"phase": "head"}] * 3) == "23 epochs (pretrain: 20, head: 3)"

@@ -99,7 +99,7 @@ def write_record(estimator, out, X=None, y=None):
     """history.csv and every picture that suits the estimator and data (see ``plots.pictures``)."""
     from .. import plots
 
-    X = picture_rows(X)
+    X, y = picture_rows(X, y)
     if getattr(estimator, "history_", None):
         atomic_write_text(out / "history.csv", history_csv(estimator.history_))
     for name, draw in plots.pictures(estimator, X, y).items():
@@ -120,12 +120,17 @@ def require(estimator, method, model, doing):
         raise CLIError(f"--model {model}: {type(estimator).__name__} cannot {doing}{hint}")
 
 
-def picture_rows(X):
-    """``X`` itself, or for rows on disk a seeded sample of ``_PICTURE_ROWS`` of them spread over the
-    file: a picture shows a few hundred points at most, and the file may not fit in memory."""
+def picture_rows(X, y=None):
+    """``(X, y)`` with at most ``_PICTURE_ROWS`` rows: a seeded sample of larger data (kept in order,
+    labels with their rows; for rows on disk, contiguous pieces spread over the file). A picture
+    shows a few hundred points at most; encoding every row of a large set for it takes longer than
+    an epoch, and a file on disk may not fit in memory."""
     if isinstance(X, datasets.RowStream):
-        return X.split(_PICTURE_ROWS, random_state=0)[0].read()
-    return X
+        return X.split(_PICTURE_ROWS, random_state=0)[0].read(), None
+    if X is None or len(X) <= _PICTURE_ROWS:
+        return X, y
+    kept = np.sort(np.random.RandomState(0).choice(len(X), _PICTURE_ROWS, replace=False))
+    return X[kept], None if y is None else np.asarray(y)[kept]
 
 
 def positive_int(text):
@@ -140,7 +145,7 @@ def add_data_options(parser, required=True):
     parser.add_argument("--data", required=required, help="built-in name (digits, mnist5k, fashion-mnist, "
                         "mnist) or a path (.npy, .npz, .csv, IDX, image folder); a .npy file over 1 GiB, or a "
                         "folder of .npy shards, is read from disk in blocks instead of loaded (by every verb "
-                        "but decode; plot reads a sample of 1,000 rows)")
+                        "but decode); pictures draw from a seeded sample of 1,000 rows")
     parser.add_argument("--split", choices=("train", "test"), help="the fixed, seeded split of the data set")
     parser.add_argument("--label-column", help="CSV column holding labels (excluded from features)")
 

@@ -2,6 +2,7 @@
 
 import inspect
 import json
+from collections import Counter
 import warnings
 from pathlib import Path
 
@@ -78,7 +79,17 @@ def cmd_train(args):
     write_record(estimator, out, *(() if classifier else (bunch.data, labels(bunch))))
     last = estimator.history_[-1] if estimator.history_ else {}
     losses = ", ".join(f"{k}={v:.4g}" for k, v in last.items() if k.endswith("loss"))
-    print(f"trained {type(estimator).__name__} for {len(estimator.history_)} epochs ({losses}); saved to {out}")
+    print(f"trained {type(estimator).__name__} for {_epochs(estimator.history_)}: {losses}; saved to {out}")
+
+
+def _epochs(history):
+    """"12 epochs", or with each phase's share ("23 epochs (pretrain: 20, head: 3)") for a model
+    trained in phases, whose --epochs sets one phase only."""
+    phases = Counter(record.get("phase") for record in history)
+    total = f"{len(history)} epoch{'s' * (len(history) != 1)}"
+    if len(phases) < 2:
+        return total
+    return total + " (" + ", ".join(f"{phase}: {count}" for phase, count in phases.items()) + ")"
 
 
 PLOT_KINDS = ("reconstructions", "filters", "loss-curves", "gan-monitor", "code-histogram", "latent-scatter",
@@ -102,9 +113,9 @@ def cmd_plot(args):
     kwargs = {k: v for k, v in given.items() if v is not None}
     if "X" in accepted:
         bunch = load_data(args, stream=True)
-        kwargs["X"] = picture_rows(bunch.data)
+        kwargs["X"], y = picture_rows(bunch.data, labels(bunch) if "y" in accepted else None)
         if "y" in accepted:
-            kwargs["y"] = labels(bunch)
+            kwargs["y"] = y
     save_figure(draw(estimator, **kwargs), args.out)
     print(f"wrote {args.out}")
 
