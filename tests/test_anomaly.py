@@ -225,7 +225,7 @@ def test_cli_errors(data, fitted_ae, tmp_path, capsys):
     np.save(tmp_path / "narrow.npy", data[0][:, :5])
     assert main(["anomaly", "score", "--model", str(tmp_path / "detector"), "--data", str(tmp_path / "narrow.npy"),
                  "--out", str(tmp_path / "s.csv")]) == 2
-    assert "X has 5 features, but AnomalyDetector is expecting 12 features" in capsys.readouterr().err
+    assert "narrow.npy has 5 features per row, but --model " in capsys.readouterr().err
     assert main(["anomaly", "score", "--model", str(tmp_path / "ae"), "--data", str(tmp_path / "x.npy"),
                  "--out", str(tmp_path / "s.csv")]) == 2
     assert "the saved model is Autoencoder, not AnomalyDetector" in capsys.readouterr().err

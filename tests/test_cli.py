@@ -169,6 +169,20 @@ def test_pictures_of_large_data_draw_from_a_seeded_sample_with_its_labels(tmp_pa
     assert rows == sorted(rows) and np.array_equal(labels, full.target[rows])
 
 
+@pytest.mark.parametrize("argv", [
+    ["encode", "--out", "x.npy"], ["reconstruct", "--out", "x.npy"], ["evaluate"], ["compress", "--out", "x.aek"],
+    ["plot", "latent-scatter", "--out", "x.png"], ["index", "build", "--out", "index"],
+])
+def test_rows_of_another_width_than_the_model_was_trained_on_are_refused_by_name(trained, tmp_path, argv, capsys,
+                                                                                 monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    np.save("wide.npy", np.zeros((4, 65), np.float32))
+    assert main([*argv, "--model", str(trained), "--data", "wide.npy"]) == 2
+    assert capsys.readouterr().err == (f"aekit: error: --data wide.npy has 65 features per row, but --model {trained} "
+                                       "was trained on rows of 64\n")
+    assert not any(tmp_path.glob("x*")) and not (tmp_path / "index").exists()
+
+
 def test_plot_denoising_needs_a_noise_for_a_model_trained_without(trained, tmp_path, capsys):
     argv = ["plot", "denoising", "--model", str(trained), "--data", "digits", "--out", str(tmp_path / "d.png")]
     assert main(argv) == 2

@@ -335,6 +335,10 @@ def test_cli_build_and_query(tmp_path, capsys, model, digits):
     assert rows[0] == ["query", "rank", "id", "distance"] and len(rows) == 1 + 4 * 3
     assert [int(r[2]) for r in rows[1:4]] == expected[1][0].tolist()
     assert [int(r[3]) for r in rows[1:4]] == expected[0][0].tolist()
+    np.save(tmp_path / "wide.npy", np.zeros((2, 65), np.float32))
+    assert main(query[:4] + ["--data", str(tmp_path / "wide.npy")]) == 2
+    assert f"65 features per row, but the model of --index {tmp_path / 'index'} was trained on rows of 64" in \
+        capsys.readouterr().err
 
 
 def test_cli_errors(tmp_path, capsys, model):

@@ -44,9 +44,21 @@ def parse_set(pairs, estimator):
     return params
 
 
-def load_data(args, stream=False):
+def load_data(args, stream=False, model=None, model_source=None):
     """The Bunch of ``--data``; with ``stream``, rows that ``_streamed`` says stay on disk are a
-    :class:`aekit.datasets.RowStream` in ``data``, read while training."""
+    :class:`aekit.datasets.RowStream` in ``data``, read while training. With ``model``, the fitted
+    estimator read from ``model_source`` (default: ``--model``), rows of another width than it was
+    trained on are refused in words that name both."""
+    bunch = _load_data(args, stream)
+    trained_on = getattr(model, "n_features_in_", None)
+    width = bunch.data.n_features if isinstance(bunch.data, datasets.RowStream) else bunch.data.shape[1]
+    if trained_on is not None and width != trained_on:
+        raise CLIError(f"--data {args.data} has {width} features per row, but "
+                       f"{model_source or f'--model {args.model}'} was trained on rows of {trained_on}")
+    return bunch
+
+
+def _load_data(args, stream):
     if not (stream and _streamed(args.data)):
         return datasets.load(args.data, split=args.split, label_column=args.label_column)
     for option in ("split", "label_column"):

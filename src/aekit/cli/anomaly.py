@@ -13,7 +13,7 @@ def cmd_score(args):
     if not isinstance(detector, AnomalyDetector):
         raise CLIError(f"--model {args.model}: the saved model is {type(detector).__name__}, not AnomalyDetector; "
                        "train one with `aekit train anomaly`")
-    X = load_data(args, stream=True).data  # a big .npy file or a folder of shards is read in blocks
+    X = load_data(args, stream=True, model=detector).data  # a big .npy file or a folder of shards is read in blocks
     scores = detector.score_samples(X)
     labels = np.where(scores >= detector.offset_, 1, -1)
     table = np.column_stack([scores, labels])

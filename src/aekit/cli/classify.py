@@ -40,7 +40,7 @@ def cmd_predict(args):
     if not is_classifier(estimator):
         raise CLIError(f"--model {args.model} is a {type(estimator).__name__}, not a classifier "
                        "(train one with `aekit train classifier`)")
-    X = load_data(args, stream=True).data
+    X = load_data(args, stream=True, model=estimator).data
     if args.proba:
         result = estimator.predict_proba(X)
         rows = [{f"p_{c}": p for c, p in zip(estimator.classes_, row)} for row in result]

@@ -14,7 +14,7 @@ _DEFAULT_BITS = inspect.signature(codec.compress).parameters["bits"].default
 def cmd_compress(args):
     estimator = load_model(args.model, device=args.device or "auto")
     # rows on disk are encoded block by block: only the codes are held in memory
-    X = load_data(args, stream=True).data
+    X = load_data(args, stream=True, model=estimator).data
     data = codec.compress(estimator, X, bits=args.bits)
     atomic_write_bytes(args.out, data)
     per_row = f" ({len(data) / len(X):.1f} per row)" if len(X) else ""

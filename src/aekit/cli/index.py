@@ -15,7 +15,7 @@ def cmd_build(args):
     require(estimator, "transform", args.model, "encode rows")
     given = {"metric": args.metric, "binary_bits": args.bits, "approximate": args.approximate or None}
     index = CodeIndex(estimator, **{k: v for k, v in given.items() if v is not None})
-    index.add(load_data(args, stream=True).data)
+    index.add(load_data(args, stream=True, model=estimator).data)
     index.save(args.out)
     print(f"indexed {len(index)} rows as {index.dim_}-dimensional codes ({index.metric}); saved to {args.out}")
 
@@ -35,7 +35,8 @@ def cmd_query(args):
     if out is not None and not out.endswith((".npy", ".csv")):
         raise CLIError(f"--out {out}: expected a .npy (ids) or .csv (ids and distances) file")
     index = CodeIndex.load(args.index, device=args.device or "auto")
-    distances, ids = index.search(load_data(args, stream=True).data, args.k)
+    distances, ids = index.search(load_data(args, stream=True, model=index.estimator,
+                                             model_source=f"the model of --index {args.index}").data, args.k)
     if out is None:
         print(_results_csv(distances, ids), end="")
     elif out.endswith(".npy"):

@@ -79,7 +79,8 @@ def cmd_train(args):
     write_record(estimator, out, *(() if classifier else (bunch.data, labels(bunch))))
     last = estimator.history_[-1] if estimator.history_ else {}
     losses = ", ".join(f"{k}={v:.4g}" for k, v in last.items() if k.endswith("loss"))
-    print(f"trained {type(estimator).__name__} for {_epochs(estimator.history_)}: {losses}; saved to {out}")
+    print(f"trained {type(estimator).__name__} for {_epochs(estimator.history_)}{losses and ': ' + losses}; "
+          f"saved to {out}")
 
 
 def _epochs(history):
@@ -112,7 +113,7 @@ def cmd_plot(args):
     given = {"n": args.n, "kind": args.noise, "level": args.noise_level}
     kwargs = {k: v for k, v in given.items() if v is not None}
     if "X" in accepted:
-        bunch = load_data(args, stream=True)
+        bunch = load_data(args, stream=True, model=estimator)
         kwargs["X"], y = picture_rows(bunch.data, labels(bunch) if "y" in accepted else None)
         if "y" in accepted:
             kwargs["y"] = y
@@ -124,8 +125,9 @@ def _transform_verb(method, doing):
     def run(args):
         estimator = load_model(args.model, device=args.device or "auto")
         require(estimator, method, args.model, doing)
-        # codes are data of their own; rows on disk are read in blocks
-        result = getattr(estimator, method)(load_data(args, stream=method != "inverse_transform").data)
+        # codes are data of their own (inverse_transform checks their width); rows on disk are read in blocks
+        rows = method != "inverse_transform"
+        result = getattr(estimator, method)(load_data(args, stream=rows, model=estimator if rows else None).data)
         atomic_write(args.out, lambda tmp: save_npy(tmp, result))
         print(f"wrote {args.out} with shape {result.shape}")
     return run
@@ -133,7 +135,7 @@ def _transform_verb(method, doing):
 
 def cmd_evaluate(args):
     estimator = load_model(args.model, device=args.device or "auto")
-    bunch = load_data(args, stream=True)
+    bunch = load_data(args, stream=True, model=estimator)
     X = bunch.data
     if is_classifier(estimator):
         report = {"rows": len(X), "accuracy": float(estimator.score(X, data_labels(args, bunch)))}
