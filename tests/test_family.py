@@ -389,3 +389,18 @@ CHECKED = [
 @parametrize_with_checks(CHECKED, expected_failed_checks=lambda est: EXPECTED_FAILED)
 def test_sklearn_compatible(estimator, check):
     check(estimator)
+
+
+@pytest.mark.parametrize("name", registry.names())
+def test_an_unfitted_model_says_it_is_not_fitted(name):
+    from sklearn.exceptions import NotFittedError
+
+    estimator = registry.get(name)()
+    X = np.zeros((2, 64), np.float32)
+    calls = {"transform": (X,), "reconstruct": (X,), "score_samples": (X,), "inverse_transform": (X[:, :4],),
+             "predict": (X,), "predict_proba": (X,), "sample": (2,), "interpolate": (X[0], X[1]),
+             "elbo": (X,)}
+    for method, args in calls.items():
+        if hasattr(estimator, method):
+            with pytest.raises(NotFittedError, match="not fitted yet"):
+                getattr(estimator, method)(*args)

@@ -560,7 +560,7 @@ class AutoencoderClassifier(ClassifierMixin, TransformerMixin, NeuralEstimator):
     # ---- using a fitted classifier --------------------------------------------------------------
     def transform(self, X):
         """The features of ``X`` that the head classifies, shape (n_samples, width)."""
-        return self._per_row(self.model_.encoder, X)
+        return self._per_row(lambda x: self.model_.encoder(x), X)
 
     def predict_proba(self, X):
         """Class probabilities, shape (n_samples, n_classes), columns in the order of ``classes_``."""

@@ -284,6 +284,7 @@ class NeuralEstimator(BaseEstimator):
 
     # ---- using a fitted model -------------------------------------------------------------------
     def _device(self):
+        check_is_fitted(self, "model_")
         return next(self.model_.parameters()).device
 
     @torch.no_grad()
@@ -301,7 +302,8 @@ class NeuralEstimator(BaseEstimator):
     def _per_row(self, fn, X, batch_size=_INFERENCE_BATCH):
         """``fn`` over the scaled rows of ``X`` in batches: numpy float32 out, a row per row of ``X``.
         Rows on disk (a :class:`aekit.datasets.RowStream`, a big ``.npy`` memory map) are read block
-        by block, so that only the outputs are held in memory."""
+        by block, so that only the outputs are held in memory. ``fn`` reaches ``model_`` only when
+        called (a lambda), so that an unfitted estimator is told so by ``_scaled``."""
         outputs = [self._batched(fn, self._scaled(block), batch_size) for _, block in row_blocks(X)]
         return outputs[0] if len(outputs) == 1 else np.concatenate(outputs)
 
@@ -362,7 +364,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NeuralE
 
     def transform(self, X):
         """Codes of the rows of ``X``, shape (n_samples, latent)."""
-        return self._per_row(self.model_.encode, X)
+        return self._per_row(lambda x: self.model_.encode(x), X)
 
     def reconstruct(self, X):
         """Encode then decode ``X``; returned in the original units."""
@@ -391,7 +393,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NeuralE
 
     def score_samples(self, X):
         """Per-sample negative reconstruction loss (summed over features, in scaled units)."""
-        return -self._per_row(self.model_.reconstruction_error, X)
+        return -self._per_row(lambda x: self.model_.reconstruction_error(x), X)
 
     def score(self, X, y=None):
         """Negative mean reconstruction loss: higher is better, as scikit-learn expects."""

@@ -326,4 +326,4 @@ class GAN(PriorSamplingMixin, NeuralEstimator):
     def discriminate(self, X):
         """The discriminator's logit per row of ``X`` (original units): log-odds of "real" under the
         discriminator's current belief. Not a likelihood, and not calibrated."""
-        return self._per_row(self.model_.discriminate, X)
+        return self._per_row(lambda x: self.model_.discriminate(x), X)
