@@ -2,8 +2,8 @@
 
 import inspect
 import json
-from collections import Counter
 import warnings
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
