@@ -255,7 +255,7 @@ def test_a_warning_is_one_line_without_the_source(tmp_path):
                              str(tmp_path / "m"), *FAST, "--precision", "bf16-mixed"], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stderr.splitlines() == [
-        "aekit: warning: Autoencoder: precision='bf16-mixed' on a CPU without matrix units for it (AMX, "
+        "aekit: warning: Autoencoder: precision='bf16-mixed' on a CPU without matrix units for it (AMX or "
         "AVX-512-BF16) trains many times slower than precision='32'"]
 
 

@@ -75,6 +75,8 @@ def test_half_precision_on_a_cpu_without_matrix_units_for_it_warns(rows, monkeyp
     with pytest.warns(RuntimeWarning, match="trains many times slower than precision='32'") as caught:
         fitted(Autoencoder, rows, precision="bf16-mixed", epochs=1)
     assert caught[0].filename == __file__  # it points at the caller's fit
+    with pytest.warns(RuntimeWarning, match=r"precision='16-mixed' on a CPU without matrix units for it \(AMX-FP16\)"):
+        fitted(Autoencoder, rows, precision="16-mixed", epochs=1)
     monkeypatch.setattr(_base, "cpu_has_fast", lambda precision: True)
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)

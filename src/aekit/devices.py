@@ -19,6 +19,10 @@ def resolve_device(name="auto"):
     return device
 
 
+# the matrix units that make a precision fast on a CPU, as warnings name them
+FAST_UNITS = {"bf16-mixed": "AMX or AVX-512-BF16", "16-mixed": "AMX-FP16"}
+
+
 def cpu_has_fast(precision):
     """Whether this CPU has matrix units for ``precision`` ("bf16-mixed": AMX or AVX-512-BF16;
     "16-mixed": AMX-FP16); without them torch's half-precision matrix products fall back to kernels
