@@ -324,7 +324,9 @@ def test_cli_train_predict_evaluate(tmp_path, capsys):
              "--epochs", "20", "--quiet", "--set", "lr=0.01", "--set", "autoencoder__hidden=(16,)",
              "--set", "autoencoder__epochs=2"]
     assert main(train) == 0
-    assert "trained AutoencoderClassifier" in capsys.readouterr().out
+    assert "trained AutoencoderClassifier for 22 epochs (pretrain: 2, head: 20): " in capsys.readouterr().out
+    assert main(["info", str(out)]) == 0  # its history holds the phase names beside the numbers
+    assert "trained 22 epochs (pretrain: 2, head: 20); last: phase=head, " in capsys.readouterr().out
     assert (out / "loss-curves.png").exists() and (out / "filters.png").exists()
     clf = aekit.load(out, device="cpu")
     # every phase finished: resuming restores them and trains nothing more

@@ -176,7 +176,7 @@ def test_save_load_round_trip(tmp_path, model, digits, metric, approximate):
     assert loaded.ids_[-2:].tolist() == [1100, 1101]
 
 
-def test_codes_only_index_round_trip_and_refusals(tmp_path, codes):
+def test_codes_only_index_round_trip_and_refusals(tmp_path, codes, capsys):
     Z, Q = codes
     index = CodeIndex(metric="hamming")
     index.add_codes(Z)
@@ -185,6 +185,8 @@ def test_codes_only_index_round_trip_and_refusals(tmp_path, codes):
     loaded = CodeIndex.load(tmp_path / "i")
     assert loaded.estimator is None
     np.testing.assert_array_equal(loaded.search_codes(Q, 3)[0], index.search_codes(Q, 3)[0])
+    assert main(["info", str(tmp_path / "i")]) == 0
+    assert capsys.readouterr().out == f"{index!r}, of codes given directly (no model)\n"
     data = tmp_path / "i" / "index.safetensors"
     data.write_bytes(data.read_bytes()[:-3] + b"xyz")
     with pytest.raises(ValueError, match="index.safetensors: contents do not match the checksum"):
@@ -321,6 +323,11 @@ def test_cli_build_and_query(tmp_path, capsys, model, digits):
     assert "indexed 400 rows as 6-dimensional codes (hamming)" in capsys.readouterr().out
     config = json.loads((tmp_path / "index" / "config.json").read_text())
     assert config["params"]["metric"] == "hamming" and config["n_items"] == 400
+    assert main(["info", str(tmp_path / "index")]) == 0
+    assert capsys.readouterr().out.splitlines()[:2] == [
+        "CodeIndex(metric='hamming', 400 items of 6 dimensions), built with the model below",
+        f"{type(model).__name__} ({model._registry_name}), 64 features -> {model.latent} codes, "
+        f"{sum(t.numel() for t in model.model_.state_dict().values())} weights"]
 
     expected = CodeIndex.load(tmp_path / "index").search(Q[:4], 3)
     query = ["index", "query", "--index", str(tmp_path / "index"), "--data", str(tmp_path / "q.npy"), "--k", "3"]

@@ -12,6 +12,8 @@ from sklearn.base import is_classifier
 from .. import registry
 from .._fileio import atomic_write
 from ..apps.classifier import mask_labels
+from ..apps.retrieval import DATA as INDEX_DATA
+from ..apps.retrieval import CodeIndex
 from ..datasets.stream import row_blocks
 from ..io import load as load_model
 from ..noise import NOISE_KINDS
@@ -173,15 +175,25 @@ def _mapping(estimator):
 def cmd_info(args):
     if (args.path is None) == (args.model is None):
         raise CLIError("give one model folder: `aekit info DIR` or `aekit info --model DIR`")
-    estimator = load_model(args.path or args.model, device="cpu")
+    folder = Path(args.path or args.model)
+    if (folder / INDEX_DATA).is_file():
+        index = CodeIndex.load(folder, device="cpu")
+        print(f"{index!r}, built with the model below" if index.estimator is not None else
+              f"{index!r}, of codes given directly (no model)")
+        if index.estimator is None:
+            return
+        estimator = index.estimator
+    else:
+        estimator = load_model(folder, device="cpu")
     n_weights = sum(t.numel() for t in estimator.model_.state_dict().values())
     print(f"{type(estimator).__name__} ({getattr(type(estimator), '_registry_name', '?')}), "
           f"{_mapping(estimator)}, {n_weights} weights")
     print(f"image_shape: {estimator.image_shape_}, scaler: {estimator.scaler_.to_dict().get('kind')}")
     if estimator.history_:
         last = estimator.history_[-1]
-        print(f"trained {len(estimator.history_)} epochs; last: "
-              + ", ".join(f"{k}={v:.4g}" for k, v in last.items() if k != "epoch"))
+        print(f"trained {_epochs(estimator.history_)}; last: "
+              + ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+                          for k, v in last.items() if k != "epoch"))
     print("params: " + json.dumps({k: v for k, v in estimator.get_params().items()}, default=str))
 
 
@@ -252,8 +264,8 @@ def add_verbs(verbs):
     plot.add_argument("--device")
     plot.set_defaults(run=cmd_plot)
 
-    info = verbs.add_parser("info", help="describe a saved model")
-    info.add_argument("path", nargs="?", help="model folder written by `aekit train`")
+    info = verbs.add_parser("info", help="describe a saved model or index")
+    info.add_argument("path", nargs="?", help="model folder written by `aekit train` (or an index folder)")
     info.add_argument("--model", help="the same, as the other verbs take it")
     info.set_defaults(run=cmd_info)
 
