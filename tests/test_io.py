@@ -77,6 +77,16 @@ def test_broken_config(saved):
         aekit.load(path)
 
 
+def test_an_index_folder_is_named_for_what_it_is(saved, blobs):
+    path, model = saved
+    for name, index, where in (("index", aekit.CodeIndex(model), "its model is in "),
+                               ("codes", aekit.CodeIndex(), "it was built without one")):
+        index.add(blobs) if index.estimator is not None else index.add_codes(model.transform(blobs))
+        index.save(path.parent / name)
+        with pytest.raises(ValueError, match=f"{name}: a code index, not a model; {where}"):
+            aekit.load(path.parent / name)
+
+
 def test_pickle_file_is_refused_not_opened(tmp_path):
     class Boom:
         def __reduce__(self):

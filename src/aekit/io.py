@@ -73,6 +73,10 @@ def _read_config(path):
         config = json.loads(config_path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ValueError(f"{config_path}: not valid JSON ({exc})") from None
+    if "data_sha256" in config:  # what CodeIndex.save writes
+        built_with_model = config.get("model_weights_sha256") is not None
+        model = f"its model is in {path / 'model'}" if built_with_model else "it was built without one"
+        raise ValueError(f"{path}: a code index, not a model; {model} (`aekit index query --index` searches it)")
     missing = {"class", "format_version", "params", "weights_sha256", "scaler", "n_features_in"} - set(config)
     if missing:
         raise ValueError(f"{config_path}: missing entries {sorted(missing)}")
