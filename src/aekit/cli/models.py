@@ -54,7 +54,10 @@ def cmd_train(args):
     params.setdefault("checkpoint_dir", str(out / "checkpoints"))
     if classifier:
         y = data_labels(args, bunch)
-        fit_args = (bunch.data, y if args.labeled is None else mask_labels(y, args.labeled, args.seed))
+        try:
+            fit_args = (bunch.data, y if args.labeled is None else mask_labels(y, args.labeled, args.seed))
+        except ValueError as exc:
+            raise CLIError(f"--labeled {args.labeled}: {exc}") from None
     else:
         for option in ("labeled", "labels"):
             if getattr(args, option) is not None:
