@@ -5,7 +5,9 @@ each layer's three matrix products of a training step (forward with bias; backwa
 gradient and, above the first layer, the input gradient) are timed alone at batch 128, and summed
 over an epoch's 32 steps. Printed beside the time of an aekit epoch (marginal: (T(3E) - T(E)) / 2E,
 fixed costs cancelled) and the epoch that 1.4x pythae's measured speed would need; and a
-hand-written loop with aekit's fused Adam, its steps timed in three parts (forward, backward, Adam).
+hand-written loop with aekit's fused Adam, its steps timed in three parts (forward, backward, Adam),
+with autograd's graph and with each dense ReLU stack as one autograd node whose backward is derived
+by hand (fewer nodes, the ReLU mask applied in place): does the autograd engine cost the difference?
 
 Run: python bench/vae_epoch_floor.py [--epochs 4] [--pythae-seconds 0.80]
 """
@@ -54,12 +56,46 @@ def aekit_marginal_epoch(X, epochs):
     return (run(3 * epochs) - run(epochs)) / (2 * epochs)
 
 
-def step_parts(X, epochs):
+class DenseStack(torch.autograd.Function):
+    """relu(x W1^T + b1) ... then x Wn^T + bn, as one autograd node with a hand-derived backward."""
+
+    @staticmethod
+    def forward(ctx, x, *weights_and_biases):
+        weights = weights_and_biases[0::2]
+        inputs, h = [], x
+        for i, (w, b) in enumerate(zip(weights, weights_and_biases[1::2])):
+            inputs.append(h)
+            h = torch.addmm(b, h, w.t())
+            if i < len(weights) - 1:
+                h.clamp_min_(0)
+        ctx.save_for_backward(*inputs, *weights)
+        return h
+
+    @staticmethod
+    def backward(ctx, g):
+        n = len(ctx.saved_tensors) // 2
+        inputs, weights = ctx.saved_tensors[:n], ctx.saved_tensors[n:]
+        grads = [None] * (2 * n)
+        for i in range(n - 1, -1, -1):
+            grads[2 * i], grads[2 * i + 1] = g.t().mm(inputs[i]), g.sum(0)
+            if i > 0:
+                g = g.mm(weights[i]).masked_fill_(inputs[i] <= 0, 0)
+        return (None, *grads)
+
+
+def _one_node(stack):
+    weights_and_biases = list(stack.parameters())
+    return lambda x: DenseStack.apply(x, *weights_and_biases)
+
+
+def step_parts(X, epochs, one_node):
     """Milliseconds per step of (forward, backward, Adam) in a hand-written fused-Adam loop."""
     X = torch.from_numpy(X)
     torch.manual_seed(0)
     encoder, decoder = _mlp((*WIDTHS, 2 * LATENT)), _mlp((LATENT, *WIDTHS[::-1]))
     optimizer = torch.optim.Adam([*encoder.parameters(), *decoder.parameters()], lr=1e-3, fused=True)
+    if one_node:
+        encoder, decoder = _one_node(encoder), _one_node(decoder)
     parts, steps = [0.0, 0.0, 0.0], 0
     for epoch in range(epochs + 1):  # the first is a warm-up
         order = torch.randperm(len(X))
@@ -107,10 +143,12 @@ def main():
           f"{steps * flops / peak / 1e9:.3f} s at the peak")
     print(f"aekit epoch (marginal, {args.epochs} to {3 * args.epochs} epochs): {epoch:.3f} s; matrix products "
           f"{steps * seconds / epoch:.0%} of it, everything else {epoch - steps * seconds:.3f} s")
-    forward, backward, adam = step_parts(X, args.epochs)
-    print(f"hand-written fused-Adam loop, ms per step: forward {forward:.2f}, backward {backward:.2f}, "
-          f"Adam {adam:.2f} (an epoch: {steps * (forward + backward + adam) / 1e3:.3f} s); the matrix products "
-          f"alone: {1e3 * seconds:.2f}")
+    for one_node in (False, True):
+        forward, backward, adam = step_parts(X, args.epochs, one_node)
+        print(f"hand-written fused-Adam loop, {'one node per stack' if one_node else 'autograd graph':18s}, ms per "
+              f"step: forward {forward:.2f}, backward {backward:.2f}, Adam {adam:.2f} (an epoch: "
+              f"{steps * (forward + backward + adam) / 1e3:.3f} s)")
+    print(f"an epoch's matrix products alone, ms per step: {1e3 * seconds:.2f}")
     if args.pythae_seconds:
         print(f"1.4x pythae ({args.pythae_seconds:.3f} s/epoch) needs an epoch of {args.pythae_seconds / 1.4:.3f} s")
 
