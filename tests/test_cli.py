@@ -126,6 +126,8 @@ def test_train_writes_the_pictures_of_sparsity_and_noise(tmp_path):
     ["code-histogram", "--data", "digits"],
     ["latent-scatter", "--data", "digits", "--split", "test"],
     ["denoising", "--data", "digits", "--noise", "gaussian", "--noise-level", "0.2"],
+    ["interpolation", "--data", "digits", "--split", "test"],
+    ["traversal", "--data", "digits", "--split", "test"],
 ])
 def test_plot_each_kind(trained, tmp_path, argv, capsys):
     out = tmp_path / "sub" / "picture.png"
@@ -181,6 +183,13 @@ def test_rows_of_another_width_than_the_model_was_trained_on_are_refused_by_name
     assert capsys.readouterr().err == (f"aekit: error: --data wide.npy has 65 features per row, but --model {trained} "
                                        "was trained on rows of 64\n")
     assert not any(tmp_path.glob("x*")) and not (tmp_path / "index").exists()
+
+
+def test_plot_interpolation_needs_two_rows(trained, tmp_path, capsys):
+    np.save(tmp_path / "one.npy", np.zeros((1, 64), np.float32))
+    assert main(["plot", "interpolation", "--model", str(trained), "--data", str(tmp_path / "one.npy"),
+                 "--out", str(tmp_path / "i.png")]) == 2
+    assert "interpolation needs two rows of --data, got 1" in capsys.readouterr().err
 
 
 def test_plot_denoising_needs_a_noise_for_a_model_trained_without(trained, tmp_path, capsys):

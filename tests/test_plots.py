@@ -54,8 +54,12 @@ def test_every_picture_suits_a_full_model_and_renders(mlp, vae2, digits):
     # the GAN adds gan-monitor (its loss-curves and samples stand in for the VAE's)
     drawings = {**plots.pictures(mlp, digits.data, digits.target), **plots.pictures(vae2, digits.data),
                 **plots.pictures(gan)}
-    # `aekit plot` draws each of them; interpolation and traversal take chosen rows (aekit train draws them)
-    assert set(drawings) == set(PLOT_KINDS) | {"interpolation", "traversal"}
+    # `aekit plot` draws each of them
+    assert set(drawings) == set(PLOT_KINDS)
+    for draw in (lambda: plots.interpolation(gan, digits.data[0], digits.data[1]),
+                 lambda: plots.traversal(gan, digits.data[0])):
+        with pytest.raises(ValueError, match="needs a model that encodes and decodes rows; GAN does not"):
+            draw()
     for name, draw in drawings.items():
         width, height = png_size(draw())
         assert 250 <= width <= 2000 and 150 <= height <= 1500, (name, width, height)

@@ -337,6 +337,7 @@ def interpolation(est, a, b, steps=10):
     -------
     >>> fig = interpolation(vae, X[0], X[1])  # doctest: +SKIP
     """
+    _require(est, "interpolate", "interpolation", "encodes and decodes rows")
     ends = np.stack([np.ravel(a), np.ravel(b)]).astype(np.float32)
     return image_rows({"inputs": ends, "interpolation": est.interpolate(a, b, steps)}, _display_shape(est, None),
                       title=f"{_name(est)}: from one code to another in {steps} steps")
@@ -351,6 +352,7 @@ def traversal(est, x, dims=None, values=None):
     -------
     >>> fig = traversal(vae, X[0], dims=range(8))  # doctest: +SKIP
     """
+    _require(est, "traverse", "traversal", "encodes and decodes rows")
     dims = list(range(min(est.latent, 8)) if dims is None else dims)
     if not dims or not all(0 <= d < est.latent for d in dims):
         raise ValueError(f"dims={dims} must be latent dimensions of {_name(est)} (0 to {est.latent - 1})")

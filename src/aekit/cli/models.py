@@ -99,15 +99,32 @@ def _epochs(history):
 
 
 PLOT_KINDS = ("reconstructions", "filters", "loss-curves", "gan-monitor", "code-histogram", "latent-scatter",
-              "denoising", "samples", "manifold")
+              "denoising", "samples", "manifold", "interpolation", "traversal")
 # option of `aekit plot` -> the parameter of the plotting function it feeds
 _PLOT_OPTIONS = {"data": "X", "n": "n", "noise": "kind", "noise_level": "level"}
+
+
+def _interpolation(estimator, X):
+    """Between the first two rows of the data, as the picture `aekit train` writes."""
+    from .. import plots
+
+    if len(X) < 2:
+        raise CLIError(f"interpolation needs two rows of --data, got {len(X)}")
+    return plots.interpolation(estimator, X[0], X[1])
+
+
+def _traversal(estimator, X):
+    """Of the first row of the data, as the picture `aekit train` writes."""
+    from .. import plots
+
+    return plots.traversal(estimator, X[0])
 
 
 def cmd_plot(args):
     from .. import plots
 
-    draw = getattr(plots, args.kind.replace("-", "_"))
+    draw = {"interpolation": _interpolation, "traversal": _traversal}.get(args.kind)
+    draw = draw or getattr(plots, args.kind.replace("-", "_"))
     accepted = inspect.signature(draw).parameters
     for option, parameter in _PLOT_OPTIONS.items():
         if getattr(args, option) is not None and parameter not in accepted:
@@ -257,7 +274,8 @@ def add_verbs(verbs):
 
     plot = verbs.add_parser("plot", help="draw a picture of a saved model as a PNG")
     plot.add_argument("kind", choices=PLOT_KINDS,
-                      help="loss-curves, gan-monitor, filters, samples and manifold need no --data")
+                      help="loss-curves, gan-monitor, filters, samples and manifold need no --data; "
+                           "interpolation goes between its first two rows, traversal sweeps its first")
     plot.add_argument("--model", required=True, help="model folder written by `aekit train`")
     add_data_options(plot, required=False)
     plot.add_argument("--out", required=True, help="output .png file")
