@@ -370,7 +370,8 @@ def test_cli_vae_pretraining_and_transfer(tmp_path, capsys):
 
 @pytest.mark.parametrize("argv, message", [
     (["train", "ae", "--data", "digits", "--labeled", "10", "--out", "{tmp}/x"], "--labeled applies to classifiers"),
-    (["train", "classifier", "--data", "digits", "--labeled", "5", "--out", "{tmp}/x"], "--labeled 5: n_labeled=5 must be"),
+    (["train", "classifier", "--data", "digits", "--labeled", "5", "--out", "{tmp}/x"],
+     "--labeled 5: n_labeled=5 must be"),
     (["train", "classifier", "--data", "{tmp}/x.npy", "--out", "{tmp}/x"], "has no labels"),
     (["predict", "--model", "{tmp}/ae", "--data", "digits", "--out", "{tmp}/p.npy"], "not a classifier"),
     (["predict", "--model", "{tmp}/ae", "--data", "digits", "--out", "{tmp}/p.txt"], "ending in .npy or .csv"),
