@@ -80,7 +80,7 @@ def heatmaps(fig):
             and ax.get_label() != "<colorbar>"}
 
 
-def test_rows_that_are_not_images_are_drawn_as_heatmaps(digits):
+def test_rows_that_are_not_images_are_drawn_as_heatmaps():
     rng = np.random.default_rng(0)
     # features in very different units: each is scaled to its own range, or the large one hides the rest
     table = np.column_stack([rng.normal(size=200), 1000 * rng.normal(size=200), rng.uniform(size=200)])
