@@ -19,14 +19,18 @@ def resolve_device(name="auto"):
     return device
 
 
-# the matrix units that make a precision fast on a CPU, as warnings name them
-FAST_UNITS = {"bf16-mixed": "AMX or AVX-512-BF16", "16-mixed": "AMX-FP16"}
+# the matrix units that make a precision fast on a CPU: their name (as warnings give it) and torch's probes
+_FAST_UNITS = {"bf16-mixed": ("AMX or AVX-512-BF16", ("_is_amx_tile_supported", "_is_avx512_bf16_supported")),
+               "16-mixed": ("AMX-FP16", ("_is_amx_fp16_supported",))}
+
+
+def fast_units(precision):
+    """The names of the CPU matrix units that make ``precision`` fast."""
+    return _FAST_UNITS[precision][0]
 
 
 def cpu_has_fast(precision):
-    """Whether this CPU has matrix units for ``precision`` ("bf16-mixed": AMX or AVX-512-BF16;
-    "16-mixed": AMX-FP16); without them torch's half-precision matrix products fall back to kernels
-    many times slower than float32 ones."""
-    probes = {"bf16-mixed": ("_is_amx_tile_supported", "_is_avx512_bf16_supported"),
-              "16-mixed": ("_is_amx_fp16_supported",)}.get(precision, ())
+    """Whether this CPU has matrix units for ``precision`` (see :func:`fast_units`); without them
+    torch's half-precision matrix products fall back to kernels many times slower than float32 ones."""
+    probes = _FAST_UNITS[precision][1] if precision in _FAST_UNITS else ()
     return any(getattr(torch.cpu, probe, lambda: False)() for probe in probes)

@@ -40,6 +40,11 @@ def _name(estimator):
     return type(estimator).__name__
 
 
+def _at_most_max_images(count, what):
+    if count > MAX_IMAGES:
+        raise ValueError(f"{count} {what} are too many for one picture: at most {MAX_IMAGES}")
+
+
 def _require(est, method, picture, ability):
     """Refuse, in a sentence, a model that lacks the method ``picture`` is drawn with."""
     if not hasattr(est, method):
@@ -107,8 +112,7 @@ def _show_tiled(ax, images, n_cols, gap=True):
     seconds, one image in milliseconds. The tiles' boxes are kept on the image artist (``tiles``)
     for whoever needs the single images back.
     """
-    if len(images) > MAX_IMAGES:
-        raise ValueError(f"{len(images)} images are too many for one picture: at most {MAX_IMAGES}")
+    _at_most_max_images(len(images), "images")
     picture, boxes = _mosaic(images, n_cols, max(1, images.shape[2] // 8) if gap else 0)
     # nearest: small images (8x8 digits, 3x3 kernels) stay crisp pixels instead of blurs
     artist = ax.imshow(picture, vmin=0, vmax=1, interpolation="nearest")
@@ -160,8 +164,7 @@ def image_rows(rows_by_label, image_shape, title=None, value_range=None):
 def _feature_rows(rows_by_label, title, value_range):
     rows = {label: np.asarray(v, dtype=np.float64).reshape(len(v), -1) for label, v in rows_by_label.items()}
     heights = [len(v) for v in rows.values()]
-    if sum(heights) > MAX_IMAGES:
-        raise ValueError(f"{sum(heights)} rows are too many for one picture: at most {MAX_IMAGES}")
+    _at_most_max_images(sum(heights), "rows")
     everything = np.concatenate(list(rows.values()))
     low, high = value_range if value_range is not None else (everything.min(0), everything.max(0))
     n_features = everything.shape[1]

@@ -19,7 +19,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..datasets.scaling import Moments, Scaler
 from ..datasets.stream import as_stream, row_blocks
-from ..devices import FAST_UNITS, cpu_has_fast, resolve_device
+from ..devices import cpu_has_fast, fast_units, resolve_device
 from ..nn import ACTIVATIONS
 from ..noise import NOISE_KINDS
 from ..training import (LR_SCHEDULES, Checkpoint, EarlyStopping, GradientClipping, LearningRateSchedule, Progress,
@@ -238,7 +238,7 @@ class NeuralEstimator(BaseEstimator):
         device = resolve_device(self.device)
         if self.precision != "32" and device.type == "cpu" and not cpu_has_fast(self.precision):
             warnings.warn(f"{type(self).__name__}: precision={self.precision!r} on a CPU without matrix units for "
-                          f"it ({FAST_UNITS[self.precision]}) trains many times slower than precision='32'",
+                          f"it ({fast_units(self.precision)}) trains many times slower than precision='32'",
                           RuntimeWarning,
                           stacklevel=3 if type(self).fit is not NeuralEstimator.fit else 2)
         if stream is None:
