@@ -319,14 +319,15 @@ def _train(train, test, classes, settings, device):
     net = net.to(device)
     optimizer = torch.optim.Adam(net.parameters(), lr=1e-3)
 
-    def step(trainer, batch):  # the labels ride along as the last column
-        loss = F.cross_entropy(trainer.model(batch[:, :-1]), batch[:, -1].long())
+    def step(trainer, batch):
+        inputs, labels = batch
+        loss = F.cross_entropy(trainer.model(inputs), labels)
         optimizer.zero_grad(set_to_none=True)
         trainer.backward(loss, optimizer)  # through the trainer: processes under torchrun average gradients
         trainer.optimizer_step(optimizer)
         return {"loss": loss}
 
-    rows = torch.from_numpy(np.column_stack([X, y.astype(np.float32)])).to(device)
+    rows = (torch.from_numpy(X).to(device), torch.from_numpy(y.astype(np.int64)).to(device))
     shuffle = torch.Generator().manual_seed(settings["random_state"])
     Trainer(net, {"main": optimizer}, epochs=settings["epochs"], batch_size=128, generators={"shuffle": shuffle},
             step=step).fit(rows)

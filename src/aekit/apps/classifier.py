@@ -4,9 +4,8 @@ The classifier's network is the encoder of an aekit model (an autoencoder's code
 mean, or another classifier's features) followed by a dense head. Training is three calls of the one
 training loop: the autoencoder's own ``fit`` on every row (labelled or not), then the head on the
 labelled rows' cached features (standardised with the statistics of every row's features), then,
-optionally, the whole network with a smaller learning rate for the encoder. Each labelled row
-travels through the loop as one tensor row: its scaled features with the class index appended as
-the last column.
+optionally, the whole network with a smaller learning rate for the encoder. The loop's batches are
+``(inputs, class indices)``.
 
 How the encoder is laid out (which aekit model it comes from, which dense blocks earlier classifiers
 stacked on it) and the classes are fitted state: ``aekit.load`` restores them after reading the
@@ -47,7 +46,7 @@ _SHARED_PARAMS = ("image_shape", "scale", "epochs", "batch_size", "lr", "lr_sche
 class ClassifierNet(nn.Module):
     """``encoder`` (N, D) -> (N, width) features, ``head`` features -> (N, n_classes) logits.
 
-    Training batches are rows of scaled features with the class index as the last column.
+    Training batches are ``(scaled rows, class indices)``.
     """
 
     def __init__(self, encoder, head):
@@ -58,9 +57,8 @@ class ClassifierNet(nn.Module):
     def forward(self, x):
         return self.head(self.encoder(x))
 
-    def loss_terms(self, batch):
-        logits = self(batch[:, :-1])
-        target = batch[:, -1].long()
+    def loss_terms(self, inputs, target):
+        logits = self(inputs)
         return {"cross_entropy": F.cross_entropy(logits, target),
                 "error": (logits.argmax(1) != target).float().mean()}
 
@@ -490,12 +488,13 @@ class AutoencoderClassifier(ClassifierMixin, TransformerMixin, NeuralEstimator):
         generators = {"shuffle": torch.Generator().manual_seed(shuffle_seed)}
 
         def train(model, parameters, epochs, inputs, phase):
-            data = torch.from_numpy(np.column_stack([inputs, targets]).astype(np.float32)).to(device)
+            data = (torch.from_numpy(np.ascontiguousarray(inputs, np.float32)).to(device),
+                    torch.from_numpy(np.asarray(targets, np.int64)).to(device))
             trainer = Trainer(model, {"main": _make_optimizer(self.optimizer, parameters, self.lr, self.weight_decay)},
                               epochs=epochs, batch_size=self.batch_size, generators=generators,
                               callbacks=self._callbacks(resume, checkpoint=phase), loss_weights=_LOSS_WEIGHTS)
             try:
-                trainer.fit(*(data[torch.from_numpy(part).to(device)] for part in splits))
+                trainer.fit(*(tuple(t[torch.from_numpy(part).to(device)] for t in data) for part in splits))
             finally:
                 history.extend({"phase": phase, **record} for record in trainer.history)
 

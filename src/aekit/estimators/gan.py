@@ -42,6 +42,7 @@ class _AdversarialStep:
         self._epoch, self._count = None, 0
 
     def __call__(self, trainer, batch):
+        batch, _ = batch  # real rows; a GAN has no targets
         net, optimizers = trainer.model, trainer.optimizers
         if trainer.epoch != self._epoch:
             self._epoch, self._count = trainer.epoch, 0

@@ -104,13 +104,13 @@ class DataParallel:
 
     def shares(self, batches):
         """This rank's contiguous share of each global batch (shares differ by at most one row)."""
-        for batch in batches:
-            rows = batch.shape[0]
+        for inputs, targets in batches:
+            rows = inputs.shape[0]
             if rows < self.world_size:
                 continue
             start, stop = rows * self.rank // self.world_size, rows * (self.rank + 1) // self.world_size
             self.share = (stop - start) / rows
-            yield batch[start:stop]
+            yield inputs[start:stop], None if targets is None else targets[start:stop]
 
     @contextmanager
     def rank_streams(self, generators):

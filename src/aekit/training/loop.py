@@ -26,7 +26,8 @@ class Trainer:
     Parameters
     ----------
     model : nn.Module
-        Has ``loss_terms(batch) -> dict[str, Tensor]`` (batch means) unless ``step`` is given.
+        Has ``loss_terms(inputs) -> dict[str, Tensor]`` (batch means), or ``loss_terms(inputs, targets)``
+        when the data carries targets, unless ``step`` is given.
     optimizers : dict[str, torch.optim.Optimizer]
         The default step uses the single optimiser it is given.
     epochs : int
@@ -43,7 +44,8 @@ class Trainer:
     loss_weights : dict[str, float], optional
         Weights of the named loss terms in the total.
     step : callable, optional
-        ``step(trainer, batch) -> dict`` of detached-or-not terms including ``"loss"``. A step computes
+        ``step(trainer, (inputs, targets)) -> dict`` of detached-or-not terms including ``"loss"``
+        (``targets`` is None for data without them). A step computes
         its forward passes inside ``trainer.autocast()`` and its gradients with ``trainer.backward``.
     precision : {"32", "bf16-mixed", "16-mixed"}
         Mixed precision runs the forward passes under ``torch.autocast``; weights, optimiser state and
@@ -119,7 +121,11 @@ class Trainer:
         self.scaler.update()
 
     def fit(self, X, X_val=None):
-        """Train until ``epochs`` or a callback stops; returns the history (one dict per epoch)."""
+        """Train until ``epochs`` or a callback stops; returns the history (one dict per epoch).
+
+        ``X`` and ``X_val``: a tensor of inputs, a pair ``(inputs, targets)`` of tensors with a row
+        each per example (labels for a classifier, say), or for ``X`` rows that stay on disk (a
+        :class:`aekit.datasets.RowStream`)."""
         self.model.train()
         self._call("on_train_begin")
         while self.epoch < self.epochs and not self.stop:
@@ -150,47 +156,65 @@ class Trainer:
         with nullcontext() if parallel is None else parallel.rank_streams(self.generators):
             for batch in self._batches(X) if parallel is None else parallel.shares(self._batches(X)):
                 terms = self.step(self, batch)
+                rows = batch[0].shape[0]
                 for name, value in terms.items():
-                    sums[name] = sums.get(name, 0.0) + value.detach() * batch.shape[0]
-                n += batch.shape[0]
+                    sums[name] = sums.get(name, 0.0) + value.detach() * rows
+                n += rows
         if parallel is not None:
             sums, n = parallel.epoch_totals(sums, n)
             parallel.broadcast_buffers(self.model)
         return {name: float(total) / n for name, total in sums.items()}
 
     def _batches(self, X):
-        """The epoch's mini-batches: a fresh permutation of the rows, sliced; or, for rows that stay on
-        disk (a :class:`aekit.datasets.RowStream`), its shuffled blocks, moved to the model's device."""
-        if not isinstance(X, torch.Tensor):
+        """The epoch's mini-batches ``(inputs, targets)``: a fresh permutation of the rows, sliced; or,
+        for rows that stay on disk (a :class:`aekit.datasets.RowStream`), its shuffled blocks, moved to
+        the model's device."""
+        if not isinstance(X, torch.Tensor | tuple):
             device = next(self.model.parameters()).device
             for batch in X.shuffled_batches(self.batch_size, self.generators["shuffle"]):
-                yield batch.to(device, non_blocking=True)
+                yield batch.to(device, non_blocking=True), None
             return
-        order = torch.randperm(X.shape[0], generator=self.generators["shuffle"]).to(X.device)
-        for start in range(0, X.shape[0], self.batch_size):
-            yield X[order[start:start + self.batch_size]]
+        inputs, targets = as_pair(X)
+        order = torch.randperm(inputs.shape[0], generator=self.generators["shuffle"]).to(inputs.device)
+        for start in range(0, inputs.shape[0], self.batch_size):
+            rows = order[start:start + self.batch_size]
+            yield inputs[rows], None if targets is None else targets[rows]
 
     @torch.no_grad()
     def evaluate(self, X, batch_size=4096):
         """Loss terms averaged over the rows of ``X``, in eval mode (no corruption, no dropout)."""
         was_training = self.model.training
         self.model.eval()
+        inputs, targets = as_pair(X)
         sums = {}
-        for start in range(0, X.shape[0], batch_size):
-            batch = X[start:start + batch_size]
-            terms = self.model.loss_terms(batch)
+        for start in range(0, inputs.shape[0], batch_size):
+            part = slice(start, start + batch_size)
+            terms = loss_terms(self.model.loss_terms, inputs[part], None if targets is None else targets[part])
             terms["loss"] = total_loss(terms, self.loss_weights)
             for name, value in terms.items():
-                sums[name] = sums.get(name, 0.0) + value * batch.shape[0]
+                sums[name] = sums.get(name, 0.0) + value * inputs[part].shape[0]
         self.model.train(was_training)
-        return {name: float(total) / X.shape[0] for name, total in sums.items()}
+        return {name: float(total) / inputs.shape[0] for name, total in sums.items()}
+
+
+def as_pair(data):
+    """``(inputs, targets or None)`` from a tensor of inputs or a pair of tensors."""
+    if isinstance(data, tuple):
+        inputs, targets = data
+        return inputs, targets
+    return data, None
+
+
+def loss_terms(fn, inputs, targets):
+    """``fn(inputs)``, or ``fn(inputs, targets)`` when there are targets."""
+    return fn(inputs) if targets is None else fn(inputs, targets)
 
 
 def default_step(trainer, batch):
     """One optimiser step on the weighted sum of the model's loss terms."""
     (optimizer,) = trainer.optimizers.values()
     with trainer.autocast():
-        terms = trainer.loss_terms(batch)
+        terms = loss_terms(trainer.loss_terms, *batch)
         loss = total_loss(terms, trainer.loss_weights)
     optimizer.zero_grad(set_to_none=True)
     trainer.backward(loss, optimizer)
