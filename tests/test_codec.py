@@ -1,3 +1,5 @@
+import hashlib
+
 import numpy as np
 import pytest
 from sklearn.base import clone
@@ -146,6 +148,18 @@ def test_entropy_coder_round_trips_any_symbols(bits):
         symbols = symbols.astype(np.uint16)
         payload = codec.entropy_encode(symbols, bits)
         np.testing.assert_array_equal(codec.entropy_decode(payload, *symbols.shape, bits), symbols)
+
+
+@pytest.mark.parametrize("bits, digest", [(2, "88bafeeb27616fb2e2d7c6dd675026b9"),
+                                           (6, "ae179c883292c7c7e2b43a9139fc85c0"),
+                                           (16, "fa5c4799243ecf9f8eb34809fd2167a9")])
+def test_entropy_coder_writes_the_bytes_of_format_version_1(bits, digest):
+    # files written by earlier versions must keep decoding: the payload of fixed symbols is pinned
+    rng = np.random.RandomState(bits)
+    symbols = np.clip(rng.normal(2**bits / 2, 2**bits / 8, size=(40, 5)).round(), 0, 2**bits - 1).astype(np.uint16)
+    payload = codec.entropy_encode(symbols, bits)
+    assert hashlib.sha256(payload).hexdigest()[:32] == digest
+    np.testing.assert_array_equal(codec.entropy_decode(payload, 40, 5, bits), symbols)
 
 
 def test_entropy_coder_is_near_the_entropy():

@@ -1,0 +1,190 @@
+"""The codec's container: a checked header, then the entropy-coded symbols of the quantised codes.
+
+A 32-byte header (integers little-endian), then the payload.
+
+========  =====  ========================================================================
+field     bytes  meaning
+========  =====  ========================================================================
+magic     4      ``b"AEKC"``
+version   1      container format version (:data:`FORMAT_VERSION`)
+model     8      first 8 bytes of the :func:`model_hash` of the model that must decode it
+rows      4      number of rows
+latent    2      code dimensions per row
+features  4      features of each decoded row
+bits      1      quantisation bits per code dimension, 2 to 16
+length    4      payload bytes
+crc32     4      CRC-32 of the 28 bytes above and of the payload
+========  =====  ========================================================================
+
+CRC-32 detects every error burst of up to 32 bits, so any changed byte is caught; a short or long
+file is caught by the length; codes made by another model by the model hash.
+"""
+
+import hashlib
+import json
+import struct
+import zlib
+from typing import NamedTuple
+
+import numpy as np
+from safetensors.torch import save as safetensors_bytes
+from sklearn.utils.validation import check_is_fitted
+
+from .entropy import entropy_decode, entropy_encode
+from .quantiser import BITS, check_bits, dequantise, quantise
+
+MAGIC = b"AEKC"
+FORMAT_VERSION = 1
+_HEADER = struct.Struct("<4sB8sIHIBII")
+HEADER_SIZE = _HEADER.size
+_HASH_BYTES = 8
+
+
+class Header(NamedTuple):
+    """The fields of a container's header (see the module's documentation)."""
+
+    version: int
+    model: str
+    n_rows: int
+    latent: int
+    n_features: int
+    bits: int
+    payload_size: int
+
+
+def _code_range(estimator):
+    check_is_fitted(estimator, "model_")
+    if not (hasattr(estimator, "transform") and hasattr(estimator, "inverse_transform")):
+        raise ValueError(f"{type(estimator).__name__} cannot compress rows: only an autoencoder, which "
+                         "encodes and decodes, can")
+    code_range = getattr(estimator, "code_range_", None)
+    if code_range is None:
+        raise ValueError(f"{type(estimator).__name__} has no code_range_ (the training range of its codes, "
+                         "recorded by autoencoders fitted with this aekit): refit it to use it as a codec")
+    return code_range
+
+
+def model_hash(estimator) -> str:
+    """SHA-256 (hex) of what decoding depends on: the class, weights, scaler and code ranges.
+
+    Saving and loading keep it; refitting, even with the same parameters on other data, changes it.
+
+    Example
+    -------
+    >>> model_hash(aekit.load("runs/ae"))[:16]  # doctest: +SKIP
+    '3f1c...'
+    """
+    code_range = _code_range(estimator)
+    state = {k: v.detach().cpu().contiguous() for k, v in estimator.model_.state_dict().items()}
+    digest = hashlib.sha256(type(estimator).__name__.encode())
+    digest.update(safetensors_bytes(state))
+    digest.update(json.dumps(estimator.scaler_.to_dict(), sort_keys=True).encode())
+    digest.update(np.ascontiguousarray(code_range, "<f4").tobytes())
+    return digest.hexdigest()
+
+
+def _codes(estimator, X):
+    """``estimator.transform(X)``, and (0, latent) codes for a well-shaped X without rows."""
+    shape = np.shape(X)
+    if len(shape) == 2 and shape[0] == 0:
+        if shape[1] != estimator.n_features_in_:
+            raise ValueError(f"X has {shape[1]} features, but {type(estimator).__name__} is expecting "
+                             f"{estimator.n_features_in_} features as input")
+        return np.empty((0, estimator.latent), np.float32)
+    return estimator.transform(X)
+
+
+def compress(estimator, X, bits: int = 8) -> bytes:
+    """Compress the rows of ``X`` with a fitted autoencoder into a self-checking container.
+
+    Parameters
+    ----------
+    estimator : fitted autoencoder (an aekit estimator with ``code_range_``)
+    X : array-like (n_samples, n_features) or :class:`aekit.datasets.RowStream`
+        Rows in the units the model was trained on; no rows gives a valid, empty container. Rows
+        on disk are encoded block by block, so that only their codes are held in memory.
+    bits : int, default=8
+        Quantisation bits per code dimension, 2 to 16. Each code is off by at most half of its
+        dimension's training range / 2**bits (values beyond the range are clipped).
+
+    Returns
+    -------
+    bytes
+        The container (see the module's documentation); :func:`decompress` with the same model
+        gives ``estimator.inverse_transform`` of the quantised codes.
+
+    Example
+    -------
+    >>> data = compress(ae, X_test, bits=6)  # doctest: +SKIP
+    >>> X_hat = decompress(ae, data)  # doctest: +SKIP
+    """
+    check_bits(bits)
+    code_range = _code_range(estimator)
+    codes = _codes(estimator, X)
+    payload = entropy_encode(quantise(codes, code_range, bits), bits)
+    head = _HEADER.pack(MAGIC, FORMAT_VERSION, bytes.fromhex(model_hash(estimator))[:_HASH_BYTES], len(codes),
+                        estimator.latent, estimator.n_features_in_, bits, len(payload), 0)[:-4]
+    return head + struct.pack("<I", zlib.crc32(payload, zlib.crc32(head))) + payload
+
+
+def read_header(data: bytes) -> Header:
+    """The :class:`Header` of a container, after checking its magic, version, length and checksum.
+
+    Raises ValueError saying what is wrong when ``data`` is not a container, is truncated or too
+    long, or any byte of it changed.
+
+    Example
+    -------
+    >>> read_header(compress(ae, X_test[:7])).n_rows  # doctest: +SKIP
+    7
+    """
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise ValueError(f"data must be bytes, got {type(data).__name__}")
+    data = bytes(data)
+    head = data[:HEADER_SIZE]
+    if head[:len(MAGIC)] != MAGIC[:len(head)]:
+        raise ValueError(f"not aekit compressed data: it does not start with {MAGIC!r}")
+    if len(head) < HEADER_SIZE:
+        raise ValueError(f"truncated: {len(data)} bytes, fewer than the {HEADER_SIZE}-byte header")
+    _, version, model, n_rows, latent, n_features, bits, length, crc = _HEADER.unpack(head)
+    if version != FORMAT_VERSION:
+        newer = " (written by a newer aekit: upgrade)" if version > FORMAT_VERSION else ""
+        raise ValueError(f"container format version {version}; this aekit reads version {FORMAT_VERSION}{newer}")
+    if len(data) != HEADER_SIZE + length:
+        problem = "truncated" if len(data) < HEADER_SIZE + length else "trailing bytes"
+        raise ValueError(f"{problem}: the header promises {length} payload bytes, "
+                         f"{len(data) - HEADER_SIZE} follow it")
+    if zlib.crc32(data[HEADER_SIZE:], zlib.crc32(head[:-4])) != crc:
+        raise ValueError("checksum mismatch: the data is corrupted")
+    if not BITS.test(bits) or latent == 0:
+        # only a deliberately made file passes the checksum with these
+        raise ValueError(f"invalid header: bits={bits}, latent={latent}")
+    return Header(version, model.hex(), n_rows, latent, n_features, bits, length)
+
+
+def decompress(estimator, data: bytes) -> np.ndarray:
+    """Decode a container written by :func:`compress` with the same model.
+
+    Returns
+    -------
+    ndarray (n_rows, n_features), float32
+        In the units the model was trained on.
+
+    Raises ValueError when the data is damaged (see :func:`read_header`) or was made by another model.
+
+    Example
+    -------
+    >>> X_hat = decompress(ae, compress(ae, X_test))  # doctest: +SKIP
+    """
+    header = read_header(data)
+    code_range = _code_range(estimator)
+    expected = model_hash(estimator)[:2 * _HASH_BYTES]
+    if header.model != expected:
+        raise ValueError(f"made by another model: the data needs the model with hash {header.model}, "
+                         f"this {type(estimator).__name__} has {expected}")
+    symbols = entropy_decode(bytes(data)[HEADER_SIZE:], header.n_rows, header.latent, header.bits)
+    return estimator.inverse_transform(dequantise(symbols, code_range, header.bits))
+
+
+__all__ = ["FORMAT_VERSION", "HEADER_SIZE", "MAGIC", "Header", "compress", "decompress", "model_hash",
+           "read_header"]
