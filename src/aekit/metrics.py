@@ -33,6 +33,7 @@ from torch.nn import functional as F
 from ._fileio import atomic_write_files
 from ._version import __version__
 from .devices import resolve_device
+from .seeding import seeded
 
 _BATCH = 4096
 
@@ -303,12 +304,11 @@ def _digest(train, settings):
 
 
 def _train(train, test, classes, settings, device):
-    from .estimators._base import _seeded
     from .training import Trainer
 
     X, y = train.data.astype(np.float32), np.searchsorted(classes, train.target)
     image_shape = settings["image_shape"]
-    net = _seeded(settings["random_state"], lambda: _ClassifierNet(X.shape[1], len(classes), image_shape))
+    net = seeded(settings["random_state"], lambda: _ClassifierNet(X.shape[1], len(classes), image_shape))
     if image_shape is not None:  # one scale for all pixels: a blank border must not blow up
         net.mean.fill_(float(X.mean()))
         net.std.fill_(float(X.std()) or 1.0)

@@ -21,51 +21,24 @@ from ..datasets.scaling import Moments, Scaler
 from ..datasets.stream import as_stream, row_blocks
 from ..devices import cpu_has_fast, fast_units, resolve_device
 from ..nn import ACTIVATIONS
+from ..nn.inference import INFERENCE_BATCH, batched
 from ..noise import NOISE_KINDS
+from ..seeding import seeded, torch_generator
 from ..training import (LR_SCHEDULES, Checkpoint, EarlyStopping, GradientClipping, LearningRateSchedule, Progress,
                         Trainer, distributed)
+from ..training.optim import OPTIMIZERS, make_optimizer
 from . import _params as p
 from ._stacking import pretrain_layers
 
-_OPTIMIZERS = {
-    "adam": (torch.optim.Adam, {}),
-    "adamw": (torch.optim.AdamW, {}),
-    "sgd": (torch.optim.SGD, {"momentum": 0.9}),
-    "rmsprop": (torch.optim.RMSprop, {}),
-}
 _DEFAULT_HIDDEN = {"mlp": (512, 256), "conv": (32, 64)}
 # Parameters that may differ between a checkpoint and the run that resumes it.
 _RESUMABLE_CHANGES = {"epochs", "verbose", "checkpoint_dir", "checkpoint_every", "device", "early_stopping",
                       "compile"}
-_INFERENCE_BATCH = 4096
 # Rows of a stream read into memory to validate on, and to initialise a model from (the corruption's
 # range, output biases at the mean): enough for stable statistics, small next to the data.
 _HELD_ROWS = 10_000
-
-
-def _make_optimizer(name, parameters, lr, weight_decay, **options):
-    """Optimiser ``name`` over ``parameters``; ``options`` (e.g. Adam's betas) override its defaults."""
-    cls, extra = _OPTIMIZERS[name]
-    extra = {**extra, **options}
-    parameters = list(parameters)
-    try:
-        # Fused kernels do the whole update in one pass over memory: measurably faster on CPU too.
-        return cls(parameters, lr=lr, weight_decay=weight_decay, fused=True, **extra)
-    except (RuntimeError, TypeError):
-        return cls(parameters, lr=lr, weight_decay=weight_decay, **extra)
-
-
-def _seeded(seed, build):
-    """Run ``build()`` with torch's global generator seeded, without disturbing the caller's stream."""
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        return build()
-
-
-def _generator(random_state, device):
-    """A torch generator on ``device`` seeded from ``random_state`` (int, RandomState or None)."""
-    seed = int(check_random_state(random_state).randint(2**31 - 1))
-    return torch.Generator(device).manual_seed(seed)
+# Old names that apps/classifier.py imported; they go once no module uses them.
+_make_optimizer, _seeded = make_optimizer, seeded
 
 
 class PriorSamplingMixin:
@@ -76,7 +49,7 @@ class PriorSamplingMixin:
         check_is_fitted(self, "model_")
         if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n < 0:
             raise ValueError(f"n must be a non-negative integer, got {n!r}")
-        z = torch.randn((int(n), self.latent), generator=_generator(random_state, "cpu"))
+        z = torch.randn((int(n), self.latent), generator=torch_generator(random_state))
         return self.inverse_transform(z.numpy())
 
 
@@ -98,7 +71,7 @@ class NeuralEstimator(BaseEstimator):
         "batch_size": p.integer(1),
         "lr": p.real(0, low_open=True),
         "lr_schedule": p.one_of(None, *LR_SCHEDULES),
-        "optimizer": p.one_of(*_OPTIMIZERS),
+        "optimizer": p.one_of(*OPTIMIZERS),
         "weight_decay": p.real(0),
         "clip_grad_norm": p.real(0, low_open=True) | p.NONE,
         "validation_fraction": p.real(0, 0.9),
@@ -160,7 +133,7 @@ class NeuralEstimator(BaseEstimator):
 
     def _optimizers(self, model):
         """The optimisers that train ``model``, by name (the default step uses the single one)."""
-        return {"main": _make_optimizer(self.optimizer, model.parameters(), self.lr, self.weight_decay)}
+        return {"main": make_optimizer(self.optimizer, model.parameters(), self.lr, self.weight_decay)}
 
     def _step(self):
         """A training step ``step(trainer, batch) -> dict of terms incl. "loss"`` (see
@@ -248,7 +221,7 @@ class NeuralEstimator(BaseEstimator):
             X_train, X_val, init_rows = _split_stream(stream.transformed(self.scaler_.transform),
                                                       self.validation_fraction, split_seed, device)
 
-        self.model_ = _seeded(init_seed, lambda: self._build_net(n_features, self.image_shape_)).to(device)
+        self.model_ = seeded(init_seed, lambda: self._build_net(n_features, self.image_shape_)).to(device)
         self.model_.init_from_data(init_rows)
         self.model_.generator = torch.Generator(device).manual_seed(noise_seed)
         self.n_parameters_ = sum(p.numel() for p in self.model_.parameters())
@@ -288,19 +261,16 @@ class NeuralEstimator(BaseEstimator):
         check_is_fitted(self, "model_")
         return next(self.model_.parameters()).device
 
-    @torch.no_grad()
-    def _batched(self, fn, X, batch_size=_INFERENCE_BATCH):
-        """Apply ``fn`` to float32 rows in batches on the model's device; numpy float32 out."""
-        device = self._device()
-        outputs = [fn(torch.from_numpy(X[i:i + batch_size]).to(device)).cpu() for i in range(0, len(X), batch_size)]
-        return torch.cat(outputs).numpy() if outputs else np.empty((0,), np.float32)
+    def _batched(self, fn, X, batch_size=INFERENCE_BATCH):
+        """:func:`aekit.nn.inference.batched` on the model's device."""
+        return batched(fn, X, self._device(), batch_size)
 
     def _scaled(self, X):
         check_is_fitted(self, "model_")
         X = validate_data(self, X, dtype=[np.float32, np.float64], reset=False).astype(np.float32, copy=False)
         return np.ascontiguousarray(self.scaler_.transform(X), dtype=np.float32)
 
-    def _per_row(self, fn, X, batch_size=_INFERENCE_BATCH):
+    def _per_row(self, fn, X, batch_size=INFERENCE_BATCH):
         """``fn`` over the scaled rows of ``X`` in batches: numpy float32 out, a row per row of ``X``.
         Rows on disk (a :class:`aekit.datasets.RowStream`, a big ``.npy`` memory map) are read block
         by block, so that only the outputs are held in memory. ``fn`` reaches ``model_`` only when

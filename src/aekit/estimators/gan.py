@@ -4,10 +4,13 @@ import numbers
 
 import torch
 
+from .. import metrics
 from ..nn.gan import GANNet, build_gan_conv, build_gan_mlp
 from ..registry import register
+from ..seeding import seeded
+from ..training.optim import make_optimizer
 from . import _params as p
-from ._base import NeuralEstimator, PriorSamplingMixin, _make_optimizer, _seeded
+from ._base import NeuralEstimator, PriorSamplingMixin
 
 _DEFAULT_HIDDEN = {"mlp": (256, 512, 1024), "conv": (128, 64)}
 # Terms logged but not trained: the total ("loss") is d_loss + g_loss.
@@ -83,8 +86,6 @@ class _ClassMonitor:
 
     @torch.no_grad()
     def on_epoch_end(self, trainer, record):
-        from ..metrics import class_coverage
-
         net = trainer.model
         device = next(net.parameters()).device
         z = torch.randn((self.n_samples, net.latent), generator=torch.Generator().manual_seed(_MONITOR_SEED))
@@ -92,7 +93,7 @@ class _ClassMonitor:
         net.eval()
         rows = torch.cat([net.decode(z[i:i + 4096].to(device)).cpu() for i in range(0, len(z), 4096)])
         net.train(was_training)
-        coverage = class_coverage(self.estimator.scaler_.inverse_transform(rows.numpy()), self.classifier)
+        coverage = metrics.class_coverage(self.estimator.scaler_.inverse_transform(rows.numpy()), self.classifier)
         record.update({f"class_{c}": float(f) for c, f in zip(coverage.classes, coverage.fractions)})
         record["class_coverage"] = float(coverage.coverage)
 
@@ -271,9 +272,9 @@ class GAN(PriorSamplingMixin, NeuralEstimator):
         options = {"betas": tuple(self.betas)} if self.optimizer in ("adam", "adamw") else {}
         lr_d = self.lr if self.lr_discriminator is None else self.lr_discriminator
         return {
-            "generator": _make_optimizer(self.optimizer, model.decoder.parameters(), self.lr, self.weight_decay,
+            "generator": make_optimizer(self.optimizer, model.decoder.parameters(), self.lr, self.weight_decay,
                                          **options),
-            "discriminator": _make_optimizer(self.optimizer, model.discriminator.parameters(), lr_d,
+            "discriminator": make_optimizer(self.optimizer, model.discriminator.parameters(), lr_d,
                                              self.weight_decay, **options),
         }
 
@@ -286,8 +287,7 @@ class GAN(PriorSamplingMixin, NeuralEstimator):
     def _monitor(self):
         """The monitor's classifier: the parameter as given, or the reference classifier it names."""
         if isinstance(self.monitor_classifier, str):
-            from ..metrics import reference_classifier
-            return reference_classifier(self.monitor_classifier, device=self.device)
+            return metrics.reference_classifier(self.monitor_classifier, device=self.device)
         return self.monitor_classifier
 
     def _callbacks(self, resume, checkpoint=True):
@@ -315,7 +315,7 @@ class GAN(PriorSamplingMixin, NeuralEstimator):
         if model_state is not None:
             weights, device = model_state
             # building draws spectral norm's start vectors: keep the caller's random stream untouched
-            net = _seeded(0, lambda: self._build_net(self.n_features_in_, self.image_shape_))
+            net = seeded(0, lambda: self._build_net(self.n_features_in_, self.image_shape_))
             net.load_state_dict(weights)
             self.model_ = net.to(device).eval()
 

@@ -10,9 +10,10 @@ from ..nn import build_conv, build_mlp
 from ..nn.variational import VariationalNet
 from ..noise import Corruption
 from ..registry import register
+from ..seeding import torch_generator
 from ..training import LossWeightRamp
 from . import _params as p
-from ._base import BaseAutoencoder, PriorSamplingMixin, _generator
+from ._base import BaseAutoencoder, PriorSamplingMixin
 
 # Importance samples decoded at once: rows x samples per chunk when estimating likelihoods.
 _DRAWS_PER_CHUNK = 65536
@@ -138,7 +139,7 @@ class VariationalAutoencoder(PriorSamplingMixin, BaseAutoencoder):
         caller's name for ``n_samples``."""
         if isinstance(n_samples, bool) or not isinstance(n_samples, numbers.Integral) or n_samples < 1:
             raise ValueError(f"{argument} must be a positive integer (posterior draws per row), got {n_samples!r}")
-        generator = _generator(self.random_state if random_state is None else random_state, self._device())
+        generator = torch_generator(self.random_state if random_state is None else random_state, self._device())
         return self._per_row(lambda x: reduce(self.model_.log_weights(x, n_samples, generator)), X,
                              batch_size=max(1, _DRAWS_PER_CHUNK // n_samples)).astype(np.float64)
 

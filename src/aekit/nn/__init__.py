@@ -2,7 +2,8 @@
 
 from .activations import ACTIVATIONS, make_activation
 from .conv import build_conv
+from .inference import batched
 from .mlp import build_mlp
 from .net import AutoencoderNet
 
-__all__ = ["ACTIVATIONS", "AutoencoderNet", "build_conv", "build_mlp", "make_activation"]
+__all__ = ["ACTIVATIONS", "AutoencoderNet", "batched", "build_conv", "build_mlp", "make_activation"]
