@@ -5,9 +5,12 @@ import stat
 
 import numpy as np
 import pytest
+import torch
 
 import aekit
 from aekit import Autoencoder
+from aekit.saving import estimator_from_json, estimator_to_json, params_to_json
+from test_bundle import fail_on_file  # tests/ is on sys.path (pytest's rootdir "prepend" import mode)
 
 
 @pytest.fixture
@@ -126,19 +129,30 @@ def test_save_onto_a_file_is_refused_and_leaves_it(saved, tmp_path):
 def test_failed_save_keeps_the_earlier_model(saved, blobs, tiny_params, monkeypatch):
     path, est = saved
     other = Autoencoder(**{**tiny_params, "random_state": 1}).fit(blobs)
-    import aekit._fileio as fileio
-
-    real_write_temp, calls = fileio._write_temp, []
-
-    def fails_on_second_file(target, write):
-        calls.append(target)
-        if len(calls) == 2:
-            raise OSError("disk full")
-        return real_write_temp(target, write)
-
-    monkeypatch.setattr(fileio, "_write_temp", fails_on_second_file)
+    fail_on_file(monkeypatch, 2)
     with pytest.raises(OSError, match="disk full"):
         other.save(path)
     monkeypatch.undo()
     np.testing.assert_array_equal(aekit.load(path).transform(blobs), est.transform(blobs))
     assert not [p for p in path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_loading_leaves_the_random_stream_alone(saved):
+    path, _ = saved
+    torch.manual_seed(0)
+    expected = torch.rand(3)
+    torch.manual_seed(0)
+    aekit.load(path)
+    assert torch.equal(torch.rand(3), expected)
+
+
+def test_parameters_round_trip_through_json():
+    detector = aekit.AnomalyDetector(Autoencoder(hidden=(8, 4), latent=2), scores=("reconstruction", "density"))
+    value = json.loads(json.dumps(estimator_to_json(detector)))
+    assert value["estimator"] == "anomaly" and value["params"]["autoencoder"]["params"]["hidden"] == [8, 4]
+    again = estimator_from_json(value)
+    assert params_to_json(again) == params_to_json(detector)
+    assert again.autoencoder.hidden == (8, 4) and again.scores == ("reconstruction", "density")
+    value["params"]["colour"] = "red"
+    with pytest.raises(ValueError, match=r"somewhere.json: parameters \['colour'\] are unknown to AnomalyDetector"):
+        estimator_from_json(value, "somewhere.json")

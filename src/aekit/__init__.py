@@ -17,7 +17,7 @@ from .estimators import (
     VariationalAutoencoder,
     SemanticHashingAutoencoder,
 )
-from .io import load
+from .saving import load
 from .training import TrainingDivergedError
 from .apps.anomaly import AnomalyDetector
 from .apps.retrieval import CodeIndex

@@ -16,7 +16,7 @@ from sklearn.base import BaseEstimator, OutlierMixin, TransformerMixin, clone
 from sklearn.mixture import GaussianMixture
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .. import registry
+from .. import registry, saving
 from ..datasets.stream import as_stream, row_blocks
 from ..estimators import _params as p
 from ..estimators._base import BaseAutoencoder, NeuralEstimator
@@ -30,8 +30,10 @@ _TINY_NORM = 1e-8
 # Training settings a detector passes on to the autoencoder it trains (None: the autoencoder's
 # own). They are the ones `aekit train` sets on every model.
 _FORWARDED = ("epochs", "image_shape", "checkpoint_dir", "random_state", "device", "verbose")
-# Fitted state of the autoencoder that the detector mirrors, so that it saves and loads like a model.
-_MIRRORED = ("model_", "n_features_in_", "image_shape_", "scaler_", "history_", "n_parameters_")
+# Fitted state of the autoencoder that the detector mirrors, so that it saves and loads like a model:
+# what aekit.load reads from config.json, then the network it builds.
+_MIRRORED_CONFIG = ("n_features_in_", "image_shape_", "scaler_", "history_")
+_MIRRORED = (*_MIRRORED_CONFIG, "model_", "n_parameters_")
 # The Gaussian mixture's fitted arrays: enough to score, stored as JSON lists.
 _MIXTURE_ARRAYS = ("weights_", "means_", "covariances_", "precisions_cholesky_")
 
@@ -167,8 +169,12 @@ class AnomalyDetector(OutlierMixin, TransformerMixin, BaseEstimator):
                                          if getattr(self, name) is not None})
 
     def _build_net(self, n_features, image_shape):
-        """The autoencoder's network (what :func:`aekit.load` fills with the saved weights)."""
-        return self._unfitted_autoencoder(n_features)._build_net(n_features, image_shape)
+        """For :func:`aekit.load`, after ``_set_extra_state`` restored the autoencoder: its network,
+        which the saved weights fill and which the detector's ``model_`` then is too."""
+        net = self.autoencoder_._build_net(n_features, image_shape)
+        self.autoencoder_.model_ = net
+        self.autoencoder_.n_parameters_ = sum(q.numel() for q in net.parameters())
+        return net
 
     def _resolve_scores(self, autoencoder):
         if self.scores == "auto":
@@ -291,8 +297,7 @@ class AnomalyDetector(OutlierMixin, TransformerMixin, BaseEstimator):
     # ---- saving ---------------------------------------------------------------------------------
     def save(self, path):
         """Write ``config.json`` and ``model.safetensors`` into the folder ``path`` (see :func:`aekit.load`)."""
-        from ..io import save
-        save(self, path)
+        saving.save(self, path)
 
     def _extra_state(self):
         density = None if self.density_ is None else {name: getattr(self.density_, name).tolist()
@@ -302,10 +307,10 @@ class AnomalyDetector(OutlierMixin, TransformerMixin, BaseEstimator):
                 "offset": self.offset_, "density": density}
 
     def _set_extra_state(self, state):
-        # aekit.load has set the mirrored attributes (model_ holds the saved weights): give them back
-        # to a fresh autoencoder rather than train one
+        # aekit.load has set the mirrored attributes it read (the network comes next, _build_net):
+        # give them back to a fresh autoencoder rather than train one
         autoencoder = self._unfitted_autoencoder(self.n_features_in_)
-        for name in _MIRRORED:
+        for name in _MIRRORED_CONFIG:
             setattr(autoencoder, name, getattr(self, name))
         autoencoder._set_extra_state(state["autoencoder"])
         self.autoencoder_ = autoencoder

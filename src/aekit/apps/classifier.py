@@ -8,8 +8,8 @@ optionally, the whole network with a smaller learning rate for the encoder. The 
 ``(inputs, class indices)``.
 
 How the encoder is laid out (which aekit model it comes from, which dense blocks earlier classifiers
-stacked on it) and the classes are fitted state: ``aekit.load`` restores them after reading the
-weights, so the network is built in ``_set_extra_state`` (see ``_build_net``).
+stacked on it) and the classes are fitted state: ``aekit.load`` restores them (``_set_extra_state``)
+before it builds the network (``_build_net``) that the saved weights fill.
 """
 
 import copy
@@ -24,12 +24,12 @@ from sklearn.utils.validation import column_or_1d, validate_data
 from torch import nn
 from torch.nn import functional as F
 
-from .. import registry
+from .. import registry, saving
 from ..datasets.scaling import Scaler
 from ..datasets.stream import as_stream, row_blocks
 from ..devices import resolve_device
 from ..estimators import _params as p
-from ..estimators._base import BaseAutoencoder, NeuralEstimator, _json_params, _make_optimizer, _seeded
+from ..estimators._base import BaseAutoencoder, NeuralEstimator, _make_optimizer, _seeded
 from ..estimators.autoencoder import Autoencoder
 from ..nn import ACTIVATIONS, AutoencoderNet, make_activation
 from ..nn.variational import VariationalNet
@@ -72,19 +72,6 @@ class _PosteriorMean(nn.Module):
 
     def forward(self, x):
         return self.encoder(x).chunk(2, dim=-1)[0]
-
-
-class _Unbuilt(nn.Module):
-    """Holds the weights that ``aekit.load`` reads until ``_set_extra_state`` has the layout that
-    tells which network they belong to; the empty buffer follows ``.to(device)``."""
-
-    def __init__(self):
-        super().__init__()
-        self.register_buffer("anchor", torch.empty(0))
-        self.weights = None
-
-    def load_state_dict(self, state_dict, strict=True, assign=False):
-        self.weights = state_dict
 
 
 def _encoder_part(net):
@@ -360,8 +347,7 @@ class AutoencoderClassifier(ClassifierMixin, TransformerMixin, NeuralEstimator):
             return self.autoencoder_, [{**r, "phase": f"pretrain {r['phase']}" if "phase" in r else "pretrain"}
                                        for r in self.autoencoder_.history_]
         if isinstance(self.encoder, str | os.PathLike):
-            from ..io import load
-            return load(self.encoder, device=self.device), []
+            return saving.load(self.encoder, device=self.device), []
         if not isinstance(self.encoder, nn.Module) and not _is_fitted(self.encoder):
             raise ValueError(f"encoder={type(self.encoder).__name__}(...) is not fitted; give a fitted model or "
                              "its saved folder (or autoencoder= to pre-train it on X)")
@@ -526,9 +512,8 @@ class AutoencoderClassifier(ClassifierMixin, TransformerMixin, NeuralEstimator):
 
     # ---- saving ---------------------------------------------------------------------------------
     def _build_net(self, n_features, image_shape):
-        """For ``aekit.load``: the layout and classes come with the extra state, after the weights,
-        so this stand-in keeps the weights until ``_set_extra_state`` builds the network."""
-        return _Unbuilt()
+        """For ``aekit.load``: the network of the layout and classes ``_set_extra_state`` restored."""
+        return self._network(n_features, len(self.classes_))
 
     def _extra_state(self):
         base, blocks = self._layout
@@ -537,24 +522,13 @@ class AutoencoderClassifier(ClassifierMixin, TransformerMixin, NeuralEstimator):
                              "aekit saves configurations as JSON and cannot describe an arbitrary torch "
                              "module; use an aekit model as the encoder, or save model_.state_dict() yourself")
         return {"classes": self.classes_.tolist(),
-                "encoder": {"estimator": type(base)._registry_name, "params": _json_params(base)},
+                "encoder": saving.estimator_to_json(base),
                 "blocks": [[list(hidden), activation] for hidden, activation in blocks]}
 
     def _set_extra_state(self, state):
-        from ..io import _rebuild
-
-        unbuilt = self.model_
         self.classes_ = np.asarray(state["classes"])
-        encoder = state["encoder"]
-        self._layout = (_rebuild(registry.get(encoder["estimator"]), encoder["params"], "config.json"),
+        self._layout = (saving.estimator_from_json(state["encoder"]),
                         [(tuple(hidden), activation) for hidden, activation in state["blocks"]])
-        net = _seeded(0, lambda: self._network(self.n_features_in_, len(self.classes_)))
-        try:
-            net.load_state_dict(unbuilt.weights)
-        except RuntimeError as exc:
-            raise ValueError(f"the saved weights do not fit the classifier's network ({exc})") from None
-        self.model_ = net.to(unbuilt.anchor.device).eval()
-        self.n_parameters_ = sum(q.numel() for q in net.parameters())
 
     # ---- using a fitted classifier --------------------------------------------------------------
     def transform(self, X):

@@ -19,25 +19,28 @@ Example
 [0, 1]
 """
 
-import hashlib
-import json
 from pathlib import Path
 
-import faiss
 import numpy as np
 import torch
-from safetensors.numpy import load as safetensors_load
-from safetensors.numpy import save as safetensors_bytes
 
-from .._fileio import atomic_write_files
-from .._version import __version__
+from .. import bundle, saving
 from ..estimators import _params as p
 
 FORMAT_VERSION = 1
-CONFIG, DATA, MODEL = "config.json", "index.safetensors", "model"
+CONFIG, DATA, MODEL = bundle.CONFIG, "index.safetensors", "model"
+INDEX = bundle.Kind("code index", DATA, "data_sha256", version=FORMAT_VERSION)
 METRICS = ("euclidean", "cosine", "hamming")
 # Exact search works on blocks of (queries x stored codes): 64 MB of float32 distances at most.
 _QUERY_BLOCK, _CODE_BLOCK = 1024, 16384
+
+
+def _faiss():
+    """The faiss module, imported on first use."""
+    # deferred: faiss (a native library with its own OpenMP runtime) is needed by indexes only, and
+    # `import aekit` must not load it
+    import faiss
+    return faiss
 
 
 class CodeIndex:
@@ -180,6 +183,7 @@ class CodeIndex:
         if self.metric == "hamming":
             self.thresholds_ = self._thresholds(Z)
         width = self._stored_width()
+        faiss = _faiss()
         if not self.approximate:
             self._index = faiss.IndexBinaryFlat(width) if self.metric == "hamming" else faiss.IndexFlatL2(width)
             return
@@ -246,7 +250,7 @@ class CodeIndex:
             dtype = np.int32 if self.metric == "hamming" else np.float32
             return np.empty((0, k), dtype), np.empty((0, k), np.int64)
         queries = self._prepare(Zq)
-        if isinstance(self._index, faiss.IndexFlatL2):
+        if isinstance(self._index, _faiss().IndexFlatL2):
             distances, positions = self._exact_search(queries, int(k))
         else:
             distances, positions = self._index.search(queries, int(k))
@@ -265,7 +269,7 @@ class CodeIndex:
         """Squared Euclidean distances and positions of the ``k`` nearest stored codes, exactly."""
         n = self._index.ntotal
         # a view of the flat index's float32 storage (n, dim): no copy
-        stored = torch.from_numpy(faiss.rev_swig_ptr(self._index.get_xb(), n * self.dim_).reshape(n, self.dim_))
+        stored = torch.from_numpy(_faiss().rev_swig_ptr(self._index.get_xb(), n * self.dim_).reshape(n, self.dim_))
         queries = torch.from_numpy(queries)
         distances, positions = [], []
         for q in queries.split(_QUERY_BLOCK):
@@ -301,64 +305,50 @@ class CodeIndex:
     # ---- saving --------------------------------------------------------------------------------
     def save(self, path):
         """Write the index to the folder ``path``: ``config.json``, ``index.safetensors`` (ids,
-        thresholds and the faiss index in faiss's own binary format) and the estimator in ``model/``."""
+        thresholds and the faiss index in faiss's own binary format) and the estimator in ``model/``,
+        all in one step (see :mod:`aekit.bundle`)."""
         if self._index is None:
             raise ValueError("CodeIndex: nothing to save; add items first")
         path = Path(path)
-        model = None
+        model = ()
         if self.estimator is not None:
             if not hasattr(self.estimator, "save"):
                 raise ValueError(f"CodeIndex: the estimator {type(self.estimator).__name__} cannot be saved by "
                                  "aekit; index its codes with add_codes, or use an aekit model")
-            self.estimator.save(path / MODEL)
-            model = json.loads((path / MODEL / CONFIG).read_text(encoding="utf-8"))["weights_sha256"]
+            model = (saving.encode(self.estimator, path / MODEL),)
+        faiss = _faiss()
         serialize = faiss.serialize_index_binary if self.metric == "hamming" else faiss.serialize_index
         tensors = {"ids": self.ids_, "faiss_index": serialize(self._index)}
         if self.thresholds_ is not None:
             tensors["thresholds"] = self.thresholds_
-        data = safetensors_bytes(tensors)
-        config = {"format_version": FORMAT_VERSION, "aekit_version": __version__,
-                  "params": {k: v for k, v in self.get_params().items() if k != "estimator"},
-                  "dim": self.dim_, "n_items": len(self), "model_weights_sha256": model,
-                  "data_sha256": hashlib.sha256(data).hexdigest()}
-        atomic_write_files({path / DATA: data, path / CONFIG: json.dumps(config, indent=2).encode()})
+        config = {"params": {k: v for k, v in self.get_params().items() if k != "estimator"},
+                  "dim": self.dim_, "n_items": len(self),
+                  "model_weights_sha256": model[0].config[saving.MODEL.checksum] if model else None}
+        bundle.write(*model, bundle.encode(path, INDEX, config, tensors))
 
     @classmethod
     def load(cls, path, device="auto"):
         """Read an index written by :meth:`save`, with its estimator (put on ``device``)."""
-        from ..io import load as load_model
-
         path = Path(path)
-        config_path, data_path = path / CONFIG, path / DATA
-        if not config_path.is_file() or not data_path.is_file():
+        if not (path / CONFIG).is_file() or not (path / DATA).is_file():
             raise ValueError(f"{path}: not an index folder (needs {CONFIG} and {DATA} written by CodeIndex.save)")
-        try:
-            config = json.loads(config_path.read_text(encoding="utf-8"))
-            params, expected = config["params"], config["data_sha256"]
-        except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as exc:
-            raise ValueError(f"{config_path}: not a CodeIndex configuration ({exc!r})") from None
-        if config.get("format_version", 0) > FORMAT_VERSION:
-            raise ValueError(f"{config_path}: format version {config['format_version']} is newer than this "
-                             f"aekit ({__version__}) reads; upgrade aekit")
-        data = data_path.read_bytes()
-        if hashlib.sha256(data).hexdigest() != expected:
-            raise ValueError(f"{data_path}: contents do not match the checksum in {CONFIG} "
-                             "(the file is truncated or was changed after saving)")
+        config = bundle.read_config(path, INDEX)
+        bundle.require(config, path, "params", "dim", "n_items")
+        tensors = {name: tensor.numpy() for name, tensor in bundle.read_tensors(path, INDEX, config).items()}
         estimator = None
         if config.get("model_weights_sha256") is not None:
-            estimator = load_model(path / MODEL, device=device)
-            saved = json.loads((path / MODEL / CONFIG).read_text(encoding="utf-8"))["weights_sha256"]
-            if saved != config["model_weights_sha256"]:
+            if saving.read_config(path / MODEL)[saving.MODEL.checksum] != config["model_weights_sha256"]:
                 raise ValueError(f"{path / MODEL}: not the model this index was built with (weights differ)")
-        index = cls(estimator, **params)
-        tensors = safetensors_load(data)
+            estimator = saving.load(path / MODEL, device=device)
+        index = cls(estimator, **config["params"])
+        faiss = _faiss()
         deserialize = faiss.deserialize_index_binary if index.metric == "hamming" else faiss.deserialize_index
         index._index = deserialize(tensors["faiss_index"])
         index.ids_ = tensors["ids"]
         index.thresholds_ = tensors.get("thresholds")
         index.dim_ = config["dim"]
         if index._index.ntotal != len(index.ids_) or len(index.ids_) != config["n_items"]:
-            raise ValueError(f"{data_path}: holds {index._index.ntotal} items and {len(index.ids_)} ids, "
+            raise ValueError(f"{path / DATA}: holds {index._index.ntotal} items and {len(index.ids_)} ids, "
                              f"expected {config['n_items']}")
         return index
 

@@ -4,7 +4,7 @@ import numpy as np
 
 from .._fileio import atomic_write
 from ..apps.anomaly import AnomalyDetector
-from ..io import load as load_model
+from ..saving import load as load_model
 from ._common import CLIError, add_data_options, load_data
 
 

@@ -6,7 +6,7 @@ import numpy as np
 from sklearn.base import is_classifier
 
 from .._fileio import atomic_write, atomic_write_text
-from ..io import load as load_model
+from ..saving import load as load_model
 from ._common import CLIError, add_data_options, history_csv, load_data, save_npy
 
 _OUTPUTS = (".npy", ".csv")

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from .._fileio import atomic_write, atomic_write_bytes
 from ..apps import codec
-from ..io import load as load_model
+from ..saving import load as load_model
 from ._common import CLIError, add_data_options, load_data, save_npy
 
 _DEFAULT_BITS = inspect.signature(codec.compress).parameters["bits"].default

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from .._fileio import atomic_write
-from ..io import load as load_model
+from ..saving import load as load_model
 from ._common import CLIError, positive_int, save_figure, save_npy
 
 

@@ -5,7 +5,7 @@ import io as _stringio
 
 from .._fileio import atomic_write, atomic_write_text
 from ..apps.retrieval import METRICS, CodeIndex
-from ..io import load as load_model
+from ..saving import load as load_model
 from ._common import CLIError, add_data_options, load_data, output_folder, positive_int, require, save_npy
 
 

@@ -15,7 +15,7 @@ from ..apps.classifier import mask_labels
 from ..apps.retrieval import DATA as INDEX_DATA
 from ..apps.retrieval import CodeIndex
 from ..datasets.stream import row_blocks
-from ..io import load as load_model
+from ..saving import load as load_model
 from ..noise import NOISE_KINDS
 from ..training import distributed
 from ..training.checkpoint import FILENAME as CHECKPOINT_FILE

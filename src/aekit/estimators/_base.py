@@ -17,6 +17,7 @@ from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, Transfo
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .. import saving
 from ..datasets.scaling import Moments, Scaler
 from ..datasets.stream import as_stream, row_blocks
 from ..devices import cpu_has_fast, fast_units, resolve_device
@@ -146,7 +147,7 @@ class NeuralEstimator(BaseEstimator):
         ``checkpoint_dir`` (when set); the name of a folder inside it for one phase of several."""
         callbacks = []
         if checkpoint and self.checkpoint_dir is not None:
-            params = _json_params(self)
+            params = saving.params_to_json(self)
             folder = self.checkpoint_dir if checkpoint is True else os.path.join(self.checkpoint_dir, checkpoint)
             saver = Checkpoint(folder, self.checkpoint_every, resume, meta={"params": params},
                                check_meta=lambda meta: _check_resumable(self, meta["params"], params))
@@ -291,8 +292,7 @@ class NeuralEstimator(BaseEstimator):
 
     def save(self, path):
         """Write ``config.json`` and ``model.safetensors`` into the folder ``path``."""
-        from ..io import save
-        save(self, path)
+        saving.save(self, path)
 
 
 class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NeuralEstimator):
@@ -397,23 +397,6 @@ def _split_stream(stream, validation_fraction, seed, device):
         X_val = torch.from_numpy(held.read()).to(device)
     sample = X_train.split(_HELD_ROWS, seed)[0].read()
     return X_train, X_val, torch.from_numpy(sample).to(device)
-
-
-def _json_params(estimator):
-    """``get_params()`` as JSON values (tuples become lists, a registered estimator
-    ``{"estimator": name, "params": {...}}``); None for what JSON cannot hold."""
-    params = {}
-    for name, value in estimator.get_params(deep=False).items():
-        if isinstance(value, BaseEstimator) and hasattr(type(value), "_registry_name"):
-            value = {"estimator": type(value)._registry_name, "params": _json_params(value)}
-        elif isinstance(value, tuple):
-            value = list(value)
-        elif isinstance(value, np.generic):
-            value = value.item()
-        elif not (value is None or isinstance(value, str | bool | int | float | list)):
-            value = None  # a RandomState, a callable or another object: nothing JSON can hold
-        params[name] = value
-    return params
 
 
 def _check_resumable(estimator, saved, current):

@@ -16,7 +16,8 @@ import numpy as np
 from .. import datasets
 from ..datasets._bunch import take_rows
 from .._fileio import atomic_write, atomic_write_text
-from ..io import load as load_model
+from ..saving import load as load_model
+from ..saving import params_to_json
 
 # the quick run's slice of the data: enough rows for every stage to learn something in seconds
 _QUICK_ROWS = {"train": 1000, "test": 300}
@@ -78,8 +79,7 @@ class Context:
 
 
 def _same_params(a, b):
-    from ..estimators._base import _json_params
-    return _json_params(a) == _json_params(b)
+    return params_to_json(a) == params_to_json(b)
 
 
 def run_demo(data="mnist5k", out="runs/demo", *, quick=False, only=None, retrain=False, progress=None):

@@ -273,7 +273,7 @@ def _gan(ctx):
                     frechet_distance(ctx.X_test[:n], samples, features=classifier.features),
                     "training rows (the floor)", floor)
         if (vae_folder / "config.json").exists():
-            from ..io import load
+            from ..saving import load
             vae_samples = load(vae_folder, device="cpu").sample(n, random_state=ctx.seed)
             section.row("VAE samples", "Frechet distance to test rows (classifier features)",
                         frechet_distance(ctx.X_test[:n], vae_samples, features=classifier.features),
