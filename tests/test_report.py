@@ -2,10 +2,13 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
+from sklearn.decomposition import PCA
 
 from aekit.cli import main
 from aekit.report import build_report, run_demo
+from aekit.report.baselines import fit_pca
 from aekit.report.stages import STAGES
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -64,6 +67,13 @@ def test_errors(argv, message, capsys, tmp_path, monkeypatch):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.startswith("aekit: error:") and message in err and err.count("\n") == 1
+
+
+def test_pca_fitted_once_gives_the_pca_of_fewer_components():
+    X = np.random.default_rng(0).normal(size=(200, 12)) @ np.random.default_rng(1).normal(size=(12, 12))
+    pca = PCA(4, svd_solver="full").fit(X)
+    np.testing.assert_allclose(fit_pca(X, 8).leading(4).reconstruct(X), pca.inverse_transform(pca.transform(X)),
+                               atol=1e-10)
 
 
 def test_report_needs_stages(tmp_path):

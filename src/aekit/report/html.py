@@ -5,7 +5,8 @@ training: ``aekit report DIR`` rebuilds them at any time."""
 import base64
 import html
 import json
-from datetime import datetime, timezone
+import math
+from datetime import UTC, datetime
 from pathlib import Path
 
 from .._fileio import atomic_write_text
@@ -26,11 +27,10 @@ nav a { margin-right: 0.8rem; }
 
 
 def _stages(out):
-    from .stages import STAGES
-
-    order = {name: i for i, name in enumerate(STAGES)}
+    """The stage records in ``out/stages``, in the report's order (a record's position, given by the
+    runner; a record written before positions were, after those that have one)."""
     records = [json.loads(p.read_text(encoding="utf-8")) for p in (out / "stages").glob("*.json")]
-    return sorted(records, key=lambda r: (order.get(r["name"], len(order)), r["name"]))
+    return sorted(records, key=lambda r: (r.get("position", math.inf), r["name"]))
 
 
 def _number(value):
@@ -78,15 +78,16 @@ def _section(record, figures_dir):
     return "\n".join(parts)
 
 
-def metrics(out):
-    """Every number of the report as a dict (what ``metrics.json`` holds)."""
+def read_metrics(out) -> dict:
+    """Every number of the report in the folder ``out`` as a dict (what ``metrics.json`` holds), read
+    from its ``stages/*.json``."""
     records = _stages(Path(out))
     return {"aekit_version": __version__,
             "stages": {r["name"]: {k: r[k] for k in ("title", "data", "settings", "seconds", "rows")}
                        for r in records}}
 
 
-def build_report(out):
+def build_report(out) -> Path:
     """Write ``report.html`` and ``metrics.json`` into ``out`` from its ``stages/`` and ``figures/``;
     returns the report's path. Raises ValueError when ``out`` holds no finished stage."""
     out = Path(out)
@@ -95,7 +96,7 @@ def build_report(out):
         raise ValueError(f"{out}: no finished demo stages here (stages/*.json); run `aekit demo --out {out}`")
     data = records[0]["data"]
     quick = " (quick run)" if records[0]["settings"].get("quick") else ""
-    created = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    created = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     body = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
         "<meta name='viewport' content='width=device-width, initial-scale=1'>",
@@ -109,6 +110,6 @@ def build_report(out):
         *(_section(r, out / "figures") for r in records),
         "</body></html>",
     ]
-    atomic_write_text(out / "metrics.json", json.dumps(metrics(out), indent=2))
+    atomic_write_text(out / "metrics.json", json.dumps(read_metrics(out), indent=2))
     atomic_write_text(out / "report.html", "\n".join(body))
     return out / "report.html"

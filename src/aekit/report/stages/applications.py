@@ -1,0 +1,130 @@
+"""Stages of what trained autoencoders are used for: semi-supervised classification, retrieval,
+compression and anomaly detection."""
+
+import numpy as np
+from sklearn.metrics import roc_auc_score
+
+from ... import plots
+from ...apps import codec
+from ...apps.anomaly import AnomalyDetector
+from ...apps.classifier import AutoencoderClassifier, mask_labels
+from ...apps.retrieval import CodeIndex
+from ...estimators import Autoencoder, SemanticHashingAutoencoder
+from ...metrics import precision_at_k, psnr, reconstruction_error
+from ..baselines import fit_pca
+from ..context import Context
+from ..types import Section, stage
+
+
+def _labelled(ctx, section, what):
+    """Whether the data have labels; if not, say in the section what could not be shown."""
+    if not ctx.has_labels:
+        section.notes.append(f"{ctx.data_name} has no labels: {what} needs them.")
+    return ctx.has_labels
+
+
+@stage("semisupervised", "Semi-supervised learning from 100 labels", cost=1.5)
+def semisupervised(ctx: Context) -> Section:
+    """Pre-trained on every training row, labelled or not, an encoder gives features in which few
+    labels suffice: a classifier head is trained on 100 labelled rows (10 per class), then the whole
+    network is fine-tuned. The baseline is the same network trained from random weights on the same
+    100 rows.
+    """
+    section = Section()
+    if not _labelled(ctx, section, "a classifier's test error"):
+        return section
+    n_labeled = 10 * len(np.unique(ctx.y))
+    y = mask_labels(ctx.y, n_labeled, random_state=ctx.seed)
+    shape = {"latent": 32, **ctx.model_params()}
+    head = {"fine_tune": True, "epochs": ctx.epochs(100, 10), "random_state": ctx.seed, "device": "cpu"}
+    pretrained = ctx.fit("semisupervised", AutoencoderClassifier(
+        Autoencoder(epochs=ctx.epochs(30), **shape), **head), ctx.X, y)
+    scratch = ctx.fit("from_scratch", AutoencoderClassifier(Autoencoder(epochs=0, **shape), **head), ctx.X, y)
+    section.row(f"pre-trained autoencoder + head, {n_labeled} labels", "test error (fraction misclassified)",
+                1 - pretrained.score(ctx.X_test, ctx.y_test), "same network from scratch",
+                1 - scratch.score(ctx.X_test, ctx.y_test))
+    section.figures.append(("The pre-trained classifier's features of the test rows.",
+                            plots.latent_scatter(pretrained, ctx.X_test, ctx.y_test)))
+    return section
+
+
+@stage("retrieval", "Retrieval with codes and semantic hashing")
+def retrieval(ctx: Context) -> Section:
+    """Codes are small descriptions of rows: near codes mean similar rows. A semantic-hashing autoencoder
+    (Salakhutdinov and Hinton 2009) learns 64 binary codes from masked inputs, so that each row becomes
+    8 bytes searched by Hamming distance. Quality is precision@10: the fraction of a test row's 10
+    nearest training rows that share its label; the baseline searches raw pixels.
+    """
+    hashing = ctx.fit("semantic_hashing", SemanticHashingAutoencoder(bits=64, epochs=ctx.epochs(60),
+                                                                     **ctx.model_params()))
+    index = CodeIndex(hashing, metric="hamming")
+    index.add(ctx.X)
+    section = Section()
+    if _labelled(ctx, section, "precision@10"):
+        raw = CodeIndex()
+        raw.add_codes(ctx.X)
+        section.row("64-bit semantic hashing codes (8 bytes)", "precision@10 of test rows",
+                    precision_at_k(index, ctx.X_test, ctx.y_test, ctx.y, k=10),
+                    f"raw rows ({ctx.X.shape[1] * 4} bytes)", precision_at_k(raw, ctx.X_test, ctx.y_test, ctx.y, k=10),
+                    better="higher")
+    if ctx.has_images:
+        section.figures.append(("Test rows (left) and their nearest training rows by Hamming distance of "
+                                "the 64-bit codes.", plots.neighbours(index, ctx.X_test, ctx.X)))
+    return section
+
+
+@stage("compression", "Compression")
+def compression(ctx: Context) -> Section:
+    """The codes of a trained autoencoder, quantised and entropy-coded, are a lossy codec for rows like its
+    training data: a digit in a few dozen bytes. The curve sets aekit's codec (the 16-code undercomplete
+    model above, at 4 to 8 bits per code) beside JPEG and WebP from Pillow, one file per image;
+    bench/compression.py has the full comparison with a larger model.
+    """
+    section = Section()
+    if not (ctx.has_images and ctx.image_shape[0] == 1 and ctx.in_unit_interval):
+        section.notes.append(f"{ctx.data_name} is not grey images in [0, 1]: nothing to set beside JPEG.")
+        return section
+    model = ctx.fit("undercomplete", Autoencoder(latent=16, epochs=ctx.epochs(20), **ctx.model_params()))
+    size = ctx.image_shape[1:]
+    ours = {}
+    for bits in (4, 6, 8):
+        data = codec.compress(model, ctx.X_test, bits=bits)
+        ours[bits] = (len(data) / len(ctx.X_test), psnr(ctx.X_test, np.clip(codec.decompress(model, data), 0, 1)))
+    others = {"JPEG": [codec.pillow_point(ctx.X_test, size, "JPEG", quality=q, optimize=True) for q in (5, 20, 50, 90)],
+              "WebP": [codec.pillow_point(ctx.X_test, size, "WEBP", quality=q, method=6) for q in (0, 25, 75)]}
+    bytes_6, psnr_6 = ours[6]
+    for name, points in others.items():
+        at_least_as_good = [b for b, q in points if q >= psnr_6]
+        section.row("aekit codec, 16 codes x 6 bits", "bytes per row (batch of the test rows)", bytes_6,
+                    f"{name} at >= the same PSNR", min(at_least_as_good) if at_least_as_good else None)
+    section.row("aekit codec, 16 codes x 6 bits", "PSNR (dB)", psnr_6, better="higher")
+    section.figures.append(("Bytes per row against PSNR on the test rows.",
+                            plots.rate_distortion({"aekit (4, 6, 8 bits)": list(ours.values()), **others})))
+    return section
+
+
+@stage("anomaly", "Anomaly detection")
+def anomaly(ctx: Context) -> Section:
+    """Trained on one class only, an autoencoder rebuilds rows like it well and others badly: the
+    reconstruction error (with the density of the codes) scores how unusual a row is. Shown with the
+    one-class protocol of Ruff et al. (2018): train on one class's training rows, score every test row,
+    the other classes being anomalies; the baseline is PCA-16's reconstruction error.
+    """
+    section = Section()
+    if not _labelled(ctx, section, "the one-class protocol"):
+        return section
+    normal = np.unique(ctx.y)[0]
+    X_normal = ctx.X[ctx.y == normal]
+    detector = ctx.fit("anomaly", AnomalyDetector(epochs=ctx.epochs(100, 5), image_shape=ctx.image_shape,
+                                                  random_state=ctx.seed, device="cpu"), X_normal)
+    # PCA of the normal class alone: the baseline learns what the detector learns from
+    pca = fit_pca(X_normal, 16)
+    scores = {"AnomalyDetector()": detector.score_samples(ctx.X_test),
+              "PCA-16 error": -reconstruction_error(ctx.X_test, pca.reconstruct(ctx.X_test))}
+    is_outlier = ctx.y_test != normal
+    aucs = {name: roc_auc_score(is_outlier, -s) for name, s in scores.items()}
+    section.row(f"AnomalyDetector(), class {normal} as normal", "ROC-AUC on the test rows",
+                aucs["AnomalyDetector()"], "PCA-16 reconstruction error", aucs["PCA-16 error"], better="higher")
+    section.figures.append((f"ROC curves: class {normal} is normal, every other class an anomaly.",
+                            plots.roc(scores, is_outlier)))
+    return section

@@ -1,0 +1,78 @@
+"""Stages of the generative models: the variational autoencoder and the GAN, and the quality of
+their samples."""
+
+from ... import plots
+from ...estimators import GAN, VariationalAutoencoder
+from ...metrics import class_coverage, frechet_distance, reference_classifier
+from ..context import Context
+from ..types import Section, stage
+
+
+@stage("vae", "Variational autoencoder")
+def vae(ctx: Context) -> Section:
+    """The encoder gives a Gaussian over codes, the decoder a likelihood of the row; training maximises the
+    evidence lower bound (Kingma and Welling 2014). Codes drawn from N(0, I) then decode to new rows,
+    straight lines between codes morph one row into another, and each code dimension is a direction of
+    variation. Its test log-likelihood is estimated with 100 importance samples.
+    """
+    scale = None if ctx.in_unit_interval else "minmax"
+    vae16 = ctx.fit("vae", VariationalAutoencoder(latent=16, scale=scale, epochs=ctx.epochs(30), **ctx.model_params()))
+    vae2 = ctx.fit("vae_2d", VariationalAutoencoder(latent=2, scale=scale, epochs=ctx.epochs(20), **ctx.model_params()))
+    k = 10 if ctx.quick else 100
+    section = Section()
+    section.row("VAE, 16-D codes", "test negative ELBO (nats per row)", -vae16.elbo(ctx.X_test, n_samples=10).mean(),
+                "VAE, 2-D codes", -vae2.elbo(ctx.X_test, n_samples=10).mean())
+    section.row("VAE, 16-D codes", f"test NLL, importance-weighted k={k} (nats)",
+                -vae16.score_samples(ctx.X_test, n_importance=k).mean(), "VAE, 2-D codes",
+                -vae2.score_samples(ctx.X_test, n_importance=k).mean())
+    if ctx.has_images:
+        section.figures += [("New rows: codes drawn from N(0, I), decoded.", plots.samples(vae16)),
+                            ("From one test row's code to another's.",
+                             plots.interpolation(vae16, ctx.X_test[0], ctx.X_test[1])),
+                            ("One code dimension at a time, swept over its range.",
+                             plots.traversal(vae16, ctx.X_test[0])),
+                            ("The 2-D VAE's latent space, decoded on a grid.", plots.manifold(vae2))]
+    if ctx.y_test is not None:
+        section.figures.append(("The 2-D VAE's codes of the test rows.",
+                                plots.latent_scatter(vae2, ctx.X_test, ctx.y_test)))
+    return section
+
+
+@stage("gan", "Generative adversarial network")
+def gan(ctx: Context) -> Section:
+    """A generator turns noise into rows and a discriminator tells them from real ones; each trains against
+    the other (Goodfellow et al. 2014). Sample quality is the Frechet distance between features of real
+    and generated rows, taken from a small classifier aekit trains on the same data (not the Inception
+    FID: comparable only within aekit); the floor is the distance of the test rows to training rows.
+    """
+    model = ctx.fit("gan", GAN(epochs=ctx.epochs(20), **ctx.model_params()))
+    section = Section()
+    if ctx.y is not None:
+        _sample_quality(ctx, section, model)
+    if ctx.has_images:
+        section.figures.append(("GAN samples.", plots.samples(model)))
+    section.figures.append(("Losses per epoch (r1: the discriminator's mean squared gradient on real rows).",
+                            plots.loss_curves(model)))
+    section.figures.append(("Discriminator accuracy on real and generated rows, per epoch.",
+                            plots.gan_monitor(model)))
+    return section
+
+
+def _sample_quality(ctx, section, gan):
+    """Rows measuring the GAN's samples (and the VAE's, where the vae stage saved one) with features
+    of the reference classifier."""
+    n = min(1000, len(ctx.X_test))
+    classifier = reference_classifier(ctx.source, epochs=3 if ctx.quick else None)
+    floor = frechet_distance(ctx.X[:n], ctx.X_test[:n], features=classifier.features)
+    samples = {"GAN": gan.sample(n, random_state=ctx.seed)}
+    vae = ctx.saved_model("vae")
+    if vae is not None:
+        samples["VAE samples"] = vae.sample(n, random_state=ctx.seed)
+    for model, rows in samples.items():
+        section.row(model, "Frechet distance to test rows (classifier features)",
+                    frechet_distance(ctx.X_test[:n], rows, features=classifier.features),
+                    "training rows (the floor)", floor)
+    coverage = class_coverage(samples["GAN"], classifier)
+    section.row("GAN", "classes among samples (fraction)", coverage.coverage, better="higher")
+    section.row("GAN", "smallest class share of samples", coverage.fractions.min(), "uniform",
+                1 / len(coverage.fractions), better="higher")

@@ -1,0 +1,88 @@
+"""Stages of the regularised autoencoders: what a corruption of the input (denoising) or a penalty on
+the code (sparse) or on the encoder's Jacobian (contractive) makes the model learn."""
+
+import numpy as np
+import torch
+
+from ... import plots
+from ...estimators import Autoencoder, ContractiveAutoencoder, DenoisingAutoencoder, SparseAutoencoder
+from ...metrics import psnr
+from ...nn.net import ContractivePenalty
+from ...noise import corrupt
+from ..context import Context
+from ..types import Section, stage
+
+_NOISES = (("gaussian", 0.3), ("masking", 0.3), ("salt_and_pepper", 0.2))
+
+
+@stage("denoising", "Denoising autoencoders")
+def denoising(ctx: Context) -> Section:
+    """Trained to rebuild clean rows from corrupted copies (Vincent et al. 2008), the model learns what the
+    data look like rather than the identity; it then removes noise it has not seen on new rows. The
+    table gives the PSNR of denoised test rows against a plain autoencoder of the same shape.
+    """
+    shape = {"hidden": (256,), "latent": 64, "epochs": ctx.epochs(20), **ctx.model_params()}
+    plain = ctx.fit("plain_256_64", Autoencoder(**shape))
+    low, high = ctx.X.min(0), ctx.X.max(0)
+    peak = float(high.max() - low.min()) or 1.0
+    section = Section()
+    for kind, level in _NOISES:
+        dae = ctx.fit(f"denoising_{kind}", DenoisingAutoencoder(noise=kind, noise_level=level, **shape))
+        noisy = corrupt(ctx.X_test, kind, level, random_state=ctx.seed, low=low, high=high)
+        section.row(f"denoising, {kind.replace('_', '-')} {level:g}", "PSNR of denoised test rows (dB)",
+                    psnr(ctx.X_test, dae.reconstruct(noisy), peak=peak), "plain autoencoder",
+                    psnr(ctx.X_test, plain.reconstruct(noisy), peak=peak), better="higher")
+        if ctx.has_images:
+            section.figures.append((f"{kind.replace('_', '-')} noise: clean, corrupted, denoised.",
+                                    plots.denoising(dae, ctx.X_test)))
+    return section
+
+
+@stage("sparse", "Sparse autoencoders")
+def sparse(ctx: Context) -> Section:
+    """A penalty on code activity makes few of many units respond to each input: a KL penalty pulls each
+    unit's mean activation to a target (here 0.05), an L1 penalty drives activations to exactly zero.
+    Each unit then stands for a part of the input (a stroke).
+    """
+    shape = {"latent": 256, "epochs": ctx.epochs(20), **ctx.model_params()}
+    kl = ctx.fit("sparse_kl", SparseAutoencoder(sparsity="kl", **shape))
+    l1 = ctx.fit("sparse_l1", SparseAutoencoder(sparsity="l1", code_activation="relu", **shape))
+    plain = ctx.fit("plain_256", Autoencoder(hidden=(), code_activation="relu", **shape))
+    section = Section()
+    section.row("sparse, KL target 0.05", "mean unit activation on test rows", kl.transform(ctx.X_test).mean(),
+                "target", kl.sparsity_target, better=None)
+    section.row("sparse, L1", "fraction of exact zeros in the codes", (l1.transform(ctx.X_test) == 0).mean(),
+                "plain ReLU autoencoder", (plain.transform(ctx.X_test) == 0).mean(), better="higher")
+    section.figures += [("KL: pooled activations and each unit's mean.", plots.code_histogram(kl, ctx.X_test)),
+                        ("L1: pooled activations and each unit's mean.", plots.code_histogram(l1, ctx.X_test))]
+    if ctx.has_images:
+        section.figures.append(("KL-sparse first-layer filters: local strokes.", plots.filters(kl)))
+    return section
+
+
+def mean_jacobian_norm(est, X: np.ndarray) -> float:
+    """Mean over the rows ``X`` of ||d code / d input||_F^2 of the fitted autoencoder ``est``, on its
+    scaled inputs: the contractive penalty's exact form (one backward pass over the code directions)."""
+    x = torch.from_numpy(np.ascontiguousarray(est.scaler_.transform(X))).requires_grad_(True)
+    with torch.enable_grad():
+        return float(ContractivePenalty("exact")(est.model_, x, None, est.model_.encode(x)).detach())
+
+
+@stage("contractive", "Contractive autoencoder")
+def contractive(ctx: Context) -> Section:
+    """A penalty on the Frobenius norm of the encoder's Jacobian (Rifai et al. 2011) makes codes change
+    little when the input moves off the data: the model is robust where it need not be sensitive.
+    """
+    shape = {"hidden": (), "latent": 256, "code_activation": "sigmoid", "epochs": ctx.epochs(20),
+             **ctx.model_params()}
+    cae = ctx.fit("contractive", ContractiveAutoencoder(**shape))
+    plain = ctx.fit("plain_sigmoid_256", Autoencoder(**shape))
+    rows = ctx.X_test[:200]
+    section = Section()
+    section.row("contractive, 256 sigmoid codes", "mean squared Jacobian norm on test rows",
+                mean_jacobian_norm(cae, rows), "plain autoencoder", mean_jacobian_norm(plain, rows))
+    section.row("contractive, 256 sigmoid codes", "test squared error per row", ctx.test_error(cae),
+                "plain autoencoder", ctx.test_error(plain))
+    if ctx.has_images:
+        section.figures.append(("Contractive first-layer filters.", plots.filters(cae)))
+    return section
