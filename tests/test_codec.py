@@ -1,7 +1,9 @@
 import hashlib
+import json
 
 import numpy as np
 import pytest
+from safetensors.torch import save as safetensors_bytes
 from sklearn.base import clone
 
 import aekit
@@ -66,6 +68,15 @@ def test_same_model_same_bytes_and_saved_models_decode(ae, digits, tmp_path):
     loaded = aekit.load(tmp_path / "m")
     assert codec.model_hash(loaded) == codec.model_hash(ae)
     np.testing.assert_array_equal(codec.decompress(loaded, data), codec.decompress(ae, data))
+
+
+def test_model_hash_is_the_digest_of_the_class_weights_scaler_and_code_range(ae):
+    # containers written before keep their model hash: this is the formula they were written with
+    state = {k: v.detach().cpu().contiguous() for k, v in ae.model_.state_dict().items()}
+    expected = hashlib.sha256(b"Autoencoder" + safetensors_bytes(state)
+                              + json.dumps(ae.scaler_.to_dict(), sort_keys=True).encode()
+                              + np.ascontiguousarray(ae.code_range_, "<f4").tobytes()).hexdigest()
+    assert codec.model_hash(ae) == expected
 
 
 def test_header_fields(ae, digits):

@@ -20,16 +20,15 @@ CRC-32 detects every error burst of up to 32 bits, so any changed byte is caught
 file is caught by the length; codes made by another model by the model hash.
 """
 
-import hashlib
 import json
 import struct
 import zlib
 from typing import NamedTuple
 
 import numpy as np
-from safetensors.torch import save as safetensors_bytes
 from sklearn.utils.validation import check_is_fitted
 
+from ... import bundle
 from .entropy import entropy_decode, entropy_encode
 from .quantiser import BITS, check_bits, dequantise, quantise
 
@@ -75,12 +74,9 @@ def model_hash(estimator) -> str:
     '3f1c...'
     """
     code_range = _code_range(estimator)
-    state = {k: v.detach().cpu().contiguous() for k, v in estimator.model_.state_dict().items()}
-    digest = hashlib.sha256(type(estimator).__name__.encode())
-    digest.update(safetensors_bytes(state))
-    digest.update(json.dumps(estimator.scaler_.to_dict(), sort_keys=True).encode())
-    digest.update(np.ascontiguousarray(code_range, "<f4").tobytes())
-    return digest.hexdigest()
+    return bundle.digest(type(estimator).__name__.encode(), bundle.tensor_bytes(estimator.model_.state_dict()),
+                         json.dumps(estimator.scaler_.to_dict(), sort_keys=True).encode(),
+                         np.ascontiguousarray(code_range, "<f4").tobytes())
 
 
 def _codes(estimator, X):
