@@ -156,10 +156,14 @@ def test_pictures_of_large_data_draw_from_a_seeded_sample_with_its_labels(tmp_pa
     from aekit import plots
     from aekit.cli import _common
     from aekit.datasets import load
+    from aekit.plots import choice
 
     given = []
     drawn = plots.latent_scatter
-    monkeypatch.setattr(plots, "latent_scatter", lambda est, X, y=None: given.append((X, y)) or drawn(est, X, y))
+    recording = lambda est, X, y=None: given.append((X, y)) or drawn(est, X, y)  # noqa: E731
+    # `aekit plot` draws aekit.plots.latent_scatter; the pictures after training are chosen in plots.choice
+    monkeypatch.setattr(plots, "latent_scatter", recording)
+    monkeypatch.setattr(choice, "latent_scatter", recording)
     monkeypatch.setattr(_common, "_PICTURE_ROWS", 50)
     assert main(["train", "ae", "--data", "digits", "--split", "train", "--out", str(tmp_path / "run"), *FAST]) == 0
     assert main(["plot", "latent-scatter", "--model", str(tmp_path / "run"), "--data", "digits", "--split", "train",
