@@ -1,13 +1,8 @@
-import time
-
 import numpy as np
 import pytest
-from sklearn.datasets import make_blobs
-from sklearn.utils import Bunch
 
 from aekit.datasets import load
-from aekit.metrics import class_coverage, frechet_distance, psnr, reconstruction_error, reference_classifier
-
+from aekit.metrics import class_coverage, frechet_distance, psnr, reconstruction_error
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -59,41 +54,6 @@ def test_frechet_distance_errors():
         frechet_distance(np.zeros((5, 2)), np.zeros((5, 3)))
     with pytest.raises(ValueError, match="at least two rows"):
         frechet_distance(np.zeros((1, 2)), np.zeros((5, 2)))
-
-
-def test_reference_classifier_is_accurate_and_cached(tmp_path, monkeypatch):
-    monkeypatch.setenv("AEKIT_CACHE", str(tmp_path))
-    test = load("digits", split="test")
-    first = reference_classifier("digits", device="cpu")
-    assert first.accuracy > 0.9
-    assert np.mean(first.predict(test.data) == test.target) == pytest.approx(first.accuracy)
-    folder = tmp_path / "reference" / "digits"
-    assert sorted(p.name for p in folder.iterdir()) == ["config.json", "model.safetensors"]
-
-    started = time.perf_counter()
-    second = reference_classifier("digits", device="cpu")
-    assert time.perf_counter() - started < 1.0  # loaded, not trained
-    np.testing.assert_array_equal(second.predict(test.data), first.predict(test.data))
-    np.testing.assert_allclose(second.features(test.data[:5]), first.features(test.data[:5]))
-    assert second.accuracy == first.accuracy
-
-    proba = first.predict_proba(test.data[:20])
-    assert proba.shape == (20, 10)
-    np.testing.assert_allclose(proba.sum(1), 1, rtol=1e-5)
-    np.testing.assert_array_equal(first.classes_[proba.argmax(1)], first.predict(test.data[:20]))
-    assert first.features(test.data[:3]).shape == (3, 128)
-    # other settings are another classifier: the cache is replaced, not reused
-    assert reference_classifier("digits", epochs=1, device="cpu").accuracy != first.accuracy
-
-
-def test_reference_classifier_of_tabular_data(tmp_path):
-    X, y = make_blobs(400, n_features=5, centers=3, random_state=0)
-    bunch = Bunch(data=X.astype(np.float32), target=y, image_shape=None, name="blobs")
-    clf = reference_classifier(bunch, cache_dir=tmp_path, device="cpu")
-    assert clf.accuracy > 0.9
-    assert (tmp_path / "reference" / "blobs" / "config.json").exists()
-    with pytest.raises(ValueError, match="labelled"):
-        reference_classifier(Bunch(data=X, target=None, image_shape=None, name="x"), cache_dir=tmp_path)
 
 
 def test_class_coverage():

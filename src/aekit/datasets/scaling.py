@@ -1,7 +1,10 @@
-"""Per-feature scaling that can be saved as JSON and undone: ``x' = (x - offset) / scale``."""
+"""Per-feature scaling that can be saved as JSON and undone: ``x' = (x - offset) / scale``; and the
+same scaling as a layer of a torch network (:class:`ScalingLayer`)."""
 
 import numpy as np
+import torch
 from sklearn.exceptions import NotFittedError
+from torch import nn
 
 from .stream import RowStream, row_blocks
 
@@ -125,6 +128,54 @@ class Scaler:
 
     def __repr__(self):
         return f"Scaler({self.kind!r})"
+
+
+class ScalingLayer(nn.Module):
+    """A fitted :class:`Scaler` as a layer of a network: ``(x - offset) / scale`` per feature.
+
+    The offset and scale are buffers: saved with the network's weights, moved with it to a
+    device, never trained. Until :meth:`set_scaler` is called the layer leaves its input as it is.
+
+    Parameters
+    ----------
+    width : int
+        The number of features; a layer of width 1 scales every feature alike (a scaler fitted to
+        all the values of the rows as one column, e.g. every pixel of an image).
+
+    Example
+    -------
+    >>> X = np.array([[0.0, 10.0], [2.0, 30.0]], dtype=np.float32)
+    >>> layer = ScalingLayer.from_scaler(Scaler("standard").fit(X))
+    >>> layer(torch.from_numpy(X)).tolist()
+    [[-1.0, -1.0], [1.0, 1.0]]
+    """
+
+    def __init__(self, width: int):
+        super().__init__()
+        self.register_buffer("offset", torch.zeros(width))
+        self.register_buffer("scale", torch.ones(width))
+
+    @classmethod
+    def from_scaler(cls, scaler: Scaler) -> "ScalingLayer":
+        """A layer of the width of the fitted ``scaler`` that scales as it does."""
+        if not hasattr(scaler, "scale_"):
+            raise NotFittedError("ScalingLayer.from_scaler needs a fitted Scaler; call fit first")
+        return cls(scaler.n_features_in_).set_scaler(scaler)
+
+    def set_scaler(self, scaler: Scaler) -> "ScalingLayer":
+        """Scale as the fitted ``scaler`` does from now on (the buffers keep their device); returns self."""
+        if not hasattr(scaler, "scale_"):
+            raise NotFittedError("ScalingLayer.set_scaler needs a fitted Scaler; call fit first")
+        if scaler.n_features_in_ != len(self.offset):
+            raise ValueError(f"the Scaler was fitted with {scaler.n_features_in_} features; this layer scales "
+                             f"{len(self.offset)}")
+        with torch.no_grad():
+            self.offset.copy_(torch.from_numpy(scaler.offset_))
+            self.scale.copy_(torch.from_numpy(scaler.scale_))
+        return self
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return (x - self.offset) / self.scale
 
 
 class Moments:
