@@ -4,6 +4,7 @@ the earlier file in place."""
 import os
 import stat
 import tempfile
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 
@@ -39,13 +40,13 @@ def _write_temp(path, write):
     return tmp
 
 
-def atomic_write(path, write):
+def atomic_write(path: str | os.PathLike, write: Callable[[str], object]) -> None:
     """Call ``write(tmp_path)``, then rename the temporary file onto ``path``."""
     path = Path(path)
     os.replace(_write_temp(path, write), path)
 
 
-def atomic_write_files(contents):
+def atomic_write_files(contents: Mapping[str | os.PathLike, bytes]) -> None:
     """Write several files ``{path: bytes}`` as one step: all are written in full before any is renamed
     into place, so a failure while writing leaves every earlier file as it was."""
     temps = []
@@ -60,9 +61,11 @@ def atomic_write_files(contents):
         os.replace(tmp, path)
 
 
-def atomic_write_bytes(path, data: bytes):
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically (see :func:`atomic_write`)."""
     atomic_write(path, lambda tmp: Path(tmp).write_bytes(data))
 
 
-def atomic_write_text(path, text: str):
+def atomic_write_text(path: str | os.PathLike, text: str) -> None:
+    """Write ``text`` to ``path`` as UTF-8, atomically (see :func:`atomic_write`)."""
     atomic_write_bytes(path, text.encode("utf-8"))

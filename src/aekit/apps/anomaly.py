@@ -11,6 +11,8 @@ The defaults (``autoencoder=None``, ``scores="auto"``) are what ``bench/anomaly.
 on one-class MNIST (images) and breast cancer (tabular rows).
 """
 
+import os
+
 import numpy as np
 from sklearn.base import BaseEstimator, OutlierMixin, TransformerMixin, clone
 from sklearn.mixture import GaussianMixture
@@ -295,7 +297,7 @@ class AnomalyDetector(OutlierMixin, TransformerMixin, BaseEstimator):
         return tags
 
     # ---- saving ---------------------------------------------------------------------------------
-    def save(self, path):
+    def save(self, path: str | os.PathLike) -> None:
         """Write ``config.json`` and ``model.safetensors`` into the folder ``path`` (see :func:`aekit.load`)."""
         saving.save(self, path)
 

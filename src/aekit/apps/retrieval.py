@@ -19,6 +19,7 @@ Example
 [0, 1]
 """
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -303,7 +304,7 @@ class CodeIndex:
         return Z
 
     # ---- saving --------------------------------------------------------------------------------
-    def save(self, path):
+    def save(self, path: str | os.PathLike) -> None:
         """Write the index to the folder ``path``: ``config.json``, ``index.safetensors`` (ids,
         thresholds and the faiss index in faiss's own binary format) and the estimator in ``model/``,
         all in one step (see :mod:`aekit.bundle`)."""
@@ -327,7 +328,7 @@ class CodeIndex:
         bundle.write(*model, bundle.encode(path, INDEX, config, tensors))
 
     @classmethod
-    def load(cls, path, device="auto"):
+    def load(cls, path: str | os.PathLike, device: str | torch.device = "auto") -> "CodeIndex":
         """Read an index written by :meth:`save`, with its estimator (put on ``device``)."""
         path = Path(path)
         if not (path / CONFIG).is_file() or not (path / DATA).is_file():
