@@ -286,3 +286,16 @@ def test_the_training_summary_counts_epochs_per_phase():
 
     assert _epochs([{"loss": 1.0}]) == "1 epoch"
     assert _epochs([{"phase": "pretrain"}] * 20 + [{"phase": "head"}] * 3) == "23 epochs (pretrain: 20, head: 3)"
+
+
+def test_each_verb_is_added_by_its_module_alone(capsys):
+    from aekit.cli import VERBS, CLIError, build_parser, verb_module
+
+    for verb, (module, _) in VERBS.items():
+        assert set(verb_module(verb).ADD_OPTIONS) == {v for v, (m, _) in VERBS.items() if m == module}
+        with pytest.raises(SystemExit) as exit_:
+            build_parser({verb}).parse_args([verb, "--help"])
+        assert exit_.value.code == 0 and capsys.readouterr().out.startswith(f"usage: aekit {verb}")
+    # the other verbs are listed by name and help alone: their options are not known
+    with pytest.raises(CLIError, match="unrecognized arguments: --epochs 2"):
+        build_parser(set()).parse_args(["train", "--epochs", "2"])

@@ -1,4 +1,4 @@
-"""What every verb of the ``aekit`` command shares: the one-line error type, data options, writers."""
+"""What the verbs of the ``aekit`` command share: data options, model options, writers."""
 
 import argparse
 import ast
@@ -10,20 +10,11 @@ import numpy as np
 from sklearn.utils import Bunch
 
 from .. import datasets
-from .._fileio import atomic_write, atomic_write_text
-
+from .._fileio import atomic_write
+from .parsing import CLIError
 
 # rows of a streamed data set that pictures show
 _PICTURE_ROWS = 1000
-
-
-class CLIError(Exception):
-    """A user mistake on the command line; shown as one line."""
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):
-        raise CLIError(message)
 
 
 def parse_set(pairs, estimator):
@@ -107,17 +98,6 @@ def labels(bunch):
     return np.asarray(bunch.target_names)[bunch.target]
 
 
-def write_record(estimator, out, X=None, y=None):
-    """history.csv and every picture that suits the estimator and data (see ``plots.pictures``)."""
-    from .. import plots
-
-    X, y = picture_rows(X, y)
-    if getattr(estimator, "history_", None):
-        atomic_write_text(out / "history.csv", history_csv(estimator.history_))
-    for name, draw in plots.pictures(estimator, X, y).items():
-        save_figure(draw(), out / f"{name}.png")
-
-
 def output_folder(path):
     """``--out`` of a verb that writes a folder (created if need be), refused when it names a file."""
     if Path(path).exists() and not Path(path).is_dir():
@@ -162,3 +142,12 @@ def add_data_options(parser, required=True):
     parser.add_argument("--label-column", help="CSV column holding labels (excluded from features)")
 
 
+
+
+def add_model_data_out(parser: argparse.ArgumentParser, out_help: str,
+                       model_help: str = "model folder written by `aekit train`", data_required: bool = True) -> None:
+    """``--model`` (required), the data options and ``--out`` (required): what a verb that applies a
+    saved model to rows takes first."""
+    parser.add_argument("--model", required=True, help=model_help)
+    add_data_options(parser, required=data_required)
+    parser.add_argument("--out", required=True, help=out_help)

@@ -5,7 +5,8 @@ import numpy as np
 from .._fileio import atomic_write
 from ..apps.anomaly import AnomalyDetector
 from ..saving import load as load_model
-from ._common import CLIError, add_data_options, load_data
+from ._common import add_model_data_out, load_data
+from .parsing import CLIError, Parser
 
 
 def cmd_score(args):
@@ -24,14 +25,16 @@ def cmd_score(args):
           f"label -1, score below {detector.offset_:.6g})")
 
 
-def add_verbs(verbs):
-    """Add ``aekit anomaly score`` to the subparsers ``verbs``."""
-    anomaly = verbs.add_parser("anomaly", help="score rows with a detector from `aekit train anomaly`")
-    actions = anomaly.add_subparsers(dest="action", required=True, parser_class=type(anomaly))
+def add_anomaly(anomaly: Parser) -> None:
+    """The actions of ``aekit anomaly``: ``score``."""
+    actions = anomaly.add_subparsers(dest="action", required=True, parser_class=Parser)
     score = actions.add_parser("score", help="write each row's score (higher is more normal) and its label "
                                "(1 inlier, -1 outlier) as CSV")
-    score.add_argument("--model", required=True, help="folder written by `aekit train anomaly`")
-    add_data_options(score)
-    score.add_argument("--out", required=True, help="output .csv file (columns score,label)")
+    add_model_data_out(score, out_help="output .csv file (columns score,label)",
+                       model_help="folder written by `aekit train anomaly`")
     score.add_argument("--device")
     score.set_defaults(run=cmd_score)
+
+
+# verb -> what adds its options to its parser (see aekit.cli.VERBS)
+ADD_OPTIONS = {"anomaly": add_anomaly}

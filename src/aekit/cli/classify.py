@@ -7,7 +7,8 @@ from sklearn.base import is_classifier
 
 from .._fileio import atomic_write, atomic_write_text
 from ..saving import load as load_model
-from ._common import CLIError, add_data_options, history_csv, load_data, save_npy
+from ._common import add_model_data_out, history_csv, load_data, save_npy
+from .parsing import CLIError, Parser
 
 _OUTPUTS = (".npy", ".csv")
 
@@ -54,12 +55,14 @@ def cmd_predict(args):
     print(f"wrote {args.out} with {'probabilities' if args.proba else 'labels'} of {len(X)} rows")
 
 
-def add_verbs(verbs):
-    """Add ``predict`` to the subparsers ``verbs``."""
-    predict = verbs.add_parser("predict", help="write a classifier's predicted labels (or probabilities)")
-    predict.add_argument("--model", required=True, help="classifier folder written by `aekit train classifier`")
-    add_data_options(predict)
-    predict.add_argument("--out", required=True, help="output .npy or .csv file (CSV: a header, one row per row)")
+def add_predict(predict: Parser) -> None:
+    """The options of ``aekit predict``."""
+    add_model_data_out(predict, out_help="output .npy or .csv file (CSV: a header, one row per row)",
+                       model_help="classifier folder written by `aekit train classifier`")
     predict.add_argument("--proba", action="store_true", help="class probabilities (columns p_<class>) instead")
     predict.add_argument("--device")
     predict.set_defaults(run=cmd_predict)
+
+
+# verb -> what adds its options to its parser (see aekit.cli.VERBS)
+ADD_OPTIONS = {"predict": add_predict}

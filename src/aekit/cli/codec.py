@@ -6,7 +6,8 @@ from pathlib import Path
 from .._fileio import atomic_write, atomic_write_bytes
 from ..apps import codec
 from ..saving import load as load_model
-from ._common import CLIError, add_data_options, load_data, save_npy
+from ._common import add_model_data_out, load_data, save_npy
+from .parsing import CLIError, Parser
 
 _DEFAULT_BITS = inspect.signature(codec.compress).parameters["bits"].default
 
@@ -34,21 +35,24 @@ def cmd_decompress(args):
     print(f"wrote {args.out} with shape {X.shape}")
 
 
-def add_verbs(verbs):
-    """Add ``compress`` and ``decompress`` to the subparsers ``verbs``."""
-    compress = verbs.add_parser("compress", help="compress rows with a saved autoencoder (lossy)")
-    compress.add_argument("--model", required=True, help="model folder written by `aekit train`")
-    add_data_options(compress)
-    compress.add_argument("--out", required=True, help="output file (e.g. codes.aek)")
+def add_compress(compress: Parser) -> None:
+    """The options of ``aekit compress``."""
+    add_model_data_out(compress, out_help="output file (e.g. codes.aek)")
     compress.add_argument("--bits", type=int, default=_DEFAULT_BITS,
                           help=f"quantisation bits per code dimension, 2 to 16 (default {_DEFAULT_BITS})")
     compress.add_argument("--device")
     compress.set_defaults(run=cmd_compress)
 
-    decompress = verbs.add_parser("decompress", help="decode a file written by `aekit compress`")
+
+def add_decompress(decompress: Parser) -> None:
+    """The options of ``aekit decompress``."""
     decompress.add_argument("--model", required=True, help="the model folder that compressed it")
     decompress.add_argument("--in", dest="input", metavar="FILE", required=True,
                             help="file written by `aekit compress`")
     decompress.add_argument("--out", required=True, help="output .npy file")
     decompress.add_argument("--device")
     decompress.set_defaults(run=cmd_decompress)
+
+
+# verb -> what adds its options to its parser (see aekit.cli.VERBS)
+ADD_OPTIONS = {"compress": add_compress, "decompress": add_decompress}

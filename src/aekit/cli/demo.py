@@ -6,6 +6,7 @@ from tqdm.auto import tqdm
 
 from ..report import build_report, run_demo
 from ._common import output_folder
+from .parsing import Parser
 
 
 def cmd_demo(args):
@@ -30,8 +31,8 @@ def cmd_report(args):
     print(f"wrote {build_report(args.dir)}")
 
 
-def add_verbs(verbs):
-    demo = verbs.add_parser("demo", help="train every model on one data set and write report.html")
+def add_demo(demo: Parser) -> None:
+    """The options of ``aekit demo``."""
     demo.add_argument("--data", default="mnist5k", help="mnist5k (default), digits, fashion-mnist or a path")
     demo.add_argument("--out", default="runs/demo", help="folder for models, figures and the report")
     demo.add_argument("--quick", action="store_true", help="a small slice of the data, few epochs (~1 minute)")
@@ -40,6 +41,12 @@ def add_verbs(verbs):
     demo.add_argument("--quiet", action="store_true", help="no progress display")
     demo.set_defaults(run=cmd_demo)
 
-    report = verbs.add_parser("report", help="rebuild report.html and metrics.json from a demo folder")
+
+def add_report(report: Parser) -> None:
+    """The options of ``aekit report``."""
     report.add_argument("dir", help="the --out folder of `aekit demo`")
     report.set_defaults(run=cmd_report)
+
+
+# verb -> what adds its options to its parser (see aekit.cli.VERBS)
+ADD_OPTIONS = {"demo": add_demo, "report": add_report}

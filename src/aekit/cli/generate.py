@@ -2,14 +2,14 @@
 
 from pathlib import Path
 
+from .. import plots
 from .._fileio import atomic_write
 from ..saving import load as load_model
-from ._common import CLIError, positive_int, save_figure, save_npy
+from ._common import positive_int, save_figure, save_npy
+from .parsing import CLIError, Parser
 
 
 def cmd_sample(args):
-    from .. import plots
-
     estimator = load_model(args.model, device=args.device or "auto")
     if not hasattr(estimator, "sample"):
         raise CLIError(f"{args.model}: {type(estimator).__name__} does not generate; "
@@ -28,11 +28,15 @@ def cmd_sample(args):
     print(f"wrote {args.n} samples to {args.out}")
 
 
-def add_verbs(verbs):
-    sample = verbs.add_parser("sample", help="draw new instances from a VAE or GAN (.png grid or .npy rows)")
+def add_sample(sample: Parser) -> None:
+    """The options of ``aekit sample``."""
     sample.add_argument("--model", required=True, help="model folder written by `aekit train`")
     sample.add_argument("--n", type=positive_int, default=64, help="how many (default 64)")
     sample.add_argument("--out", required=True, help="grid.png or rows.npy")
     sample.add_argument("--seed", type=int, default=0, help="random_state of the draw (default 0)")
     sample.add_argument("--device")
     sample.set_defaults(run=cmd_sample)
+
+
+# verb -> what adds its options to its parser (see aekit.cli.VERBS)
+ADD_OPTIONS = {"sample": add_sample}

@@ -6,7 +6,16 @@ import io as _stringio
 from .._fileio import atomic_write, atomic_write_text
 from ..apps.retrieval import METRICS, CodeIndex
 from ..saving import load as load_model
-from ._common import CLIError, add_data_options, load_data, output_folder, positive_int, require, save_npy
+from ._common import (
+    add_data_options,
+    add_model_data_out,
+    load_data,
+    output_folder,
+    positive_int,
+    require,
+    save_npy,
+)
+from .parsing import CLIError, Parser
 
 
 def cmd_build(args):
@@ -47,15 +56,12 @@ def cmd_query(args):
         print(f"wrote {out} with ids and distances of the {args.k} nearest items of {len(ids)} queries")
 
 
-def add_verbs(verbs):
-    """Add ``index build`` and ``index query`` to the subparsers ``verbs``."""
-    index = verbs.add_parser("index", help="nearest-neighbour search over a model's codes")
-    actions = index.add_subparsers(dest="action", required=True, parser_class=type(index))
+def add_index(index: Parser) -> None:
+    """The actions of ``aekit index``: ``build`` and ``query``."""
+    actions = index.add_subparsers(dest="action", required=True, parser_class=Parser)
 
     build = actions.add_parser("build", help="encode data with a model and save a searchable index")
-    build.add_argument("--model", required=True, help="model folder written by `aekit train`")
-    add_data_options(build)
-    build.add_argument("--out", required=True, help="folder for the index (the model is copied into it)")
+    add_model_data_out(build, out_help="folder for the index (the model is copied into it)")
     build.add_argument("--metric", choices=METRICS,
                        help="default euclidean; hamming binarises the codes (semantic hashing)")
     build.add_argument("--bits", type=positive_int, help="hamming: expected bits per item (the code width)")
@@ -70,3 +76,7 @@ def add_verbs(verbs):
     query.add_argument("--out", help=".npy (ids) or .csv (query, rank, id, distance); default: print the CSV")
     query.add_argument("--device")
     query.set_defaults(run=cmd_query)
+
+
+# verb -> what adds its options to its parser (see aekit.cli.VERBS)
+ADD_OPTIONS = {"index": add_index}

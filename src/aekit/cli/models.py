@@ -9,21 +9,32 @@ from pathlib import Path
 import numpy as np
 from sklearn.base import is_classifier
 
-from .. import registry
-from .._fileio import atomic_write
+from .. import plots, registry
+from .._fileio import atomic_write, atomic_write_text
 from ..apps.classifier import mask_labels
 from ..apps.retrieval import DATA as INDEX_DATA
 from ..apps.retrieval import CodeIndex
 from ..datasets.stream import row_blocks
-from ..saving import load as load_model
 from ..noise import NOISE_KINDS
+from ..saving import load as load_model
 from ..training import distributed
 from ..training.checkpoint import FILENAME as CHECKPOINT_FILE
 from ._common import (
-    CLIError, add_data_options, labels, load_data, output_folder, parse_set, picture_rows, positive_int, require,
-    save_figure, save_npy, write_record,
+    add_data_options,
+    add_model_data_out,
+    history_csv,
+    labels,
+    load_data,
+    output_folder,
+    parse_set,
+    picture_rows,
+    positive_int,
+    require,
+    save_figure,
+    save_npy,
 )
 from .classify import data_labels
+from .parsing import CLIError, Parser
 
 
 def _classifier_autoencoder(estimator, pairs):
@@ -88,6 +99,15 @@ def cmd_train(args):
           f"saved to {out}")
 
 
+def write_record(estimator, out, X=None, y=None):
+    """history.csv and every picture that suits the estimator and data (see ``plots.pictures``)."""
+    X, y = picture_rows(X, y)
+    if getattr(estimator, "history_", None):
+        atomic_write_text(out / "history.csv", history_csv(estimator.history_))
+    for name, draw in plots.pictures(estimator, X, y).items():
+        save_figure(draw(), out / f"{name}.png")
+
+
 def _epochs(history):
     """"12 epochs", or with each phase's share ("23 epochs (pretrain: 20, head: 3)") for a model
     trained in phases, whose --epochs sets one phase only."""
@@ -106,8 +126,6 @@ _PLOT_OPTIONS = {"data": "X", "n": "n", "noise": "kind", "noise_level": "level"}
 
 def _interpolation(estimator, X):
     """Between the first two rows of the data, as the picture `aekit train` writes."""
-    from .. import plots
-
     if len(X) < 2:
         raise CLIError(f"interpolation needs two rows of --data, got {len(X)}")
     return plots.interpolation(estimator, X[0], X[1])
@@ -115,14 +133,10 @@ def _interpolation(estimator, X):
 
 def _traversal(estimator, X):
     """Of the first row of the data, as the picture `aekit train` writes."""
-    from .. import plots
-
     return plots.traversal(estimator, X[0])
 
 
 def cmd_plot(args):
-    from .. import plots
-
     draw = {"interpolation": _interpolation, "traversal": _traversal}.get(args.kind)
     draw = draw or getattr(plots, args.kind.replace("-", "_"))
     accepted = inspect.signature(draw).parameters
@@ -230,10 +244,8 @@ def _add_labels_option(parser):
                              "for data without labels of its own (.npy files, shard folders)")
 
 
-def add_verbs(verbs):
-    """Add the verbs that train, apply, draw and describe models to the subparsers ``verbs``."""
-
-    train = verbs.add_parser("train", help="train a model and save it with its history and pictures")
+def add_train(train: Parser) -> None:
+    """The options of ``aekit train``."""
     train.add_argument("model", help="registry name (see `aekit list`)")
     add_data_options(train)
     train.add_argument("--out", required=True, help="folder for the model, history.csv, PNGs, checkpoints/")
@@ -252,19 +264,18 @@ def add_verbs(verbs):
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     train.set_defaults(run=cmd_train)
 
-    for verb, method, text, doing in (("encode", "transform", "write codes", "encode rows"),
-                                      ("decode", "inverse_transform", "decode codes (--data is a codes .npy)",
-                                       "decode codes"),
-                                      ("reconstruct", "reconstruct", "write reconstructions", "reconstruct rows")):
-        sub = verbs.add_parser(verb, help=text)
-        sub.add_argument("--model", required=True, help="model folder written by `aekit train`")
-        add_data_options(sub)
-        sub.add_argument("--out", required=True, help="output .npy file")
-        sub.add_argument("--device")
-        sub.set_defaults(run=_transform_verb(method, doing))
 
-    evaluate = verbs.add_parser("evaluate", help="print reconstruction errors of a model on data (a "
-                                "classifier's accuracy)")
+def _transform_options(method, doing):
+    """The options of ``aekit encode``, ``decode`` or ``reconstruct``: one estimator ``method``."""
+    def add(parser: Parser) -> None:
+        add_model_data_out(parser, out_help="output .npy file")
+        parser.add_argument("--device")
+        parser.set_defaults(run=_transform_verb(method, doing))
+    return add
+
+
+def add_evaluate(evaluate: Parser) -> None:
+    """The options of ``aekit evaluate``."""
     evaluate.add_argument("--model", required=True)
     add_data_options(evaluate)
     evaluate.add_argument("--device")
@@ -272,24 +283,35 @@ def add_verbs(verbs):
     _add_labels_option(evaluate)
     evaluate.set_defaults(run=cmd_evaluate)
 
-    plot = verbs.add_parser("plot", help="draw a picture of a saved model as a PNG")
+
+def add_plot(plot: Parser) -> None:
+    """The options of ``aekit plot``."""
     plot.add_argument("kind", choices=PLOT_KINDS,
                       help="loss-curves, gan-monitor, filters, samples and manifold need no --data; "
                            "interpolation goes between its first two rows, traversal sweeps its first")
-    plot.add_argument("--model", required=True, help="model folder written by `aekit train`")
-    add_data_options(plot, required=False)
-    plot.add_argument("--out", required=True, help="output .png file")
+    add_model_data_out(plot, out_help="output .png file", data_required=False)
     plot.add_argument("--n", type=positive_int, help="images or rows to show (reconstructions, denoising, filters)")
     plot.add_argument("--noise", choices=NOISE_KINDS, help="denoising: noise to apply (default: the model's)")
     plot.add_argument("--noise-level", type=float, help="denoising: its level (default: the model's)")
     plot.add_argument("--device")
     plot.set_defaults(run=cmd_plot)
 
-    info = verbs.add_parser("info", help="describe a saved model or index")
+
+def add_info(info: Parser) -> None:
+    """The options of ``aekit info``."""
     info.add_argument("path", nargs="?", help="model folder written by `aekit train` (or an index folder)")
     info.add_argument("--model", help="the same, as the other verbs take it")
     info.set_defaults(run=cmd_info)
 
-    verbs.add_parser("list", help="registered models").set_defaults(run=cmd_list)
 
-
+# verb -> what adds its options to its parser (see aekit.cli.VERBS)
+ADD_OPTIONS = {
+    "train": add_train,
+    "encode": _transform_options("transform", "encode rows"),
+    "decode": _transform_options("inverse_transform", "decode codes"),
+    "reconstruct": _transform_options("reconstruct", "reconstruct rows"),
+    "evaluate": add_evaluate,
+    "plot": add_plot,
+    "info": add_info,
+    "list": lambda parser: parser.set_defaults(run=cmd_list),
+}
