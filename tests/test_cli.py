@@ -247,7 +247,9 @@ def test_gan_train_writes_its_monitor_and_plot_draws_it(tmp_path, trained, capsy
 
 def test_subprocess_entry_point(tmp_path):
     result = subprocess.run([sys.executable, "-m", "aekit", "list"], capture_output=True, text=True)
-    assert result.returncode == 0 and "Autoencoder" in result.stdout
+    # every registered model, those of aekit.apps too, though `aekit list` imports none of them itself
+    assert result.returncode == 0 and all(name in result.stdout for name in (
+        "Autoencoder", "GAN", "AutoencoderClassifier", "AnomalyDetector")), result.stdout
     version = subprocess.run([sys.executable, "-m", "aekit", "--version"], capture_output=True, text=True)
     assert version.returncode == 0 and version.stdout == f"aekit {aekit.__version__}\n"
     bad = subprocess.run([sys.executable, "-m", "aekit", "info", str(tmp_path)], capture_output=True, text=True)
@@ -286,6 +288,30 @@ def test_the_training_summary_counts_epochs_per_phase():
 
     assert _epochs([{"loss": 1.0}]) == "1 epoch"
     assert _epochs([{"phase": "pretrain"}] * 20 + [{"phase": "head"}] * 3) == "23 epochs (pretrain: 20, head: 3)"
+
+
+# what `import aekit` and `aekit --version` / `--help` leave out: they answer at once
+HEAVY = ("torch", "sklearn", "matplotlib", "faiss")
+
+
+def test_import_aekit_imports_neither_matplotlib_nor_faiss_nor_the_command():
+    code = "import aekit, sys; print([m for m in ('matplotlib', 'faiss', 'aekit.cli') if m in sys.modules])"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0 and result.stdout == "[]\n", result.stderr
+    # its names load on first use
+    assert aekit.Autoencoder.__name__ == "Autoencoder" and "load" in dir(aekit)
+    with pytest.raises(AttributeError, match="no attribute 'Autoencoderr'"):
+        aekit.Autoencoderr  # noqa: B018
+
+
+@pytest.mark.parametrize("option", ["--version", "--help"])
+def test_version_and_help_import_no_heavy_module(option):
+    # -X importtime lists every module the process imports, on stderr
+    result = subprocess.run([sys.executable, "-X", "importtime", "-m", "aekit", option], capture_output=True,
+                            text=True)
+    assert result.returncode == 0 and result.stdout.startswith("aekit 0" if option == "--version" else "usage:")
+    imported = {line.split("|")[-1].strip() for line in result.stderr.splitlines() if line.startswith("import time:")}
+    assert not {name for name in imported if name.split(".")[0] in HEAVY}
 
 
 def test_each_verb_is_added_by_its_module_alone(capsys):

@@ -1,6 +1,17 @@
 """Name -> estimator class, used by ``aekit.load``, ``aekit list`` and the CLI's MODEL argument."""
 
+import importlib
+
 _BY_NAME: dict[str, type] = {}
+# The modules whose classes register themselves. ``import aekit`` no longer imports them (it loads
+# names on first use), so a lookup imports them first: loading a saved classifier then works
+# whichever modules the caller happened to import.
+_REGISTERING = ("aekit.estimators", "aekit.apps.classifier", "aekit.apps.anomaly")
+
+
+def _import_registering():
+    for module in _REGISTERING:
+        importlib.import_module(module)
 
 
 def register(name):
@@ -24,6 +35,7 @@ def register(name):
 
 def get(name):
     """The class registered under ``name`` (a registry name or a class name)."""
+    _import_registering()
     if name in _BY_NAME:
         return _BY_NAME[name]
     for cls in _BY_NAME.values():
@@ -34,4 +46,5 @@ def get(name):
 
 def names():
     """Registered names, sorted, with their classes."""
+    _import_registering()
     return dict(sorted(_BY_NAME.items()))
