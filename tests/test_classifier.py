@@ -8,7 +8,6 @@ import pytest
 import torch
 from sklearn.base import clone
 from sklearn.utils.estimator_checks import parametrize_with_checks
-from test_autoencoder import EXPECTED_FAILED as ROW_ORDER_FAILURES  # tests/ is on sys.path
 from torch import nn
 
 import aekit
@@ -17,6 +16,7 @@ from aekit.apps.classifier import mask_labels
 from aekit.cli import main
 from aekit.datasets import load
 from aekit.training import Trainer
+from test_autoencoder import EXPECTED_FAILED as ROW_ORDER_FAILURES  # tests/ is on sys.path
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -231,6 +231,19 @@ def test_save_load_of_a_fine_tuned_classifier(digits, fitted, tmp_path):
     loaded = aekit.load(tmp_path / "clf", device="cpu")
     np.testing.assert_array_equal(loaded.predict_proba(X), fitted.predict_proba(X))
     np.testing.assert_array_equal(loaded.transform(X), fitted.transform(X))
+
+
+def test_saved_weights_keep_their_names(digits):
+    """Folders saved by earlier versions load: a VAE's posterior mean, a classifier's hidden head layer
+    stacked on it and the standardisations are named as they were in format version 1."""
+    X, y, *_ = digits
+    vae = VariationalAutoencoder(**{**AE, "epochs": 0}).fit(X)
+    first = AutoencoderClassifier(encoder=vae, head=(6,), **{**HEAD, "epochs": 1}).fit(X, y)
+    second = AutoencoderClassifier(encoder=first, **{**HEAD, "epochs": 1}).fit(X, y)
+    assert sorted(second.model_.state_dict()) == [
+        "encoder.0.encoder.0.bias", "encoder.0.encoder.0.weight", "encoder.0.encoder.2.bias",
+        "encoder.0.encoder.2.weight", "encoder.1.0.offset", "encoder.1.0.scale", "encoder.1.1.bias",
+        "encoder.1.1.weight", "head.0.0.offset", "head.0.0.scale", "head.1.bias", "head.1.weight"]
 
 
 @pytest.mark.slow

@@ -1,0 +1,22 @@
+"""Semi-supervised learning and transfer: a dense classifier head on a pre-trained encoder.
+
+The classifier's network is the encoder of an aekit model (an autoencoder's code, a VAE's posterior
+mean, or another classifier's features) followed by a dense head. Training is three calls of the one
+training loop: the autoencoder's own ``fit`` on every row (labelled or not), then the head on the
+labelled rows' cached features (standardised with the statistics of every row's features), then,
+optionally, the whole network with a smaller learning rate for the encoder.
+
+The parts, each in a module of its own:
+
+- :mod:`~aekit.apps.classifier.estimator`: :class:`AutoencoderClassifier`, whose ``fit`` names the phases;
+- :mod:`~aekit.apps.classifier.labels`: the unlabelled mark (-1) and :func:`mask_labels`;
+- :mod:`~aekit.apps.classifier.sources`: where the encoder comes from, and the layout that describes it;
+- :mod:`~aekit.apps.classifier.network`: :class:`ClassifierNet` and its dense blocks;
+- :mod:`~aekit.apps.classifier.phases`: pre-training, the feature pass, the head and fine-tuning.
+"""
+
+from .estimator import AutoencoderClassifier
+from .labels import UNLABELLED, mask_labels
+from .network import ClassifierNet
+
+__all__ = ["UNLABELLED", "AutoencoderClassifier", "ClassifierNet", "mask_labels"]

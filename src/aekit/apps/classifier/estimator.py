@@ -1,0 +1,352 @@
+"""The semi-supervised and transfer classifier: the estimator, whose ``fit`` is a short sequence of
+named phases (see :mod:`.phases`) on an encoder from one of four sources (see :mod:`.sources`).
+
+How the encoder is laid out (which aekit model it comes from, which dense blocks earlier classifiers
+stacked on it) and the classes are fitted state: ``aekit.load`` restores them (``_set_extra_state``)
+before it builds the network (``_build_net``) that the saved weights fill.
+"""
+
+import os
+from typing import Self
+
+import numpy as np
+import torch
+from sklearn.base import ClassifierMixin, TransformerMixin
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import column_or_1d, validate_data
+from torch import nn
+
+from ... import registry, saving
+from ...datasets.scaling import Scaler
+from ...datasets.stream import as_stream
+from ...devices import resolve_device
+from ...estimators import _params as p
+from ...estimators._base import BaseAutoencoder, NeuralEstimator
+from ...estimators.autoencoder import Autoencoder
+from ...nn import ACTIVATIONS
+from ...seeding import seeded
+from .labels import labelled_classes
+from .network import ClassifierNet, classifier_net, frozen_parameters
+from .phases import LabelledPhases, labelled_features, pretrain
+from .sources import (
+    FeatureSource,
+    Layout,
+    encoder_spec,
+    features_of,
+    fresh_encoder,
+    given_encoder,
+    is_fitted,
+    layout_of,
+)
+
+_SHARED_PARAMS = ("image_shape", "scale", "epochs", "batch_size", "lr", "lr_schedule", "optimizer",
+                  "weight_decay", "clip_grad_norm", "validation_fraction", "early_stopping", "checkpoint_dir",
+                  "checkpoint_every", "random_state", "device", "verbose")
+
+
+@registry.register("classifier")
+class AutoencoderClassifier(FeatureSource, ClassifierMixin, TransformerMixin, NeuralEstimator):
+    """A classifier on the features of a pre-trained encoder: semi-supervised learning and transfer.
+
+    ``fit(X, y)`` takes every row, labelled or not: ``y == -1`` marks an unlabelled row (the
+    scikit-learn convention). The autoencoder is pre-trained on all rows, a dense head is trained
+    on the labelled rows' codes (standardised with the mean and standard deviation of every row's
+    code), and with ``fine_tune=True`` the whole network is then trained on the labelled rows, the
+    encoder with the smaller learning rate ``encoder_lr``.
+
+    For transfer, ``encoder`` supplies an encoder trained elsewhere: a saved model folder, a fitted
+    aekit autoencoder (a VAE gives its posterior mean), a fitted ``AutoencoderClassifier`` (its
+    features: the encoder and the hidden layers of its head), or any ``torch.nn.Module`` mapping rows
+    to (n_samples, width) features (the width is found by running it on one row). Unlabelled rows
+    are then not used. The encoder's weights are copied: fitting never changes the given model.
+
+    Parameters
+    ----------
+    autoencoder : aekit autoencoder, optional
+        Pre-trained here on every row of ``X``: a copy is fitted, with the classifier's
+        ``random_state``, ``device``, ``image_shape`` and ``verbose`` where the autoencoder leaves
+        them at their defaults. An already fitted autoencoder is used as it is (a clone of it, as
+        cross-validation makes, is pre-trained again). Default: ``Autoencoder()``.
+        ``Autoencoder(..., epochs=0)`` gives the same network from random weights.
+    encoder : str, path, fitted aekit estimator or torch.nn.Module, optional
+        An encoder trained elsewhere (see above); not together with ``autoencoder``. A clone of
+        a fitted estimator is unfitted: give a saved model folder where estimators are cloned
+        (cross-validation, grid search).
+    freeze : bool or int, default=False
+        What fine-tuning leaves unchanged: True for the whole encoder, an integer for its first
+        layers with weights (False or 0 for none). Without ``fine_tune`` the encoder is never changed.
+    head : tuple of int, default=()
+        Widths of the head's hidden layers; () is a softmax regression on the features.
+    activation : str, default="relu"
+        Activation of the head's hidden layers.
+    fine_tune : bool, default=False
+        After the head, train the whole network (except frozen layers) for ``fine_tune_epochs``.
+    fine_tune_epochs : int, default=100
+    encoder_lr : float, optional
+        Learning rate of the encoder during fine-tuning; default ``lr / 10``.
+    image_shape : tuple (C, H, W), optional
+        Shape of each row as an image, given to the autoencoder when it has none.
+    scale : {"minmax", "standard", None}, default=None
+        Scaling of the data for a ``torch.nn.Module`` encoder; aekit encoders bring their own.
+    epochs : int, default=300
+        Epochs of head training (cheap: the head learns from the codes, computed once).
+    batch_size : int, default=32
+    lr : float, default=1e-3
+    lr_schedule, optimizer, weight_decay, clip_grad_norm, early_stopping, random_state, device, verbose
+        As for :class:`aekit.Autoencoder`; they apply to the head and fine-tuning phases (a schedule
+        runs over each phase's epochs).
+    validation_fraction : float, default=0.0
+        Fraction of the labelled rows held out (seeded) to report ``val_*`` terms and drive early
+        stopping.
+    checkpoint_dir : str, optional
+        Folder for checkpoints of every phase, each in a folder of its own (``pretrain``, ``head``,
+        ``fine-tune``), written every ``checkpoint_every`` epochs; ``fit(X, y, resume=True)``
+        continues from them. The autoencoder pre-trained here checkpoints into ``pretrain`` unless
+        it has a ``checkpoint_dir`` of its own.
+    checkpoint_every : int, default=1
+
+    Attributes
+    ----------
+    classes_ : ndarray
+        The labels seen in ``fit`` (without -1).
+    model_ : ClassifierNet
+        ``model_.encoder`` gives the features, ``model_.head`` the logits.
+    autoencoder_ : aekit autoencoder
+        The pre-trained autoencoder, when ``encoder`` is None (not saved with the classifier).
+    history_ : list of dict
+        One dict per epoch with its ``"phase"`` (``"pretrain"``, ``"head"``, ``"fine-tune"``):
+        ``cross_entropy``, ``error`` (fraction misclassified), ``val_*`` and ``time``.
+    scaler_, n_features_in_, image_shape_, n_parameters_
+        As for :class:`aekit.Autoencoder`.
+
+    Example
+    -------
+    >>> from aekit import Autoencoder, AutoencoderClassifier
+    >>> from aekit.apps.classifier import mask_labels
+    >>> from aekit.datasets import load
+    >>> digits = load("digits")
+    >>> y = mask_labels(digits.target, 100, random_state=0)  # 100 labels, 1,697 rows unlabelled
+    >>> clf = AutoencoderClassifier(Autoencoder(hidden=(64,), latent=16, epochs=5), epochs=50,
+    ...                             random_state=0).fit(digits.data, y)
+    >>> clf.predict(digits.data[:3]).shape
+    (3,)
+    """
+
+    def __init__(self, autoencoder=None, *, encoder=None, freeze=False, head=(), activation="relu",
+                 fine_tune=False, fine_tune_epochs=100, encoder_lr=None, image_shape=None, scale=None,
+                 epochs=300, batch_size=32, lr=1e-3, lr_schedule=None, optimizer="adam", weight_decay=0.0,
+                 clip_grad_norm=None, validation_fraction=0.0, early_stopping=None, checkpoint_dir=None,
+                 checkpoint_every=1, random_state=None, device="auto", verbose=False):
+        self.autoencoder = autoencoder
+        self.encoder = encoder
+        self.freeze = freeze
+        self.head = head
+        self.activation = activation
+        self.fine_tune = fine_tune
+        self.fine_tune_epochs = fine_tune_epochs
+        self.encoder_lr = encoder_lr
+        self.image_shape = image_shape
+        self.scale = scale
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.lr_schedule = lr_schedule
+        self.optimizer = optimizer
+        self.weight_decay = weight_decay
+        self.clip_grad_norm = clip_grad_norm
+        self.validation_fraction = validation_fraction
+        self.early_stopping = early_stopping
+        self.checkpoint_dir = checkpoint_dir
+        self.checkpoint_every = checkpoint_every
+        self.random_state = random_state
+        self.device = device
+        self.verbose = verbose
+
+    _param_table = {
+        **{name: NeuralEstimator._param_table[name] for name in _SHARED_PARAMS},
+        "autoencoder": p.Spec(lambda v: v is None or isinstance(v, BaseAutoencoder),
+                              "None or an aekit autoencoder (Autoencoder(), VariationalAutoencoder(), ...)"),
+        "encoder": encoder_spec(),
+        "freeze": p.one_of(True, False) | p.integer(0),
+        "head": p.widths(),
+        "activation": p.one_of(*ACTIVATIONS),
+        "fine_tune": p.one_of(True, False),
+        "fine_tune_epochs": p.integer(0),
+        "encoder_lr": p.real(0, low_open=True) | p.NONE,
+    }
+
+    def _validate_params(self):
+        p.check_params(self, self._param_table)
+        name = type(self).__name__
+        if self.autoencoder is not None and self.encoder is not None:
+            raise ValueError(f"{name}: give autoencoder= (pre-trained on X) or encoder= (trained elsewhere), "
+                             "not both")
+        if self.scale is not None and not isinstance(self.encoder, nn.Module):
+            raise ValueError(f"{name}: scale={self.scale!r} applies to a torch.nn.Module encoder; an aekit "
+                             "encoder is used with the scaling it was trained with")
+        if self.freeze is True and self.fine_tune:
+            raise ValueError(f"{name}: freeze=True with fine_tune=True leaves no encoder layer to fine-tune; "
+                             "give the number of layers to freeze")
+        if self.freeze is not True and self.freeze and not self.fine_tune:
+            raise ValueError(f"{name}: freeze={self.freeze} only applies to fine-tuning; set fine_tune=True "
+                             "(without it the whole encoder stays as it is)")
+
+    # ---- fitting --------------------------------------------------------------------------------
+    def fit(self, X, y, *, resume: bool = False) -> Self:
+        """Pre-train on every row of ``X``, then train on the rows whose label ``y`` is not -1.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), or rows on disk
+            Rows on disk (``aekit.datasets.open_rows``, or a memory map of a ``.npy`` file over
+            1 GiB) are read in blocks: the autoencoder trains on them as
+            :meth:`aekit.Autoencoder.fit` does, and only the labelled rows are held in memory.
+        y : array-like of shape (n_samples,)
+            Class labels; -1 marks an unlabelled row (numeric labels only).
+        resume : bool, default=False
+            Continue from the checkpoints in ``checkpoint_dir`` (which needs an integer
+            ``random_state``): finished phases are restored, the interrupted one goes on, and the
+            result is that of an uninterrupted run.
+
+        Started by ``torchrun`` as several processes, the processes train every phase together (see
+        :mod:`aekit.training.distributed`), each on ``batch_size`` rows of every global batch.
+
+        Returns
+        -------
+        self
+        """
+        self._validate_params()
+        self._join_processes()
+        self._check_resume(resume)
+        X, y = self._checked_data(X, y)
+        labelled, self.classes_, targets = labelled_classes(y)
+        rng = check_random_state(self.random_state)
+        pretrain_seed, init_seed, shuffle_seed, split_seed = (int(s) for s in rng.randint(0, 2**31 - 1, size=4))
+
+        source, history = self._source(X, pretrain_seed, resume)
+        self._adopt_source(source, X)
+        device = resolve_device(self.device)
+        net = self._start_network(source, init_seed, device)
+        frozen = frozen_parameters(net.encoder, self.freeze)
+        statistics, rows, features = labelled_features(net.encoder, self.scaler_, X, labelled, device)
+        net.head[0][0].set_scaler(statistics)  # the head's first module standardises its input
+        phases = LabelledPhases(self, targets, split_seed=split_seed, shuffle_seed=shuffle_seed, device=device,
+                                callbacks=lambda phase: self._callbacks(resume, checkpoint=phase), history=history)
+        try:
+            phases.head(net, features)
+            if self.fine_tune:
+                phases.fine_tune(net, rows, frozen)
+        finally:
+            self.history_ = history
+            net.eval()
+        return self
+
+    def _checked_data(self, X, y):
+        """``X`` as float32 rows or a stream of rows on disk, and ``y`` as a 1-D array of as many labels."""
+        stream = as_stream(X)
+        if stream is None:
+            X, y = validate_data(self, X, y, dtype=[np.float32, np.float64])
+            return X.astype(np.float32, copy=False), y
+        self._check_stream(stream)
+        y = column_or_1d(y, warn=True)
+        if len(y) != stream.n_rows:
+            raise ValueError(f"y has {len(y)} labels but {stream} has {stream.n_rows} rows")
+        return X, y
+
+    def _source(self, X, seed: int, resume: bool):
+        """The fitted estimator or module that gives the encoder, and the history of pre-training it."""
+        if self.encoder is not None:
+            return given_encoder(self.encoder, self.device), []
+        autoencoder = self.autoencoder if self.autoencoder is not None else Autoencoder()
+        if is_fitted(autoencoder):
+            self.autoencoder_ = autoencoder
+            return autoencoder, []
+        inherited = {"random_state": seed, "device": self.device, "image_shape": self.image_shape,
+                     "verbose": self.verbose,
+                     "checkpoint_dir": self.checkpoint_dir and os.path.join(self.checkpoint_dir, "pretrain")}
+        self.autoencoder_, history = pretrain(autoencoder, X, inherited, resume)
+        return self.autoencoder_, history
+
+    def _adopt_source(self, source, X):
+        """Take the scaling, image shape and layout of the features from ``source``."""
+        n_features = self.n_features_in_
+        if isinstance(source, nn.Module):
+            self.scaler_, self.image_shape_ = Scaler(self.scale).fit(X), None
+        else:
+            if source.n_features_in_ != n_features:
+                raise ValueError(f"the encoder takes {source.n_features_in_} features but X has {n_features}")
+            self.scaler_, self.image_shape_ = source.scaler_, source.image_shape_
+        if self.image_shape_ is None and self.image_shape is not None:
+            self.image_shape_ = self._resolve_image_shape(n_features)
+        self._layout = layout_of(source)
+
+    def _start_network(self, source, seed: int, device) -> ClassifierNet:
+        """``model_``: the network of the layout, a fresh head (seeded) on the weights of ``source``."""
+        net = seeded(seed, lambda: self._network(self.n_features_in_, len(self.classes_)))
+        net.encoder.load_state_dict(features_of(source).state_dict())
+        self.model_ = net.to(device).eval()
+        self.n_parameters_ = sum(q.numel() for q in net.parameters())
+        return self.model_
+
+    def _network(self, n_features: int, n_classes: int) -> ClassifierNet:
+        """A ClassifierNet of the layout ``self._layout`` for ``n_classes``, with fresh weights."""
+        base, blocks = self._layout
+        first = fresh_encoder(base, n_features, self.image_shape_)
+        return classifier_net(first, blocks, tuple(self.head), self.activation, n_features, n_classes)
+
+    # ---- as the encoder of another classifier ---------------------------------------------------
+    def feature_layout(self) -> Layout:
+        """The layout of :meth:`transform`'s features: this classifier's, with its head's hidden layers."""
+        base, blocks = self._layout
+        return base, [*blocks, (tuple(self.head), self.activation)]
+
+    def feature_modules(self) -> nn.Module:
+        """The fitted modules that compute :meth:`transform`'s features."""
+        return nn.Sequential(*self.model_.encoder, self.model_.head[0])
+
+    # ---- saving ---------------------------------------------------------------------------------
+    def _build_net(self, n_features, image_shape):
+        """For ``aekit.load``: the network of the layout and classes ``_set_extra_state`` restored."""
+        return self._network(n_features, len(self.classes_))
+
+    def _extra_state(self):
+        base, blocks = self._layout
+        if isinstance(base, nn.Module):
+            raise ValueError(f"cannot save an {type(self).__name__} whose encoder is a {type(base).__name__}: "
+                             "aekit saves configurations as JSON and cannot describe an arbitrary torch "
+                             "module; use an aekit model as the encoder, or save model_.state_dict() yourself")
+        return {"classes": self.classes_.tolist(),
+                "encoder": saving.estimator_to_json(base),
+                "blocks": [[list(hidden), activation] for hidden, activation in blocks]}
+
+    def _set_extra_state(self, state):
+        self.classes_ = np.asarray(state["classes"])
+        self._layout = (saving.estimator_from_json(state["encoder"]),
+                        [(tuple(hidden), activation) for hidden, activation in state["blocks"]])
+
+    # ---- using a fitted classifier --------------------------------------------------------------
+    def transform(self, X) -> np.ndarray:
+        """The features of ``X`` that the head classifies, shape (n_samples, width)."""
+        return self._per_row(lambda x: self.model_.encoder(x), X)
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities, shape (n_samples, n_classes), columns in the order of ``classes_``."""
+        return self._per_row(lambda x: torch.softmax(self.model_(x), dim=1), X)
+
+    def predict(self, X) -> np.ndarray:
+        """The most probable class of each row of ``X``."""
+        proba = self.predict_proba(X)  # first: it raises NotFittedError on an unfitted classifier
+        return self.classes_[proba.argmax(1)]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float32"]
+        return tags
+
+    @property
+    def inverse_transform(self):
+        # a classifier has no decoder: hide NeuralEstimator's method (hasattr gives False)
+        raise AttributeError(f"{type(self).__name__} has no decoder, hence no inverse_transform")
+
+
+__all__ = ["AutoencoderClassifier"]

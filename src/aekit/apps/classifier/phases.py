@@ -1,0 +1,127 @@
+"""The phases of a classifier's training, each a call of the one training loop.
+
+1. :func:`pretrain`: the autoencoder's own ``fit`` on every row, labelled or not;
+2. :func:`labelled_features`: one pass over the rows for the statistics of every row's features
+   (they standardise the head's input) and the labelled rows' features, computed once;
+3. :meth:`LabelledPhases.head`: the head on those cached features, the encoder fixed;
+4. :meth:`LabelledPhases.fine_tune`: optionally the whole network on the labelled rows, the encoder
+   with a smaller learning rate and its first layers frozen.
+
+The loop's batches are ``(inputs, class indices)``.
+"""
+
+from collections.abc import Callable
+
+import numpy as np
+import torch
+from sklearn.base import clone
+from torch import nn
+
+from ...datasets.scaling import Scaler
+from ...datasets.stream import row_blocks
+from ...estimators._base import BaseAutoencoder
+from ...nn.inference import batched
+from ...training import Trainer, make_optimizer
+from .network import ClassifierNet
+
+# Logged per epoch but not trained on: the fraction of misclassified rows.
+_LOSS_WEIGHTS = {"error": 0.0}
+
+
+def pretrain(autoencoder: BaseAutoencoder, X, inherited: dict, resume: bool) -> tuple[BaseAutoencoder, list[dict]]:
+    """A copy of ``autoencoder`` fitted on every row of ``X``, and its history as records of the
+    classifier's; ``inherited`` settings replace those the autoencoder leaves at their defaults.
+
+    Example
+    -------
+    >>> fitted, history = pretrain(Autoencoder(epochs=2), X, {"random_state": 0}, False)  # doctest: +SKIP
+    >>> [r["phase"] for r in history]  # doctest: +SKIP
+    ['pretrain', 'pretrain']
+    """
+    defaults, given = type(autoencoder)().get_params(), autoencoder.get_params()
+    fitted = clone(autoencoder).set_params(**{k: v for k, v in inherited.items() if given[k] == defaults[k]})
+    fitted.fit(X, resume=resume and fitted.checkpoint_dir is not None)
+    # the autoencoder's own phases (greedy layers) stay apart in the record
+    return fitted, [{**r, "phase": f"pretrain {r['phase']}" if "phase" in r else "pretrain"} for r in fitted.history_]
+
+
+def labelled_features(encoder: nn.Module, scaler: Scaler, X, labelled: np.ndarray,
+                      device: torch.device) -> tuple[Scaler, np.ndarray, np.ndarray]:
+    """One pass over the rows of ``X`` (block by block when they stay on disk): a standard Scaler
+    fitted to the features of every row, and the scaled rows whose ``labelled`` is True and their
+    features, the only rows held in memory.
+
+    Example
+    -------
+    >>> statistics, rows, features = labelled_features(net.encoder, scaler, X, y != -1, "cpu")  # doctest: +SKIP
+    """
+    rows, features = [], []
+
+    def feature_blocks():
+        for start, block in row_blocks(X):
+            scaled = scaler.transform(block)
+            out = batched(encoder, scaled, device)
+            keep = labelled[start:start + len(scaled)]
+            rows.append(scaled[keep])
+            features.append(out[keep])
+            yield start, out
+
+    statistics = Scaler("standard").fit_blocks(feature_blocks(), "the encoder's features")
+    return statistics, np.concatenate(rows), np.concatenate(features)
+
+
+class LabelledPhases:
+    """The phases that train on the labelled rows (the head, then fine-tuning): a Trainer each, all
+    sharing the class indices ``targets``, the seeded validation split, the stream that shuffles the
+    batches, and the record ``history`` that they extend even when interrupted.
+
+    ``settings`` is the classifier (its ``optimizer``, ``lr``, ``weight_decay``, ``batch_size``,
+    ``validation_fraction``, ``epochs``, ``fine_tune_epochs`` and ``encoder_lr``); ``callbacks(phase)``
+    gives the loop's callbacks of a phase.
+    """
+
+    def __init__(self, settings, targets: np.ndarray, *, split_seed: int, shuffle_seed: int, device: torch.device,
+                 callbacks: Callable[[str], list], history: list[dict]):
+        self.settings, self.device, self.callbacks, self.history = settings, device, callbacks, history
+        self.targets = torch.from_numpy(np.asarray(targets, np.int64)).to(device)
+        n_val = int(len(targets) * settings.validation_fraction)
+        order = np.random.RandomState(split_seed).permutation(len(targets))
+        self.splits = (order[n_val:], order[:n_val])  # validation_fraction <= 0.9: training rows remain
+        self.generators = {"shuffle": torch.Generator().manual_seed(shuffle_seed)}
+
+    def run(self, model: nn.Module, parameters, epochs: int, inputs: np.ndarray, phase: str) -> None:
+        """Train ``model``'s ``parameters`` (tensors or groups) on ``inputs`` and the targets."""
+        s = self.settings
+        data = (torch.from_numpy(np.ascontiguousarray(inputs, np.float32)).to(self.device), self.targets)
+        trainer = Trainer(model, {"main": make_optimizer(s.optimizer, parameters, s.lr, s.weight_decay)},
+                          epochs=epochs, batch_size=s.batch_size, generators=self.generators,
+                          callbacks=self.callbacks(phase), loss_weights=_LOSS_WEIGHTS)
+        try:
+            trainer.fit(*(tuple(t[torch.from_numpy(part).to(self.device)] for t in data) for part in self.splits))
+        finally:
+            self.history.extend({"phase": phase, **record} for record in trainer.history)
+
+    def head(self, net: ClassifierNet, features: np.ndarray) -> None:
+        """Train the head on the labelled rows' ``features``: the encoder is fixed, so they were
+        computed once."""
+        self.run(ClassifierNet(nn.Identity(), net.head), net.head.parameters(), self.settings.epochs, features,
+                 "head")
+
+    def fine_tune(self, net: ClassifierNet, rows: np.ndarray, frozen: list[nn.Parameter]) -> None:
+        """Train the whole network on the labelled ``rows`` but the ``frozen`` parameters, the
+        encoder at ``encoder_lr`` (default: a tenth of ``lr``)."""
+        s = self.settings
+        ids = {id(q) for q in frozen}
+        encoder_lr = s.encoder_lr if s.encoder_lr is not None else s.lr / 10
+        groups = [{"params": [q for q in net.encoder.parameters() if id(q) not in ids], "lr": encoder_lr},
+                  {"params": list(net.head.parameters())}]
+        try:
+            for q in frozen:
+                q.requires_grad_(False)  # no gradient is computed for them (nor clipped with the others)
+            self.run(net, [g for g in groups if g["params"]], s.fine_tune_epochs, rows, "fine-tune")
+        finally:
+            for q in frozen:
+                q.requires_grad_(True)
+
+
+__all__ = ["LabelledPhases", "labelled_features", "pretrain"]
