@@ -3,7 +3,7 @@
 import argparse
 import ast
 import csv
-import io as _stringio
+import io
 from pathlib import Path
 
 import numpy as np
@@ -84,7 +84,7 @@ def save_npy(path, array):
 
 def history_csv(history):
     columns = list(dict.fromkeys(k for record in history for k in record))
-    out = _stringio.StringIO()
+    out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=columns)
     writer.writeheader()
     writer.writerows(history)

@@ -1,7 +1,7 @@
 """The ``index`` verb: build a code index of data with a saved model, and query it."""
 
 import csv
-import io as _stringio
+import io
 
 from .._fileio import atomic_write, atomic_write_text
 from ..apps.retrieval import METRICS, CodeIndex
@@ -30,7 +30,7 @@ def cmd_build(args):
 
 
 def _results_csv(distances, ids):
-    out = _stringio.StringIO()
+    out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["query", "rank", "id", "distance"])
     for query, (row_ids, row_distances) in enumerate(zip(ids, distances)):
