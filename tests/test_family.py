@@ -1,6 +1,7 @@
 """The composed family: corruption (denoising), sparsity and contractive penalties, and the presets
 DenoisingAutoencoder / SparseAutoencoder / ContractiveAutoencoder that only change defaults."""
 
+import dataclasses
 import pickle
 
 import numpy as np
@@ -8,16 +9,15 @@ import pytest
 import torch
 from sklearn.base import clone
 from sklearn.utils.estimator_checks import parametrize_with_checks
-from test_autoencoder import EXPECTED_FAILED  # tests/ is on sys.path (pytest's rootdir "prepend" import mode)
 from torch import nn
 
 import aekit
 from aekit import Autoencoder, ContractiveAutoencoder, DenoisingAutoencoder, SparseAutoencoder, registry
 from aekit.datasets import load
-from aekit.losses import DEFAULT_SPARSITY_WEIGHT, reconstruction_error, sparsity_penalty
-from aekit.nn import AutoencoderNet, build_mlp
-from aekit.nn.net import ContractivePenalty
+from aekit.losses import DEFAULT_SPARSITY_WEIGHT, reconstruction_loss_from_logits, sparsity_penalty
+from aekit.nn import AutoencoderNet, ContractivePenalty, DeterministicBottleneck, build_mlp, make_activation
 from aekit.noise import corrupt, corrupt_tensor
+from test_autoencoder import EXPECTED_FAILED  # tests/ is on sys.path (pytest's rootdir "prepend" import mode)
 
 TINY = dict(hidden=(16,), latent=4, epochs=2, batch_size=32, random_state=0, device="cpu")
 
@@ -121,19 +121,20 @@ def test_corruption_is_fresh_per_batch_and_training_only(dae, digits):
     x = torch.from_numpy(dae.scaler_.transform(digits[:64]))
     try:
         net.train()
-        net.generator = torch.Generator().manual_seed(0)
+        net.noise_stream = torch.Generator().manual_seed(0)
         first, second = net.loss_terms(x)["recon"].item(), net.loss_terms(x)["recon"].item()
         assert first != second  # fresh noise on every call
         # the loss reconstructs the clean input from the corrupted one
-        net.generator = torch.Generator().manual_seed(0)
+        net.noise_stream = torch.Generator().manual_seed(0)
         noisy = corrupt_tensor(x, "gaussian", 0.2, net.corruption.low, net.corruption.high,
                                torch.Generator().manual_seed(0))
-        expected = reconstruction_error(net.decoder(net.encoder(noisy)), x, net.loss, net.output_activation)
+        expected = reconstruction_loss_from_logits(net.decoder(net.encoder(noisy)), x, net.loss,
+                                                   net.output_activation)
         torch.testing.assert_close(net.loss_terms(x)["recon"], expected.mean())
     finally:
-        net.generator = None
+        net.noise_stream = None
         net.eval()
-    clean = net.reconstruction_error(x).mean()
+    clean = net.per_row_loss(x).mean()
     assert net.loss_terms(x)["recon"].item() == net.loss_terms(x)["recon"].item()
     torch.testing.assert_close(net.loss_terms(x)["recon"], clean, rtol=0, atol=0)
     assert first > clean.item()  # the noise did reach the encoder in training mode
@@ -144,7 +145,7 @@ def test_corruption_range_is_the_scaled_training_data_range(dae, digits):
     scaled = dae.scaler_.transform(digits)
     np.testing.assert_array_equal(dae.model_.corruption.low.numpy(), scaled.min(0))
     np.testing.assert_array_equal(dae.model_.corruption.high.numpy(), scaled.max(0))
-    assert dae.model_.generator is None  # not kept after fit (a fitted estimator must pickle)
+    assert dae.model_.noise_stream is None  # not kept after fit (a fitted estimator must pickle)
 
 
 def test_denoising_is_seeded_not_global(digits):
@@ -218,7 +219,7 @@ def test_squared_sparsity_is_the_squared_distance_to_the_target():
 ])
 def test_auto_code_activation(options, activation, digits):
     est = Autoencoder(**{**TINY, "epochs": 0, **options}).fit(digits[:40])
-    assert type(est.model_.encoder[-1]) is activation
+    assert type(est.model_.bottleneck.activation) is activation
     assert est.get_params()["code_activation"] == options.get("code_activation", "auto")
 
 
@@ -242,16 +243,16 @@ def _jacobian_reference(encoder, x):
 
 def _net(n_features, hidden, latent, code_activation, method, seed=0):
     torch.manual_seed(seed)
-    encoder, decoder = build_mlp(n_features, hidden, latent, "tanh", code_activation, tied=False)
-    return AutoencoderNet(encoder, decoder, penalties=[ContractivePenalty(method)]).double()
+    encoder, decoder = build_mlp(n_features, hidden, latent, "tanh", tied=False)
+    bottleneck = DeterministicBottleneck(make_activation(code_activation), latent)
+    return AutoencoderNet(encoder, bottleneck, decoder, penalties=[ContractivePenalty(method)]).double()
 
 
 @pytest.mark.parametrize("activation", ["sigmoid", "tanh", "softplus"])
 def test_closed_form_contractive_penalty_is_the_jacobian_norm(activation):
     net = _net(10, (), 6, activation, "closed_form")
     x = torch.randn(12, 10, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
-    pre = net.encoder[:-1](x)
-    value = ContractivePenalty("closed_form")(net, x, pre, net.encoder[-1](pre))
+    value = ContractivePenalty("closed_form")(net.run_encoder(x)[0])
     reference = _jacobian_reference(net.encoder, x)
     torch.testing.assert_close(value, reference, rtol=1e-5, atol=0)
     net.eval()
@@ -280,7 +281,7 @@ def deep_cae(digits):
 
 def test_exact_contractive_penalty_of_a_deep_encoder(deep_cae, digits):
     net = deep_cae.model_
-    assert [p.method for p in net.penalties] == ["exact"] and type(net.encoder[-1]) is nn.Sigmoid
+    assert [p.method for p in net.penalties] == ["exact"] and type(net.bottleneck.activation) is nn.Sigmoid
     x = torch.from_numpy(deep_cae.scaler_.transform(digits[:20]))
     net64 = pickle.loads(pickle.dumps(net)).double()
     reference = _jacobian_reference(net64.encoder, x.double())
@@ -291,18 +292,17 @@ def test_exact_contractive_penalty_of_a_deep_encoder(deep_cae, digits):
 @pytest.mark.parametrize("n_projections, calls", [(1, 1000), (16, 125)])
 def test_projection_estimate_is_unbiased(n_projections, calls):
     net = _net(10, (7, 5), 6, "sigmoid", "exact")
-    x = torch.randn(16, 10, dtype=torch.float64, generator=torch.Generator().manual_seed(0)).requires_grad_(True)
-    pre = net.encoder[:-1](x)
-    code = net.encoder[-1](pre)
-    exact = ContractivePenalty("exact")(net, x, pre, code).item()
-    assert exact == pytest.approx(_jacobian_reference(net.encoder, x.detach()).item(), rel=1e-5)
+    x = torch.randn(16, 10, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    encoding = net.run_encoder(x)[0]
+    exact = ContractivePenalty("exact")(encoding).item()
+    assert exact == pytest.approx(_jacobian_reference(net.encoder, x).item(), rel=1e-5)
     penalty = ContractivePenalty("projections", n_projections)
-    net.generator = torch.Generator().manual_seed(0)
-    draws = [penalty(net, x, pre, code).item() for _ in range(calls)]
+    encoding = dataclasses.replace(encoding, noise_stream=torch.Generator().manual_seed(0))
+    draws = [penalty(encoding).item() for _ in range(calls)]
     assert len(set(draws)) == calls  # random directions, fresh each call
     assert np.mean(draws) == pytest.approx(exact, rel=0.03)
-    net.generator = torch.Generator().manual_seed(0)
-    assert penalty(net, x, pre, code).item() == draws[0]  # seeded by the net's generator
+    encoding = dataclasses.replace(encoding, noise_stream=torch.Generator().manual_seed(0))
+    assert penalty(encoding).item() == draws[0]  # seeded by the net's stream
 
 
 def test_projections_estimator_in_the_estimator(digits):
@@ -337,7 +337,7 @@ def test_denoising_sparse_contractive_autoencoder(digits):
     est = Autoencoder(noise="gaussian", sparsity="kl", contractive_weight=0.1,
                       **{**TINY, "hidden": (16,), "latent": 8}).fit(digits)
     assert len(est.history_) == 2
-    assert type(est.model_.encoder[-1]) is nn.Sigmoid and est.model_.corruption is not None
+    assert type(est.model_.bottleneck.activation) is nn.Sigmoid and est.model_.corruption is not None
     for record in est.history_:
         assert {"recon", "sparsity", "contractive", "val_recon", "val_sparsity", "val_contractive"} <= set(record)
         assert all(np.isfinite(v) for v in record.values())

@@ -15,7 +15,7 @@ from aekit import Autoencoder, CodeIndex, SemanticHashingAutoencoder, registry
 from aekit.cli import main
 from aekit.datasets import load
 from aekit.metrics import precision_at_k
-from aekit.nn.net import BinaryCode
+from aekit.nn import BinaryBottleneck as BinaryCode
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 TINY = dict(hidden=(16,), epochs=3, batch_size=32, random_state=0, device="cpu")

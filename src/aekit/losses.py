@@ -15,16 +15,21 @@ def output_transform(logits, output_activation):
     return torch.sigmoid(logits) if output_activation == "sigmoid" else logits
 
 
-def reconstruction_error(logits, target, loss, output_activation):
-    """Per-example reconstruction loss, shape (N,), from decoder logits.
+def reconstruction_loss_from_logits(logits, target, loss, output_activation="sigmoid", log_sigma=None):
+    """Per-row reconstruction loss (..., N) of rows ``target`` (N, D) from decoder logits (..., N, D).
 
-    BCE is computed from the logits (numerically stable, no clamping of probabilities), and both in
-    float32 also under mixed precision: a sum over hundreds of features in bfloat16 loses digits.
+    ``"mse"``: squared error of the reconstructions; ``"bce"``: binary cross-entropy, the negative
+    log-likelihood of a Bernoulli with these logits; ``"gaussian"``: the negative log-likelihood of a
+    Gaussian with mean ``logits`` and standard deviation exp(``log_sigma``) (a scalar or one per
+    feature). BCE is computed from the logits (numerically stable, no clamping of probabilities), and
+    all in float32 also under mixed precision: a sum over hundreds of features in bfloat16 loses digits.
     """
     logits = logits.float()
     if loss == "bce":
-        return F.binary_cross_entropy_with_logits(logits, target, reduction="none").sum(1)
-    return (output_transform(logits, output_activation) - target).square().sum(1)
+        return F.binary_cross_entropy_with_logits(logits, target.expand_as(logits), reduction="none").sum(-1)
+    if loss == "gaussian":
+        return -gaussian_log_density(target, logits, 2 * log_sigma.expand_as(logits))
+    return (output_transform(logits, output_activation) - target).square().sum(-1)
 
 
 def total_loss(terms, weights=None):
@@ -69,6 +74,31 @@ def jacobian_norm(code, x, directions):
     return vjps.flatten(2).square().sum(2).sum(0)
 
 
+def encoder_jacobian_norm(encode, x, n_projections=None, generator=None):
+    """||J||_F^2 per row (N,) of J = d encode(x) / d x, differentiable (a penalty can train on it).
+
+    Exact by default (the k code directions); with ``n_projections``, the unbiased estimate from that
+    many Gaussian directions drawn from ``generator``. The code is computed again from a copy of ``x``
+    that requires gradients, with gradients on also where the caller has them off.
+
+    Example
+    -------
+    >>> x = torch.randn(5, 3)
+    >>> float(encoder_jacobian_norm(lambda v: 2 * v, x)[0])  # J = 2 I: ||J||^2 = 4 * 3
+    12.0
+    """
+    with torch.enable_grad():
+        x = x.detach().requires_grad_(True)
+        code = encode(x)
+        n, k = code.shape
+        if n_projections is None:
+            directions = torch.eye(k, device=code.device, dtype=code.dtype)[:, None, :].expand(k, n, k)
+        else:
+            directions = torch.randn((n_projections, n, k), generator=generator, device=code.device,
+                                     dtype=code.dtype) / math.sqrt(n_projections)
+        return jacobian_norm(code, x, directions)
+
+
 def one_layer_jacobian_norm(pre_activation, weight, activation):
     """||J||_F^2 per example for code = activation(x W^T + b): sum_j s'(a_j)^2 ||W_j||^2.
 
@@ -92,12 +122,3 @@ def gaussian_kl(mu, logvar):
 def gaussian_log_density(z, mu, logvar):
     """log N(z; mu, exp(logvar)) summed over the last dimension."""
     return -0.5 * (LOG_2PI + logvar + (z - mu).square() / logvar.exp()).sum(-1)
-
-
-def negative_log_likelihood(logits, x, likelihood, log_sigma=None):
-    """-log p(x | z) per example in nats: Bernoulli from logits, or Gaussian with mean ``logits`` and
-    standard deviation exp(``log_sigma``) (a scalar or one per feature); in float32, as above."""
-    logits = logits.float()
-    if likelihood == "bernoulli":
-        return F.binary_cross_entropy_with_logits(logits, x.expand_as(logits), reduction="none").sum(-1)
-    return -gaussian_log_density(x, logits, 2 * log_sigma.expand_as(logits))

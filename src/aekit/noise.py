@@ -31,8 +31,14 @@ def corrupt_tensor(x, kind, level, low, high, generator=None):
     return torch.where(hit, torch.where(salt, high.expand_as(x), low.expand_as(x)), x)
 
 
+def data_range(X):
+    """The range ``(low, high)``, each (D,), that bounds Gaussian noise and gives salt-and-pepper
+    values for the rows ``X`` (N, D): each feature's minimum and maximum."""
+    return X.amin(0), X.amax(0)
+
+
 class Corruption(nn.Module):
-    """Training-time corruption with the per-feature data range kept as buffers (saved with the model)."""
+    """Training-time corruption with the data's range kept as per-feature buffers (saved with the model)."""
 
     def __init__(self, kind, level, n_features):
         super().__init__()
@@ -43,9 +49,10 @@ class Corruption(nn.Module):
 
     @torch.no_grad()
     def init_from_data(self, X):
-        """The training data's per-feature range bounds Gaussian noise and gives salt-and-pepper values."""
-        self.low.copy_(X.amin(0))
-        self.high.copy_(X.amax(0))
+        """Keep the training data's range (see :func:`data_range`)."""
+        low, high = data_range(X)
+        self.low.copy_(low)
+        self.high.copy_(high)
 
     def forward(self, x, generator=None):
         return corrupt_tensor(x, self.kind, self.level, self.low, self.high, generator)
@@ -55,7 +62,7 @@ def corrupt(X, kind, level, random_state=None, low=None, high=None):
     """A corrupted copy of ``X`` (n_samples, n_features), e.g. to make a noisy test set.
 
     ``low``/``high`` (per feature or scalar) bound Gaussian noise and give salt-and-pepper values;
-    by default they are the per-feature minimum and maximum of ``X``.
+    by default they are the range of ``X`` (see :func:`data_range`).
 
     Example
     -------
@@ -73,7 +80,10 @@ def corrupt(X, kind, level, random_state=None, low=None, high=None):
     if X.ndim != 2:
         raise ValueError(f"X must be 2-D (n_samples, n_features), got shape {X.shape}")
     x = torch.from_numpy(np.ascontiguousarray(X))
-    low = torch.as_tensor(X.min(0) if low is None else low, dtype=torch.float32).expand(X.shape[1])
-    high = torch.as_tensor(X.max(0) if high is None else high, dtype=torch.float32).expand(X.shape[1])
+    if (low is None or high is None) and not len(X):
+        raise ValueError("X has no rows to take the range from: give low and high")
+    data_low, data_high = data_range(x) if low is None or high is None else (low, high)
+    low = torch.as_tensor(data_low if low is None else low, dtype=torch.float32).expand(X.shape[1])
+    high = torch.as_tensor(data_high if high is None else high, dtype=torch.float32).expand(X.shape[1])
     generator = torch.Generator().manual_seed(int(check_random_state(random_state).randint(2**31 - 1)))
     return corrupt_tensor(x, kind, level, low, high, generator).numpy()

@@ -2,10 +2,15 @@
 
 from ._base import BaseAutoencoder, NeuralEstimator
 from .autoencoder import Autoencoder
-from .vae import VariationalAutoencoder
 from .gan import GAN
-from .presets import ContractiveAutoencoder, DenoisingAutoencoder, SparseAutoencoder, StackedAutoencoder
-from .presets import SemanticHashingAutoencoder
+from .presets import (
+    ContractiveAutoencoder,
+    DenoisingAutoencoder,
+    SemanticHashingAutoencoder,
+    SparseAutoencoder,
+    StackedAutoencoder,
+)
+from .vae import VariationalAutoencoder
 
 __all__ = ["GAN", "Autoencoder", "BaseAutoencoder", "ContractiveAutoencoder", "DenoisingAutoencoder", "NeuralEstimator",
            "SemanticHashingAutoencoder", "SparseAutoencoder", "StackedAutoencoder", "VariationalAutoencoder"]

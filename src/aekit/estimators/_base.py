@@ -10,42 +10,40 @@ import math
 import numbers
 import os
 import warnings
+from typing import Self
 
 import numpy as np
 import torch
+from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .. import saving
 from ..datasets.scaling import Moments, Scaler
-from ..datasets.stream import as_stream, row_blocks
+from ..datasets.stream import RowStream, as_stream, row_blocks
 from ..devices import cpu_has_fast, fast_units, resolve_device
-from ..nn import ACTIVATIONS
+from ..nn import ACTIVATIONS, build_conv, build_mlp
 from ..nn.inference import INFERENCE_BATCH, batched
-from ..noise import NOISE_KINDS
+from ..noise import NOISE_KINDS, Corruption
 from ..seeding import seeded, torch_generator
-from ..training import (LR_SCHEDULES, Checkpoint, EarlyStopping, GradientClipping, LearningRateSchedule, Progress,
-                        Trainer, distributed)
+from ..training import LR_SCHEDULES, Trainer, distributed
 from ..training.optim import OPTIMIZERS, make_optimizer
 from . import _params as p
+from ._fitting import split_rows, split_stream, standard_callbacks
 from ._stacking import pretrain_layers
 
 _DEFAULT_HIDDEN = {"mlp": (512, 256), "conv": (32, 64)}
-# Parameters that may differ between a checkpoint and the run that resumes it.
-_RESUMABLE_CHANGES = {"epochs", "verbose", "checkpoint_dir", "checkpoint_every", "device", "early_stopping",
-                      "compile"}
-# Rows of a stream read into memory to validate on, and to initialise a model from (the corruption's
-# range, output biases at the mean): enough for stable statistics, small next to the data.
-_HELD_ROWS = 10_000
 # Old names that apps/classifier.py imported; they go once no module uses them.
 _make_optimizer, _seeded = make_optimizer, seeded
+# What the rows of ``fit``, ``transform`` and the like may be: an array, or rows that stay on disk.
+Rows = ArrayLike | RowStream
 
 
 class PriorSamplingMixin:
     """``sample`` for the models whose decoder turns z ~ N(0, I) into data (VAE, GAN)."""
 
-    def sample(self, n, random_state=None):
+    def sample(self, n: int, random_state: int | np.random.RandomState | None = None) -> np.ndarray:
         """Draw ``n`` new rows in the original units: z ~ N(0, I) (seeded by ``random_state``), decoded."""
         check_is_fitted(self, "model_")
         if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n < 0:
@@ -84,7 +82,7 @@ class NeuralEstimator(BaseEstimator):
         "device": p.device(),
         "precision": p.one_of("32", "bf16-mixed", "16-mixed"),
         "compile": p.one_of(True, False),
-        "verbose": p.one_of(True, False),
+        "verbose": p.integer(0) | p.one_of(True, False),
     }
 
     # ---- building -------------------------------------------------------------------------------
@@ -125,7 +123,7 @@ class NeuralEstimator(BaseEstimator):
         """Weights of the named loss terms (a term without a weight counts once)."""
         return None
 
-    def _needs_unit_interval(self):
+    def _unit_interval_reason(self):
         """Why the (scaled) data must lie in [0, 1], or None."""
         return None
 
@@ -143,24 +141,8 @@ class NeuralEstimator(BaseEstimator):
         return None
 
     def _callbacks(self, resume, checkpoint=True):
-        """The training loop's callbacks. ``checkpoint``: False for none; True for checkpoints in
-        ``checkpoint_dir`` (when set); the name of a folder inside it for one phase of several."""
-        callbacks = []
-        if checkpoint and self.checkpoint_dir is not None:
-            params = saving.params_to_json(self)
-            folder = self.checkpoint_dir if checkpoint is True else os.path.join(self.checkpoint_dir, checkpoint)
-            saver = Checkpoint(folder, self.checkpoint_every, resume, meta={"params": params},
-                               check_meta=lambda meta: _check_resumable(self, meta["params"], params))
-            callbacks.append(distributed.SharedCheckpoint(saver) if distributed.world_size() > 1 else saver)
-        if self.lr_schedule is not None:
-            callbacks.append(LearningRateSchedule(self.lr_schedule))
-        if self.early_stopping is not None:
-            callbacks.append(EarlyStopping(self.early_stopping))
-        if self.clip_grad_norm is not None:
-            callbacks.append(GradientClipping(self.clip_grad_norm))
-        if self.verbose and distributed.rank() == 0:
-            callbacks.append(Progress(type(self).__name__))
-        return callbacks
+        """The training loop's callbacks (see :func:`standard_callbacks`); a family adds its own."""
+        return standard_callbacks(self, resume, checkpoint)
 
     # ---- fitting --------------------------------------------------------------------------------
     def _check_resume(self, resume):
@@ -176,7 +158,7 @@ class NeuralEstimator(BaseEstimator):
             raise ValueError(f"{type(self).__name__}: random_state=None cannot train on several processes; "
                              "give an integer random_state (the same in every process)")
 
-    def fit(self, X, y=None, *, resume=False):
+    def fit(self, X: Rows, y: None = None, *, resume: bool = False) -> Self:
         """Train on the rows of ``X`` (n_samples, n_features); ``y`` is ignored.
 
         ``X`` may stay on disk: a :class:`aekit.datasets.RowStream` (``aekit.datasets.open_rows``),
@@ -200,7 +182,7 @@ class NeuralEstimator(BaseEstimator):
         self.scaler_ = Scaler(self.scale).fit(X if stream is None else stream)
         # the scaled data's range, exactly: scaling is monotone in every feature
         low, high = self.scaler_.transform(np.stack([self.scaler_.data_min_, self.scaler_.data_max_]))
-        reason = self._needs_unit_interval()
+        reason = self._unit_interval_reason()
         if reason and (low.min() < 0 or high.max() > 1):
             raise ValueError(f"{reason} needs data in [0, 1] after scaling, got values in "
                              f"[{low.min():.3g}, {high.max():.3g}]; use scale='minmax'")
@@ -216,17 +198,17 @@ class NeuralEstimator(BaseEstimator):
                           RuntimeWarning,
                           stacklevel=3 if type(self).fit is not NeuralEstimator.fit else 2)
         if stream is None:
-            X_train, X_val = _split_rows(self.scaler_.transform(X), self.validation_fraction, split_seed, device)
+            X_train, X_val = split_rows(self.scaler_.transform(X), self.validation_fraction, split_seed, device)
             init_rows = X_train
         else:
-            X_train, X_val, init_rows = _split_stream(stream.transformed(self.scaler_.transform),
-                                                      self.validation_fraction, split_seed, device)
+            X_train, X_val, init_rows = split_stream(stream.transformed(self.scaler_.transform),
+                                                     self.validation_fraction, split_seed, device)
 
         self.model_ = seeded(init_seed, lambda: self._build_net(n_features, self.image_shape_)).to(device)
         self.model_.init_from_data(init_rows)
-        self.model_.generator = torch.Generator(device).manual_seed(noise_seed)
+        self.model_.noise_stream = torch.Generator(device).manual_seed(noise_seed)
         self.n_parameters_ = sum(p.numel() for p in self.model_.parameters())
-        generators = {"shuffle": torch.Generator().manual_seed(shuffle_seed), "noise": self.model_.generator}
+        generators = {"shuffle": torch.Generator().manual_seed(shuffle_seed), "noise": self.model_.noise_stream}
 
         def make_trainer(model, epochs, callbacks):
             return Trainer(model, self._optimizers(model), epochs=epochs, batch_size=self.batch_size,
@@ -244,7 +226,7 @@ class NeuralEstimator(BaseEstimator):
         finally:
             tag = [{"phase": "fine-tune"}] if self._pretrain_mode() is not None else [{}]
             self.history_ = pretrain_history + [{**tag[0], **record} for record in trainer.history]
-            self.model_.generator = None
+            self.model_.noise_stream = None
             self.model_.eval()
         return self
 
@@ -279,7 +261,7 @@ class NeuralEstimator(BaseEstimator):
         outputs = [self._batched(fn, self._scaled(block), batch_size) for _, block in row_blocks(X)]
         return outputs[0] if len(outputs) == 1 else np.concatenate(outputs)
 
-    def inverse_transform(self, Z):
+    def inverse_transform(self, Z: ArrayLike) -> np.ndarray:
         """Decode codes ``Z`` (n_samples, latent) back to data in the original units."""
         check_is_fitted(self, "model_")
         Z = np.asarray(Z, dtype=np.float32)
@@ -290,7 +272,7 @@ class NeuralEstimator(BaseEstimator):
         decoded = self._batched(self.model_.decode, np.ascontiguousarray(Z))
         return self.scaler_.inverse_transform(decoded)
 
-    def save(self, path):
+    def save(self, path: str | os.PathLike) -> None:
         """Write ``config.json`` and ``model.safetensors`` into the folder ``path``."""
         saving.save(self, path)
 
@@ -310,7 +292,27 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NeuralE
             raise ValueError(f"{type(self).__name__}: noise_level={self.noise_level} is a fraction of "
                              f"components for noise={self.noise!r}; it must be at most 1")
 
-    def fit(self, X, y=None, *, resume=False):
+    def _corruption(self, n_features):
+        """The corruption of the training inputs that ``noise`` asks for, or None."""
+        return Corruption(self.noise, self.noise_level, n_features) if self.noise else None
+
+    def _encoder_decoder(self, n_features, image_shape, bottleneck, tied=False):
+        """An encoder to ``bottleneck``'s inputs and a decoder from its code, MLP or convolutional.
+
+        A bottleneck that takes more inputs than it gives code units (a Gaussian's means and
+        log-variances) gets its encoder and its decoder from two pairs built in turn, as aekit always
+        built them, so that a seed gives the weights it gave before."""
+        def pair(width):
+            args = (self._hidden(), width, self.activation, tied)
+            return build_conv(image_shape, *args) if self.arch == "conv" else build_mlp(n_features, *args)
+
+        if bottleneck.in_features == bottleneck.latent:
+            return pair(bottleneck.latent)
+        encoder, _ = pair(bottleneck.in_features)
+        _, decoder = pair(bottleneck.latent)
+        return encoder, decoder
+
+    def fit(self, X: Rows, y: None = None, *, resume: bool = False) -> Self:
         super().fit(X, y, resume=resume)
         # per-dimension code range on the training rows: what a codec quantises over
         codes = Moments(with_variance=False)
@@ -333,16 +335,16 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NeuralE
     def _n_features_out(self):
         return self.latent
 
-    def transform(self, X):
+    def transform(self, X: Rows) -> np.ndarray:
         """Codes of the rows of ``X``, shape (n_samples, latent)."""
         return self._per_row(lambda x: self.model_.encode(x), X)
 
-    def reconstruct(self, X):
+    def reconstruct(self, X: Rows) -> np.ndarray:
         """Encode then decode ``X``; returned in the original units."""
         decoded = self._per_row(lambda x: self.model_.decode(self.model_.encode(x)), X)
         return self.scaler_.inverse_transform(decoded)
 
-    def interpolate(self, x_a, x_b, steps=8):
+    def interpolate(self, x_a: ArrayLike, x_b: ArrayLike, steps: int = 8) -> np.ndarray:
         """Decoded points on the straight line between the codes of ``x_a`` and ``x_b`` (for a VAE, the
         posterior means), in ``steps`` equal steps."""
         check_is_fitted(self, "model_")
@@ -354,7 +356,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NeuralE
         weights = np.linspace(0.0, 1.0, steps, dtype=np.float32)[:, None]
         return self.inverse_transform((1 - weights) * codes[0] + weights * codes[1])
 
-    def traverse(self, x, dim, values):
+    def traverse(self, x: ArrayLike, dim: int, values: ArrayLike) -> np.ndarray:
         """Decode the code of ``x`` with latent dimension ``dim`` set to each of ``values``."""
         if not 0 <= dim < self.latent:
             raise ValueError(f"dim={dim} is not a latent dimension (0 to {self.latent - 1})")
@@ -362,11 +364,11 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NeuralE
         codes[:, dim] = values
         return self.inverse_transform(codes)
 
-    def score_samples(self, X):
+    def score_samples(self, X: Rows) -> np.ndarray:
         """Per-sample negative reconstruction loss (summed over features, in scaled units)."""
-        return -self._per_row(lambda x: self.model_.reconstruction_error(x), X)
+        return -self._per_row(lambda x: self.model_.per_row_loss(x), X)
 
-    def score(self, X, y=None):
+    def score(self, X: Rows, y: None = None) -> float:
         """Negative mean reconstruction loss: higher is better, as scikit-learn expects."""
         return float(np.mean(self.score_samples(X)))
 
@@ -375,34 +377,3 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NeuralE
         tags.transformer_tags.preserves_dtype = ["float32"]
         return tags
 
-
-def _split_rows(X, validation_fraction, seed, device):
-    """``(train, validation or None)`` tensors on ``device``; a seeded permutation picks the validation rows."""
-    n_val = int(len(X) * validation_fraction)
-    # torch shares the array's memory; a read-only input (a memmap, say) is copied first
-    X_train, X_val = torch.from_numpy(X if X.flags.writeable else X.copy()).to(device), None
-    if 0 < n_val < len(X):
-        order = torch.from_numpy(np.random.RandomState(seed).permutation(len(X))).to(device)
-        X_train, X_val = X_train[order[n_val:]], X_train[order[:n_val]]
-    return X_train, X_val
-
-
-def _split_stream(stream, validation_fraction, seed, device):
-    """``(train stream, validation tensor or None, sample tensor)``: validation and sample rows (at most
-    ``_HELD_ROWS`` each) are read into memory on ``device``, in contiguous pieces at seeded places."""
-    n_val = min(int(len(stream) * validation_fraction), _HELD_ROWS)
-    X_train, X_val = stream, None
-    if 0 < n_val < len(stream):
-        held, X_train = stream.split(n_val, seed)
-        X_val = torch.from_numpy(held.read()).to(device)
-    sample = X_train.split(_HELD_ROWS, seed)[0].read()
-    return X_train, X_val, torch.from_numpy(sample).to(device)
-
-
-def _check_resumable(estimator, saved, current):
-    changed = sorted(k for k in set(saved) | set(current)
-                     if k not in _RESUMABLE_CHANGES and saved.get(k) != current.get(k))
-    if changed:
-        raise ValueError(f"the checkpoint in {estimator.checkpoint_dir} was made with different parameters ("
-                         + ", ".join(f"{k}: {saved.get(k)!r} there, {current.get(k)!r} now" for k in changed)
-                         + "); use another checkpoint_dir or the same parameters")

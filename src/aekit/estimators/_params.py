@@ -4,6 +4,17 @@
 import numbers
 
 
+def store(estimator, arguments: dict) -> None:
+    """What scikit-learn asks of ``__init__``: every argument stored, unchanged, under its own name.
+
+    Call it as ``store(self, locals())``, first thing in ``__init__`` (``locals()`` then holds the
+    arguments and ``self`` alone).
+    """
+    for name, value in arguments.items():
+        if name != "self":
+            setattr(estimator, name, value)
+
+
 class Spec:
     """An allowed set of values: ``test(value) -> bool`` and a phrase for the error message."""
 

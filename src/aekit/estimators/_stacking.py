@@ -11,7 +11,7 @@ below for every batch.
 import torch
 from torch import nn
 
-from ..nn import AutoencoderNet
+from ..nn import AutoencoderNet, Bottleneck, DeterministicBottleneck
 from ..noise import Corruption
 
 
@@ -30,13 +30,16 @@ class _FrozenBelow(nn.Module):
 
 
 def _phase_net(net, index, n_layers, penalties, noise, noise_level):
-    """Encoder layer ``index`` with its decoder mirror, as a one-hidden-layer autoencoder."""
-    encoder = nn.Sequential(net.encoder[2 * index], net.encoder[2 * index + 1])
+    """Encoder layer ``index`` with its decoder mirror, as a one-hidden-layer autoencoder: the layer's
+    activation is the phase's code (the deep network's own bottleneck for the last layer)."""
+    linear, activation = net.encoder[2 * index], net.encoder[2 * index + 1]
+    bottleneck = activation if isinstance(activation, Bottleneck) else DeterministicBottleneck(
+        activation, linear.out_features)
     decoder = nn.Sequential(net.decoder[2 * (n_layers - 1 - index)])
     first = index == 0
     # Codes of a hidden layer are unbounded reals: they are reconstructed linearly with squared error.
-    corruption = Corruption(noise, noise_level, encoder[0].in_features) if noise else None
-    return AutoencoderNet(encoder, decoder, net.loss if first else "mse",
+    corruption = Corruption(noise, noise_level, linear.in_features) if noise else None
+    return AutoencoderNet(nn.Sequential(linear), bottleneck, decoder, net.loss if first else "mse",
                           net.output_activation if first else "linear", corruption, penalties)
 
 
@@ -55,7 +58,7 @@ def pretrain_layers(estimator, net, X_train, X_val, make_trainer):
         below = net.encoder[: 2 * index]
         with torch.no_grad():
             phase.init_from_data(below(X_train) if estimator.pretrain == "phases" else inputs)
-        phase.generator = net.generator
+        phase.noise_stream = net.noise_stream
         model = _FrozenBelow(below, phase) if estimator.pretrain == "phases" and index else phase
         trainer = make_trainer(model, estimator.pretrain_epochs)
         if estimator.pretrain == "phases":

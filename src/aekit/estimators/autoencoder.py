@@ -1,9 +1,15 @@
 """The basic autoencoder: under- or overcomplete, MLP or convolutional, tied or free decoder."""
 
 from ..losses import DEFAULT_SPARSITY_WEIGHT, OUTPUT_ACTIVATIONS, RECONSTRUCTION_LOSSES, SPARSITY_KINDS
-from ..nn import ACTIVATIONS, AutoencoderNet, build_conv, build_mlp
-from ..nn.net import BinaryCode, ContractivePenalty, SparsityPenalty
-from ..noise import Corruption
+from ..nn import (
+    ACTIVATIONS,
+    AutoencoderNet,
+    BinaryBottleneck,
+    ContractivePenalty,
+    DeterministicBottleneck,
+    SparsityPenalty,
+    make_activation,
+)
 from ..registry import register
 from . import _params as p
 from ._base import BaseAutoencoder
@@ -92,8 +98,8 @@ class Autoencoder(BaseAutoencoder):
         bfloat16/float16 matrix units (recent GPUs, CPUs with AMX); on other CPUs it is slower.
     compile : bool, default=False
         Train through ``torch.compile`` (tens of seconds of compilation before the first step).
-    verbose : bool, default=False
-        Show a progress bar with the losses.
+    verbose : bool or int, default=False
+        Above 0 (or True): show a progress bar with the losses.
 
     Attributes
     ----------
@@ -124,42 +130,7 @@ class Autoencoder(BaseAutoencoder):
                  early_stopping=None, checkpoint_dir=None,
                  checkpoint_every=1, random_state=None, device="auto", precision="32", compile=False,
                  verbose=False):
-        self.hidden = hidden
-        self.latent = latent
-        self.activation = activation
-        self.code_activation = code_activation
-        self.output_activation = output_activation
-        self.loss = loss
-        self.tied = tied
-        self.arch = arch
-        self.image_shape = image_shape
-        self.scale = scale
-        self.noise = noise
-        self.noise_level = noise_level
-        self.sparsity = sparsity
-        self.sparsity_weight = sparsity_weight
-        self.sparsity_target = sparsity_target
-        self.contractive_weight = contractive_weight
-        self.contractive_estimator = contractive_estimator
-        self.contractive_projections = contractive_projections
-        self.pretrain = pretrain
-        self.pretrain_epochs = pretrain_epochs
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.lr_schedule = lr_schedule
-        self.optimizer = optimizer
-        self.weight_decay = weight_decay
-        self.clip_grad_norm = clip_grad_norm
-        self.validation_fraction = validation_fraction
-        self.early_stopping = early_stopping
-        self.checkpoint_dir = checkpoint_dir
-        self.checkpoint_every = checkpoint_every
-        self.random_state = random_state
-        self.device = device
-        self.precision = precision
-        self.compile = compile
-        self.verbose = verbose
+        p.store(self, locals())
 
     _param_table = {
         **BaseAutoencoder._param_table,
@@ -186,7 +157,7 @@ class Autoencoder(BaseAutoencoder):
             raise ValueError(f"{type(self).__name__}: code_activation='binary' has no Jacobian to penalise; "
                              "use contractive_weight=0")
 
-    def _needs_unit_interval(self):
+    def _unit_interval_reason(self):
         return "loss='bce'" if self.loss == "bce" else None
 
     def _score_meaning(self):
@@ -215,19 +186,18 @@ class Autoencoder(BaseAutoencoder):
                                                 self.contractive_projections))
         return penalties
 
+    def _bottleneck(self):
+        """Bits for ``code_activation="binary"``, else the code activation."""
+        if self._code_activation() == "binary":
+            return BinaryBottleneck(self.latent)
+        return DeterministicBottleneck(make_activation(self._code_activation()), self.latent)
+
     def _build_net(self, n_features, image_shape):
-        """The network for ``n_features`` inputs, with the corruption and penalties asked for."""
-        binary = self._code_activation() == "binary"
-        args = (self._hidden(), self.latent, self.activation, "linear" if binary else self._code_activation(),
-                self.tied)
-        if self.arch == "conv":
-            encoder, decoder = build_conv(image_shape, *args)
-        else:
-            encoder, decoder = build_mlp(n_features, *args)
-        if binary:
-            encoder[-1] = BinaryCode(self.latent)  # in place of the linear code's identity
-        corruption = Corruption(self.noise, self.noise_level, n_features) if self.noise else None
-        return AutoencoderNet(encoder, decoder, self.loss, self.output_activation, corruption, self._penalties())
+        """The network for ``n_features`` inputs, with the bottleneck, corruption and penalties asked for."""
+        bottleneck = self._bottleneck()
+        encoder, decoder = self._encoder_decoder(n_features, image_shape, bottleneck, self.tied)
+        return AutoencoderNet(encoder, bottleneck, decoder, self.loss, self.output_activation,
+                              self._corruption(n_features), self._penalties())
 
     def _loss_weights(self):
         """Weights of the named loss terms (reconstruction counts once)."""

@@ -2,7 +2,9 @@
 
 import numbers
 
+import numpy as np
 import torch
+from numpy.typing import ArrayLike
 
 from .. import metrics
 from ..nn.gan import GANNet, build_gan_conv, build_gan_mlp
@@ -202,37 +204,7 @@ class GAN(PriorSamplingMixin, NeuralEstimator):
                  weight_decay=0.0, clip_grad_norm=None, validation_fraction=0.0, early_stopping=None,
                  checkpoint_dir=None, checkpoint_every=1, random_state=None, device="auto", precision="32",
                  compile=False, verbose=False):
-        self.hidden = hidden
-        self.latent = latent
-        self.activation = activation
-        self.output_activation = output_activation
-        self.arch = arch
-        self.image_shape = image_shape
-        self.scale = scale
-        self.n_critic = n_critic
-        self.label_smoothing = label_smoothing
-        self.spectral_norm = spectral_norm
-        self.r1_penalty = r1_penalty
-        self.betas = betas
-        self.lr = lr
-        self.lr_discriminator = lr_discriminator
-        self.lr_schedule = lr_schedule
-        self.monitor_classifier = monitor_classifier
-        self.monitor_samples = monitor_samples
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.optimizer = optimizer
-        self.weight_decay = weight_decay
-        self.clip_grad_norm = clip_grad_norm
-        self.validation_fraction = validation_fraction
-        self.early_stopping = early_stopping
-        self.checkpoint_dir = checkpoint_dir
-        self.checkpoint_every = checkpoint_every
-        self.random_state = random_state
-        self.device = device
-        self.precision = precision
-        self.compile = compile
-        self.verbose = verbose
+        p.store(self, locals())
 
     _param_table = {
         **NeuralEstimator._param_table,
@@ -256,7 +228,7 @@ class GAN(PriorSamplingMixin, NeuralEstimator):
     def _hidden(self):
         return tuple(self.hidden) if self.hidden is not None else _DEFAULT_HIDDEN[self.arch]
 
-    def _needs_unit_interval(self):
+    def _unit_interval_reason(self):
         return "output_activation='sigmoid'" if self.output_activation == "sigmoid" else None
 
     def _build_net(self, n_features, image_shape):
@@ -320,11 +292,11 @@ class GAN(PriorSamplingMixin, NeuralEstimator):
             self.model_ = net.to(device).eval()
 
     # ---- generative use -------------------------------------------------------------------------
-    def inverse_transform(self, Z):
+    def inverse_transform(self, Z: ArrayLike) -> np.ndarray:
         """Generated rows (original units) for noise vectors ``Z`` (n_samples, latent)."""
         return super().inverse_transform(Z)
 
-    def discriminate(self, X):
+    def discriminate(self, X: ArrayLike) -> np.ndarray:
         """The discriminator's logit per row of ``X`` (original units): log-odds of "real" under the
         discriminator's current belief. Not a likelihood, and not calibrated."""
         return self._per_row(lambda x: self.model_.discriminate(x), X)

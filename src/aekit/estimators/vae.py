@@ -5,10 +5,10 @@ import numbers
 
 import numpy as np
 import torch
+from numpy.typing import ArrayLike
 
-from ..nn import build_conv, build_mlp
-from ..nn.variational import VariationalNet
-from ..noise import Corruption
+from ..nn import AutoencoderNet, GaussianBottleneck
+from ..nn.net import log_sigma_of
 from ..registry import register
 from ..seeding import torch_generator
 from ..training import LossWeightRamp
@@ -61,34 +61,7 @@ class VariationalAutoencoder(PriorSamplingMixin, BaseAutoencoder):
                  weight_decay=0.0, clip_grad_norm=None, validation_fraction=0.1, early_stopping=None,
                  checkpoint_dir=None, checkpoint_every=1, random_state=None, device="auto", precision="32",
                  compile=False, verbose=False):
-        self.hidden = hidden
-        self.latent = latent
-        self.activation = activation
-        self.likelihood = likelihood
-        self.sigma = sigma
-        self.beta = beta
-        self.kl_warmup_epochs = kl_warmup_epochs
-        self.arch = arch
-        self.image_shape = image_shape
-        self.scale = scale
-        self.noise = noise
-        self.noise_level = noise_level
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.lr_schedule = lr_schedule
-        self.optimizer = optimizer
-        self.weight_decay = weight_decay
-        self.clip_grad_norm = clip_grad_norm
-        self.validation_fraction = validation_fraction
-        self.early_stopping = early_stopping
-        self.checkpoint_dir = checkpoint_dir
-        self.checkpoint_every = checkpoint_every
-        self.random_state = random_state
-        self.device = device
-        self.precision = precision
-        self.compile = compile
-        self.verbose = verbose
+        p.store(self, locals())
 
     _param_table = {
         **BaseAutoencoder._param_table,
@@ -98,18 +71,18 @@ class VariationalAutoencoder(PriorSamplingMixin, BaseAutoencoder):
         "kl_warmup_epochs": p.integer(0),
     }
 
-    def _needs_unit_interval(self):
+    def _unit_interval_reason(self):
         return "likelihood='bernoulli'" if self.likelihood == "bernoulli" else None
 
     def _build_net(self, n_features, image_shape):
-        def build(latent):
-            args = (self._hidden(), latent, self.activation, "linear", False)
-            return build_conv(image_shape, *args) if self.arch == "conv" else build_mlp(n_features, *args)
-
-        encoder, _ = build(2 * self.latent)  # mu and log-variance per latent dimension
-        _, decoder = build(self.latent)
-        corruption = Corruption(self.noise, self.noise_level, n_features) if self.noise else None
-        return VariationalNet(encoder, decoder, self.likelihood, n_features, self.sigma, corruption)
+        """An autoencoder network with a Gaussian bottleneck and the likelihood as its reconstruction loss."""
+        bottleneck = GaussianBottleneck(self.latent)
+        encoder, decoder = self._encoder_decoder(n_features, image_shape, bottleneck)
+        bernoulli = self.likelihood == "bernoulli"
+        return AutoencoderNet(encoder, bottleneck, decoder, loss="bce" if bernoulli else "gaussian",
+                              output_activation="sigmoid" if bernoulli else "linear",
+                              corruption=self._corruption(n_features), log_sigma=log_sigma_of(self.sigma, n_features),
+                              output_bias_at_mean=True)
 
     def _loss_weights(self):
         return {"kl": self.beta}
@@ -124,7 +97,7 @@ class VariationalAutoencoder(PriorSamplingMixin, BaseAutoencoder):
         return callbacks
 
     # ---- generative use -------------------------------------------------------------------------
-    def attribute_vector(self, X, mask):
+    def attribute_vector(self, X: ArrayLike, mask: ArrayLike) -> np.ndarray:
         """Mean code of the rows where ``mask`` holds minus the mean code of the others: added to a
         code, it adds the attribute (e.g. thickness, a smile)."""
         mask = np.asarray(mask, dtype=bool)
@@ -143,13 +116,15 @@ class VariationalAutoencoder(PriorSamplingMixin, BaseAutoencoder):
         return self._per_row(lambda x: reduce(self.model_.log_weights(x, n_samples, generator)), X,
                              batch_size=max(1, _DRAWS_PER_CHUNK // n_samples)).astype(np.float64)
 
-    def score_samples(self, X, n_importance=100, random_state=None):
+    def score_samples(self, X: ArrayLike, n_importance: int = 100,
+                      random_state: int | np.random.RandomState | None = None) -> np.ndarray:
         """Importance-weighted estimate of log p(x) per row, in nats (Burda et al. 2016): a lower
         bound that tightens as ``n_importance`` grows; ``n_importance=1`` gives the ELBO."""
         def iwae(log_w):
             return torch.logsumexp(log_w, 0) - math.log(log_w.shape[0])
         return self._log_weights_mean(X, n_importance, iwae, random_state, "n_importance")
 
-    def elbo(self, X, n_samples=1, random_state=None):
+    def elbo(self, X: ArrayLike, n_samples: int = 1,
+             random_state: int | np.random.RandomState | None = None) -> np.ndarray:
         """The evidence lower bound per row in nats (mean over ``n_samples`` posterior draws)."""
         return self._log_weights_mean(X, n_samples, lambda log_w: log_w.mean(0), random_state, "n_samples")

@@ -13,12 +13,14 @@ def _halved(size):
     return (size - 1) // _STRIDE + 1
 
 
-def build_conv(image_shape, channels, latent, activation, code_activation, tied):
-    """Stride-2 convolutions with ``channels`` filters each, then a dense layer to the code; mirrored back.
+def build_conv(image_shape: tuple[int, int, int], channels: tuple[int, ...], latent: int, activation: str,
+               tied: bool) -> tuple[nn.Sequential, nn.Sequential]:
+    """Stride-2 convolutions with ``channels`` filters each, then a dense layer to the code units
+    (before any bottleneck); mirrored back to logits.
 
     Example
     -------
-    >>> enc, dec = build_conv((1, 28, 28), (32, 64), 16, "relu", "linear", tied=False)
+    >>> enc, dec = build_conv((1, 28, 28), (32, 64), 16, "relu", tied=False)
     """
     c_in, height, width = image_shape
     sizes = [(height, width)]
@@ -33,7 +35,7 @@ def build_conv(image_shape, channels, latent, activation, code_activation, tied)
     encoder = nn.Sequential(nn.Unflatten(1, tuple(image_shape)))
     for conv in convs:
         encoder.extend([conv, make_activation(activation)])
-    encoder.extend([nn.Flatten(), to_code, make_activation(code_activation)])
+    encoder.extend([nn.Flatten(), to_code])
 
     decoder = nn.Sequential(
         TiedLinear(to_code) if tied else nn.Linear(latent, flat),

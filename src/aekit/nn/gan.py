@@ -2,8 +2,8 @@
 logit), as MLPs or DCGAN-style convolutions (Radford et al. 2016), and the adversarial loss terms.
 
 The generator is called ``decoder`` because that is what it is: a map from a latent vector to a
-row, used by ``inverse_transform`` exactly like an autoencoder's decoder. (``generator`` is the
-name of every net's random stream.)
+row, used by ``inverse_transform`` exactly like an autoencoder's decoder (and the name its weights
+are saved under).
 """
 
 import math
@@ -15,6 +15,7 @@ from torch.nn.utils.parametrizations import spectral_norm as _spectral_norm
 
 from ..losses import output_transform
 from .activations import make_activation
+from .net import start_output_at_mean
 
 # DCGAN geometry: a 4x4 kernel with stride 2 and padding 1 halves a size exactly (floor for odd
 # sizes) and its transpose doubles it (output_padding 1 restores an odd size); no checkerboard
@@ -128,21 +129,18 @@ class GANNet(nn.Module):
         self.r1_penalty = r1_penalty
         # The random stream of the latent noise; set only while training (generators cannot be
         # pickled, and a fitted estimator must be).
-        self.generator = None
+        self.noise_stream = None
 
     @torch.no_grad()
     def init_from_data(self, X):
         """Start the generator's output biases at the data's mean (per channel for images; its logit
         for a sigmoid output), so that it does not spend its first steps finding the mean."""
         last = [m for m in self.decoder if isinstance(m, nn.Linear | nn.ConvTranspose2d)][-1]
-        mean = X.mean(0)
-        if isinstance(last, nn.ConvTranspose2d):
-            mean = mean.view(last.out_channels, -1).mean(1)
-        last.bias.copy_(torch.logit(mean.clamp(1e-3, 1 - 1e-3)) if self.output_activation == "sigmoid" else mean)
+        start_output_at_mean(last, X, self.output_activation)
 
     def noise(self, n, like):
         """Latent noise z ~ N(0, I), (n, latent), from the training stream, on ``like``'s device."""
-        return torch.randn((n, self.latent), generator=self.generator, device=like.device, dtype=like.dtype)
+        return torch.randn((n, self.latent), generator=self.noise_stream, device=like.device, dtype=like.dtype)
 
     def decode(self, z):
         """Generated rows (N, D) in the (scaled) data space."""

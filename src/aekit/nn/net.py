@@ -1,7 +1,9 @@
-"""The autoencoder as one module: encoder, decoder, and the loss terms its training minimises.
+"""The autoencoder as one module: encoder, bottleneck, decoder, and the loss terms its training minimises.
 
-Parts compose: an optional corruption of the input (training only) and any number of penalties on
-the code or the encoder, each contributing one named loss term.
+Parts compose: a corruption of the input (training only), a bottleneck (deterministic, Gaussian,
+binary, ...; see :mod:`aekit.nn.bottlenecks`) and any number of penalties (see
+:mod:`aekit.nn.penalties`), each contributing its own named loss terms. A variational autoencoder is
+this network with a Gaussian bottleneck and a likelihood as its reconstruction loss.
 """
 
 import math
@@ -9,80 +11,27 @@ import math
 import torch
 from torch import nn
 
-from ..losses import jacobian_norm, one_layer_jacobian_norm, output_transform, reconstruction_error, sparsity_penalty
+from ..losses import output_transform, reconstruction_loss_from_logits
+from .bottlenecks import Bottleneck
+from .penalties import Encoding
 
 
-class SparsityPenalty:
-    """Named term ``"sparsity"`` on the code (see :func:`aekit.losses.sparsity_penalty`)."""
-
-    name = "sparsity"
-    needs_input_grad = False
-    needs_graph = False
-
-    def __init__(self, kind, target):
-        self.kind = kind
-        self.target = target
-
-    def __call__(self, net, x, pre_activation, code):
-        return sparsity_penalty(code, self.kind, self.target)
+def log_sigma_of(sigma: float | str, n_features: int) -> torch.Tensor:
+    """log of a Gaussian likelihood's standard deviation per feature: fixed (a tensor, for a buffer),
+    or ``"learned"`` (a Parameter starting at sigma = 1)."""
+    log_sigma = torch.full((n_features,), 0.0 if sigma == "learned" else math.log(sigma))
+    return nn.Parameter(log_sigma) if sigma == "learned" else log_sigma
 
 
-class ContractivePenalty:
-    """Named term ``"contractive"``: the batch mean of ||d code / d x||_F^2.
-
-    ``"closed_form"`` for a one-layer encoder with an elementwise activation; ``"exact"`` from one
-    batched backward pass per batch over the k code directions; ``"projections"`` an unbiased
-    estimate from ``n_projections`` Gaussian directions (cheaper for large codes).
-    """
-
-    name = "contractive"
-    needs_graph = True  # every method differentiates the code, also when evaluating
-
-    def __init__(self, method, n_projections=1):
-        self.method = method
-        self.n_projections = n_projections
-        self.needs_input_grad = method != "closed_form"
-
-    def __call__(self, net, x, pre_activation, code):
-        if self.method == "closed_form":
-            linear, activation = net.encoder[-2], net.encoder[-1]
-            return one_layer_jacobian_norm(pre_activation, linear.weight, activation).mean()
-        n, k = code.shape
-        if self.method == "exact":
-            directions = torch.eye(k, device=code.device, dtype=code.dtype)[:, None, :].expand(k, n, k)
-        else:
-            directions = torch.randn((self.n_projections, n, k), generator=net.generator, device=code.device,
-                                     dtype=code.dtype) / math.sqrt(self.n_projections)
-        return jacobian_norm(code, x, directions).mean()
-
-
-class BinaryCode(nn.Module):
-    """Code units that output bits (0.0 or 1.0): each unit's pre-activation, batch-normalised, above 0.
-
-    Normalising by the batch statistics (running statistics in eval mode) centres each unit, so
-    that every bit is 1 for about half of the rows: no bit is wasted on a constant. The step has no
-    gradient; training passes the gradient of ``sigmoid(4 h)`` (slope 1 at the threshold) straight
-    through it (Bengio et al. 2013), so the decoder learns from the very bits that are searched.
-
-    Example
-    -------
-    >>> bits = BinaryCode(8)(torch.randn(32, 8))
-    >>> sorted(bits.unique().tolist())
-    [0.0, 1.0]
-    """
-
-    def __init__(self, latent):
-        super().__init__()
-        self.register_buffer("running_mean", torch.zeros(latent))
-        self.register_buffer("running_var", torch.ones(latent))
-
-    def forward(self, pre_activation):
-        # a batch of one row has no spread to normalise by: it uses the running statistics
-        use_batch = self.training and pre_activation.shape[0] > 1
-        h = nn.functional.batch_norm(pre_activation, self.running_mean, self.running_var, training=use_batch)
-        soft = torch.sigmoid(4 * h)
-        # value: the step exactly (soft - soft is exactly 0); gradient: the sigmoid's
-        return (h > 0).to(h.dtype) + (soft - soft.detach())
+@torch.no_grad()
+def start_output_at_mean(layer: nn.Module, X: torch.Tensor, output_activation: str) -> None:
+    """Set the bias of a decoder's output ``layer`` to the mean of the rows ``X`` (per channel for a
+    transposed convolution; its logit for a sigmoid output), so that training begins at the best
+    constant model instead of spending its first steps finding the mean."""
+    mean = X.mean(0)
+    if isinstance(layer, nn.ConvTranspose2d):
+        mean = mean.view(layer.out_channels, -1).mean(1)
+    layer.bias.copy_(torch.logit(mean.clamp(1e-3, 1 - 1e-3)) if output_activation == "sigmoid" else mean)
 
 
 class AutoencoderNet(nn.Module):
@@ -90,57 +39,104 @@ class AutoencoderNet(nn.Module):
 
     Parameters
     ----------
-    encoder, decoder : nn.Sequential
-        Built by :func:`build_mlp` or :func:`build_conv`; the encoder ends with the code activation,
-        the decoder returns logits.
-    loss : {"mse", "bce"}
+    encoder : nn.Sequential
+        Built by :func:`build_mlp` or :func:`build_conv`: rows -> (N, ``bottleneck.in_features``), ending
+        with its weight layer to the code.
+    bottleneck : Bottleneck
+        Kept as the last module of ``self.encoder``, so that ``self.encoder(x)`` is the code.
+    decoder : nn.Sequential
+        Code -> (N, D) logits.
+    loss : {"mse", "bce", "gaussian"}
+        Per-row reconstruction loss: squared error, Bernoulli negative log-likelihood (binary
+        cross-entropy), or Gaussian negative log-likelihood with standard deviation exp(``log_sigma``).
     output_activation : {"sigmoid", "linear"}
     corruption : nn.Module, optional
         Applied to inputs in training mode only; the loss compares with the clean input.
-    penalties : sequence
-        Callables ``penalty(net, x, pre_activation, code) -> Tensor`` with a ``name``.
+    penalties : sequence of nn.Module
+        Each maps an :class:`aekit.nn.penalties.Encoding` to one term named by its ``name``.
+    log_sigma : Tensor, optional
+        A Gaussian likelihood's log standard deviation per feature (see :func:`log_sigma_of`): a
+        Parameter is learned, a tensor is a buffer. A variational network has it whatever its
+        likelihood (its saved weights hold it).
+    output_bias_at_mean : bool
+        :func:`start_output_at_mean` for a decoder that ends with a dense layer (the VAE's start).
     """
 
-    def __init__(self, encoder, decoder, loss="mse", output_activation="sigmoid", corruption=None, penalties=()):
+    def __init__(self, encoder: nn.Sequential, bottleneck: Bottleneck, decoder: nn.Sequential, loss: str = "mse",
+                 output_activation: str = "sigmoid", corruption: nn.Module | None = None, penalties=(),
+                 log_sigma: torch.Tensor | None = None, output_bias_at_mean: bool = False):
         super().__init__()
-        self.encoder = encoder
+        self.encoder = nn.Sequential(*encoder, bottleneck)
         self.decoder = decoder
         self.loss = loss
         self.output_activation = output_activation
         self.corruption = corruption
-        self.penalties = list(penalties)
-        # The random stream of corruption and random projections; set only while training
+        self.penalties = nn.ModuleList(penalties)
+        if isinstance(log_sigma, nn.Parameter):
+            self.log_sigma = log_sigma
+        elif log_sigma is not None:
+            self.register_buffer("log_sigma", log_sigma)
+        else:
+            self.log_sigma = None
+        self.output_bias_at_mean = output_bias_at_mean
+        # The random stream of corruption, samples and random projections; set only while training
         # (generators cannot be pickled, and a fitted estimator must be).
-        self.generator = None
+        self.noise_stream = None
+
+    @property
+    def bottleneck(self) -> Bottleneck:
+        return self.encoder[-1]
 
     @torch.no_grad()
-    def init_from_data(self, X):
-        """Set what depends on the training data (the corruption's range) before training."""
+    def init_from_data(self, X: torch.Tensor) -> None:
+        """Set what depends on the training data before training: the corruption's range and, if
+        asked, the output biases."""
         if self.corruption is not None:
             self.corruption.init_from_data(X)
+        if self.output_bias_at_mean and isinstance(self.decoder[-1], nn.Linear):
+            start_output_at_mean(self.decoder[-1], X, self.output_activation)
 
-    def encode(self, x):
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """The deterministic code (N, latent) (a Gaussian bottleneck's posterior mean)."""
         return self.encoder(x)
 
-    def decode(self, code):
+    def decode(self, code: torch.Tensor) -> torch.Tensor:
+        """Reconstructions (N, D) in the (scaled) data space."""
         return output_transform(self.decoder(code), self.output_activation)
 
-    def reconstruction_error(self, x):
-        """Per-example loss (N,) of reconstructing ``x`` from its own code."""
-        return reconstruction_error(self.decoder(self.encoder(x)), x, self.loss, self.output_activation)
+    def reconstruction_loss(self, logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """The reconstruction loss of rows ``x`` (N, D) from decoder logits (..., N, D), per row (..., N)."""
+        return reconstruction_loss_from_logits(logits, x, self.loss, self.output_activation, self.log_sigma)
 
-    def loss_terms(self, x):
-        """Named, batch-averaged loss terms; the training loop weights and sums them."""
-        if not torch.is_grad_enabled() and any(p.needs_graph for p in self.penalties):
-            with torch.enable_grad():
-                return {name: value.detach() for name, value in self.loss_terms(x).items()}
-        noisy = self.corruption(x, self.generator) if self.training and self.corruption is not None else x
-        if any(p.needs_input_grad for p in self.penalties):
-            noisy = noisy.detach().requires_grad_(True)
-        # The code units' pre-activation is kept for penalties that need it (no extra forward pass).
-        pre_activation = self.encoder[:-1](noisy)
-        code = self.encoder[-1](pre_activation)
-        terms = {"recon": reconstruction_error(self.decoder(code), x, self.loss, self.output_activation).mean()}
+    def per_row_loss(self, x: torch.Tensor) -> torch.Tensor:
+        """Reconstruction loss (N,) of each row of ``x`` from its own deterministic code."""
+        return self.reconstruction_loss(self.decoder(self.encoder(x)), x)
+
+    def run_encoder(self, x: torch.Tensor) -> tuple[Encoding, dict[str, torch.Tensor]]:
+        """The encoder's pass of the loss: corruption (in training), encoder, ``bottleneck.sample``.
+        Returns what penalties are handed (see :class:`aekit.nn.penalties.Encoding`) and the
+        bottleneck's loss terms."""
+        corrupted = self.corruption(x, self.noise_stream) if self.training and self.corruption is not None else x
+        pre_code = self.encoder[:-1](corrupted)
+        code, terms = self.bottleneck.sample(pre_code, self.noise_stream)
+        # the encoder ends with its weight layer to the code, then the bottleneck
+        encoding = Encoding(inputs=x, corrupted=corrupted, pre_code=pre_code, code=code, code_layer=self.encoder[-2],
+                            bottleneck=self.bottleneck, encode=self.encoder, noise_stream=self.noise_stream)
+        return encoding, terms
+
+    def loss_terms(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Named, batch-averaged loss terms: ``"recon"``, the bottleneck's, then each penalty's; the
+        training loop weights and sums them."""
+        encoding, bottleneck_terms = self.run_encoder(x)
+        terms = {"recon": self.reconstruction_loss(self.decoder(encoding.code), x).mean(), **bottleneck_terms}
         for penalty in self.penalties:
-            terms[penalty.name] = penalty(self, noisy, pre_activation, code)
+            terms[penalty.name] = penalty(encoding)
         return terms
+
+    def log_weights(self, x: torch.Tensor, n_samples: int, noise_stream: torch.Generator | None = None
+                    ) -> torch.Tensor:
+        """Importance weights log p(x, z_i) - log q(z_i | x) of ``n_samples`` draws from the bottleneck
+        (one that can ``draw``, such as the Gaussian): (n_samples, N)."""
+        z, log_prior, log_posterior = self.bottleneck.draw(self.encoder[:-1](x), n_samples, noise_stream)
+        logits = self.decoder(z.flatten(0, 1)).unflatten(0, (n_samples, x.shape[0]))
+        return -self.reconstruction_loss(logits, x) + log_prior - log_posterior

@@ -6,8 +6,8 @@ import torch
 
 from ... import plots
 from ...estimators import Autoencoder, ContractiveAutoencoder, DenoisingAutoencoder, SparseAutoencoder
+from ...losses import encoder_jacobian_norm
 from ...metrics import psnr
-from ...nn.net import ContractivePenalty
 from ...noise import corrupt
 from ..context import Context
 from ..types import Section, stage
@@ -63,9 +63,8 @@ def sparse(ctx: Context) -> Section:
 def mean_jacobian_norm(est, X: np.ndarray) -> float:
     """Mean over the rows ``X`` of ||d code / d input||_F^2 of the fitted autoencoder ``est``, on its
     scaled inputs: the contractive penalty's exact form (one backward pass over the code directions)."""
-    x = torch.from_numpy(np.ascontiguousarray(est.scaler_.transform(X))).requires_grad_(True)
-    with torch.enable_grad():
-        return float(ContractivePenalty("exact")(est.model_, x, None, est.model_.encode(x)).detach())
+    x = torch.from_numpy(np.ascontiguousarray(est.scaler_.transform(X)))
+    return float(encoder_jacobian_norm(est.model_.encode, x).mean().detach())
 
 
 @stage("contractive", "Contractive autoencoder")
