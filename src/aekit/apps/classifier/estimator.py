@@ -137,30 +137,7 @@ class AutoencoderClassifier(FeatureSource, ClassifierMixin, TransformerMixin, Ne
                  epochs=300, batch_size=32, lr=1e-3, lr_schedule=None, optimizer="adam", weight_decay=0.0,
                  clip_grad_norm=None, validation_fraction=0.0, early_stopping=None, checkpoint_dir=None,
                  checkpoint_every=1, random_state=None, device="auto", verbose=False):
-        self.autoencoder = autoencoder
-        self.encoder = encoder
-        self.freeze = freeze
-        self.head = head
-        self.activation = activation
-        self.fine_tune = fine_tune
-        self.fine_tune_epochs = fine_tune_epochs
-        self.encoder_lr = encoder_lr
-        self.image_shape = image_shape
-        self.scale = scale
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.lr_schedule = lr_schedule
-        self.optimizer = optimizer
-        self.weight_decay = weight_decay
-        self.clip_grad_norm = clip_grad_norm
-        self.validation_fraction = validation_fraction
-        self.early_stopping = early_stopping
-        self.checkpoint_dir = checkpoint_dir
-        self.checkpoint_every = checkpoint_every
-        self.random_state = random_state
-        self.device = device
-        self.verbose = verbose
+        p.store(self, locals())
 
     _param_table = {
         **{name: NeuralEstimator._param_table[name] for name in _SHARED_PARAMS},
