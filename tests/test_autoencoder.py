@@ -133,10 +133,18 @@ def test_training_reduces_loss_and_early_stopping_stops(blobs):
     (dict(hidden=(8, -1)), "hidden=(8, -1)"),
     (dict(device="tpu"), "device='tpu'"),
     (dict(validation_fraction=1.5), "validation_fraction"),
+    (dict(verbose=-1), "verbose=-1"),
 ])
 def test_bad_parameters_are_named(params, message, blobs):
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
         Autoencoder(**params, epochs=1).fit(blobs[:, :10])
+
+
+@pytest.mark.parametrize("verbose", [0, 1, 2, True, False])
+def test_verbose_is_an_int_or_a_bool(verbose, blobs):
+    """As in scikit-learn: 0 is quiet, more is more (here: a progress bar)."""
+    est = Autoencoder(hidden=(4,), latent=2, epochs=1, verbose=verbose, device="cpu").fit(blobs[:50, :10])
+    assert len(est.history_) == 1
 
 
 def test_bce_outside_unit_interval_is_refused(blobs):

@@ -34,8 +34,6 @@ from ._fitting import split_rows, split_stream, standard_callbacks
 from ._stacking import pretrain_layers
 
 _DEFAULT_HIDDEN = {"mlp": (512, 256), "conv": (32, 64)}
-# Old names that apps/classifier.py imported; they go once no module uses them.
-_make_optimizer, _seeded = make_optimizer, seeded
 # What the rows of ``fit``, ``transform`` and the like may be: an array, or rows that stay on disk.
 Rows = ArrayLike | RowStream
 
@@ -244,10 +242,6 @@ class NeuralEstimator(BaseEstimator):
         check_is_fitted(self, "model_")
         return next(self.model_.parameters()).device
 
-    def _batched(self, fn, X, batch_size=INFERENCE_BATCH):
-        """:func:`aekit.nn.inference.batched` on the model's device."""
-        return batched(fn, X, self._device(), batch_size)
-
     def _scaled(self, X):
         check_is_fitted(self, "model_")
         X = validate_data(self, X, dtype=[np.float32, np.float64], reset=False).astype(np.float32, copy=False)
@@ -258,7 +252,7 @@ class NeuralEstimator(BaseEstimator):
         Rows on disk (a :class:`aekit.datasets.RowStream`, a big ``.npy`` memory map) are read block
         by block, so that only the outputs are held in memory. ``fn`` reaches ``model_`` only when
         called (a lambda), so that an unfitted estimator is told so by ``_scaled``."""
-        outputs = [self._batched(fn, self._scaled(block), batch_size) for _, block in row_blocks(X)]
+        outputs = [batched(fn, self._scaled(block), self._device(), batch_size) for _, block in row_blocks(X)]
         return outputs[0] if len(outputs) == 1 else np.concatenate(outputs)
 
     def inverse_transform(self, Z: ArrayLike) -> np.ndarray:
@@ -269,7 +263,7 @@ class NeuralEstimator(BaseEstimator):
             raise ValueError(f"codes must have shape (n_samples, {self.latent}), got {Z.shape}")
         if len(Z) == 0:
             return np.empty((0, self.n_features_in_), np.float32)
-        decoded = self._batched(self.model_.decode, np.ascontiguousarray(Z))
+        decoded = batched(self.model_.decode, np.ascontiguousarray(Z), self._device())
         return self.scaler_.inverse_transform(decoded)
 
     def save(self, path: str | os.PathLike) -> None:

@@ -8,12 +8,22 @@ losses are summed on the device and read once per epoch.
 
 import math
 import time
-from contextlib import nullcontext
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager, nullcontext
 
 import torch
+from torch import nn
 
+from ..datasets.stream import RowStream
 from ..losses import total_loss
 from .distributed import DataParallel, world_size
+
+# What a step returns and the loop logs: named loss terms (0-dimensional tensors).
+Terms = dict[str, torch.Tensor]
+# A batch: inputs and targets (None for data without them).
+Batch = tuple[torch.Tensor, torch.Tensor | None]
+# What ``fit`` and ``evaluate`` take: inputs, or (inputs, targets); ``fit`` also rows on disk.
+Data = torch.Tensor | tuple[torch.Tensor, torch.Tensor]
 
 
 class TrainingDivergedError(FloatingPointError):
@@ -61,8 +71,11 @@ class Trainer:
     >>> history = trainer.fit(X_train, X_val)  # doctest: +SKIP
     """
 
-    def __init__(self, model, optimizers, *, epochs, batch_size, generators, callbacks=(),
-                 loss_weights=None, step=None, precision="32", compile=False):
+    def __init__(self, model: nn.Module, optimizers: dict[str, torch.optim.Optimizer], *, epochs: int,
+                 batch_size: int, generators: dict[str, torch.Generator], callbacks: Iterable = (),
+                 loss_weights: dict[str, float] | None = None,
+                 step: Callable[["Trainer", Batch], Terms] | None = None, precision: str = "32",
+                 compile: bool = False):
         self.model = model
         self.optimizers = optimizers
         self.epochs = epochs
@@ -95,14 +108,15 @@ class Trainer:
             if hasattr(cb, hook):
                 getattr(cb, hook)(self, *args)
 
-    def autocast(self):
+    def autocast(self) -> AbstractContextManager:
         """The context of a forward pass at this trainer's precision (none at all in float32: the
         training step pays nothing for mixed precision it does not use)."""
         if self._autocast_dtype is None:
             return nullcontext()
         return torch.autocast(self._device_type, dtype=self._autocast_dtype)
 
-    def backward(self, loss, optimizer, parameters=None):
+    def backward(self, loss: torch.Tensor, optimizer: torch.optim.Optimizer,
+                 parameters: list[torch.Tensor] | None = None) -> None:
         """Gradients of ``loss`` (unscaled, ready for ``optimizer``), then the after-backward hooks
         (gradient clipping, ...). With ``parameters``, only their gradients are computed and set."""
         scaled = self.scaler.scale(loss)
@@ -115,12 +129,12 @@ class Trainer:
         for hook in self._after_backward:
             hook(self.model)
 
-    def optimizer_step(self, optimizer):
+    def optimizer_step(self, optimizer: torch.optim.Optimizer) -> None:
         """``optimizer.step()``, skipped by the gradient scaler when a float16 gradient overflowed."""
         self.scaler.step(optimizer)
         self.scaler.update()
 
-    def fit(self, X, X_val=None):
+    def fit(self, X: Data | RowStream, X_val: Data | None = None) -> list[dict[str, float]]:
         """Train until ``epochs`` or a callback stops; returns the history (one dict per epoch).
 
         ``X`` and ``X_val``: a tensor of inputs, a pair ``(inputs, targets)`` of tensors with a row
@@ -181,7 +195,7 @@ class Trainer:
             yield inputs[rows], None if targets is None else targets[rows]
 
     @torch.no_grad()
-    def evaluate(self, X, batch_size=4096):
+    def evaluate(self, X: Data, batch_size: int = 4096) -> dict[str, float]:
         """Loss terms averaged over the rows of ``X``, in eval mode (no corruption, no dropout)."""
         was_training = self.model.training
         self.model.eval()
@@ -197,7 +211,7 @@ class Trainer:
         return {name: float(total) / inputs.shape[0] for name, total in sums.items()}
 
 
-def as_pair(data):
+def as_pair(data: Data) -> Batch:
     """``(inputs, targets or None)`` from a tensor of inputs or a pair of tensors."""
     if isinstance(data, tuple):
         inputs, targets = data
@@ -205,12 +219,12 @@ def as_pair(data):
     return data, None
 
 
-def loss_terms(fn, inputs, targets):
+def loss_terms(fn: Callable[..., Terms], inputs: torch.Tensor, targets: torch.Tensor | None) -> Terms:
     """``fn(inputs)``, or ``fn(inputs, targets)`` when there are targets."""
     return fn(inputs) if targets is None else fn(inputs, targets)
 
 
-def default_step(trainer, batch):
+def default_step(trainer: Trainer, batch: Batch) -> Terms:
     """One optimiser step on the weighted sum of the model's loss terms."""
     (optimizer,) = trainer.optimizers.values()
     with trainer.autocast():
