@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from aekit import Autoencoder
+from aekit import Autoencoder, VariationalAutoencoder, saving
+from aekit.estimators._fitting import check_resumable
 from aekit.training import Checkpoint, LearningRateSchedule, Trainer, TrainingDivergedError, load_checkpoint
 
 
@@ -64,6 +65,16 @@ def test_resume_refuses_a_checkpoint_of_other_parameters(blobs, tmp_path):
     Autoencoder(**common, latent=3, epochs=1).fit(blobs)
     with pytest.raises(ValueError, match="latent: 3 there, 4 now"):
         Autoencoder(**common, latent=4, epochs=2).fit(blobs, resume=True)
+
+
+def test_a_checkpoint_without_a_newer_parameter_had_its_default(tmp_path):
+    """A checkpoint written before a parameter existed resumes while that parameter keeps its default."""
+    vae = VariationalAutoencoder(checkpoint_dir=str(tmp_path), random_state=0)
+    current = saving.params_to_json(vae)
+    older = {k: v for k, v in current.items() if not k.startswith(("sparsity", "contractive"))}
+    check_resumable(vae, older, current)
+    with pytest.raises(ValueError, match="contractive_weight: 0.0 there, 0.5 now"):
+        check_resumable(vae, older, saving.params_to_json(vae.set_params(contractive_weight=0.5)))
 
 
 def test_resume_needs_a_seed_and_a_folder(blobs, tmp_path):

@@ -117,3 +117,26 @@ def test_save_load_resume_and_conv(tmp_path):
 def test_bernoulli_needs_unit_interval():
     with pytest.raises(ValueError, match=r"likelihood='bernoulli' needs data in \[0, 1\]"):
         VariationalAutoencoder(epochs=1).fit(np.linspace(-3, 3, 40).reshape(10, 4))
+
+
+@pytest.mark.parametrize("options, term", [
+    (dict(contractive_weight=0.5), "contractive"),
+    (dict(contractive_weight=0.5, hidden=()), "contractive"),  # the closed form of the posterior mean
+    (dict(sparsity="l1", noise="masking"), "sparsity"),
+])
+def test_a_penalised_vae_is_a_composition(options, term):
+    """The autoencoder's penalties (and noise) on the Gaussian bottleneck: each adds its term, weighted."""
+    X = load("digits", split="train").data[:200]
+    vae = VariationalAutoencoder(**{"hidden": (16,), "latent": 3, "epochs": 2, "random_state": 0, "device": "cpu",
+                                    **options}).fit(X)
+    weight = 0.5 if term == "contractive" else 0.02
+    for record in vae.history_:
+        assert record[term] > 0
+        assert record["loss"] == pytest.approx(record["recon"] + record["kl"] + weight * record[term], rel=1e-5)
+    assert vae.transform(X[:5]).shape == (5, 3)
+
+
+def test_target_sparsity_needs_units_in_the_unit_interval():
+    with pytest.raises(ValueError, match="sparsity='kl' needs code units in"):
+        VariationalAutoencoder(sparsity="kl", epochs=1).fit(load("digits").data[:50])
+

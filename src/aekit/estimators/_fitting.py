@@ -68,7 +68,9 @@ def standard_callbacks(estimator, resume: bool, checkpoint: bool | str = True) -
 
 def check_resumable(estimator, saved: dict, current: dict) -> None:
     """Raise ValueError naming the parameters (but those of ``RESUMABLE_CHANGES``) that differ between
-    a checkpoint (``saved``) and the run that resumes it (``current``)."""
+    a checkpoint (``saved``) and the run that resumes it (``current``). A parameter the checkpoint does
+    not name (added to aekit after it was written) had its default value then."""
+    saved = {**saving.params_to_json(type(estimator)()), **saved}
     changed = sorted(k for k in set(saved) | set(current)
                      if k not in RESUMABLE_CHANGES and saved.get(k) != current.get(k))
     if changed:

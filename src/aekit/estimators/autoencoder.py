@@ -1,22 +1,15 @@
 """The basic autoencoder: under- or overcomplete, MLP or convolutional, tied or free decoder."""
 
-from ..losses import DEFAULT_SPARSITY_WEIGHT, OUTPUT_ACTIVATIONS, RECONSTRUCTION_LOSSES, SPARSITY_KINDS
-from ..nn import (
-    ACTIVATIONS,
-    AutoencoderNet,
-    BinaryBottleneck,
-    ContractivePenalty,
-    DeterministicBottleneck,
-    SparsityPenalty,
-    make_activation,
-)
+from ..losses import OUTPUT_ACTIVATIONS, RECONSTRUCTION_LOSSES
+from ..nn import ACTIVATIONS, AutoencoderNet, BinaryBottleneck, DeterministicBottleneck, make_activation
 from ..registry import register
 from . import _params as p
 from ._base import BaseAutoencoder
+from ._penalized import PENALTY_PARAMS, PenalizedMixin
 
 
 @register("ae")
-class Autoencoder(BaseAutoencoder):
+class Autoencoder(PenalizedMixin, BaseAutoencoder):
     """A deterministic autoencoder trained to reconstruct its input.
 
     Parameters
@@ -138,12 +131,7 @@ class Autoencoder(BaseAutoencoder):
         "output_activation": p.one_of(*OUTPUT_ACTIVATIONS),
         "loss": p.one_of(*RECONSTRUCTION_LOSSES),
         "tied": p.one_of(True, False),
-        "sparsity": p.one_of(None, *SPARSITY_KINDS),
-        "sparsity_weight": p.real(0) | p.NONE,
-        "sparsity_target": p.real(0, 1, low_open=True),
-        "contractive_weight": p.real(0),
-        "contractive_estimator": p.one_of("exact", "projections"),
-        "contractive_projections": p.integer(1),
+        **PENALTY_PARAMS,
         "pretrain": p.one_of(None, "greedy", "phases"),
         "pretrain_epochs": p.integer(0),
     }
@@ -175,17 +163,6 @@ class Autoencoder(BaseAutoencoder):
             return "sigmoid"
         return "relu" if self.sparsity == "l1" else "linear"
 
-    def _penalties(self, one_layer=False):
-        """Penalty parts; ``one_layer`` for a network whose encoder is one dense layer (a phase)."""
-        penalties = []
-        if self.sparsity is not None:
-            penalties.append(SparsityPenalty(self.sparsity, self.sparsity_target))
-        if self.contractive_weight > 0:
-            one_layer = one_layer or (self.arch == "mlp" and not self._hidden())
-            penalties.append(ContractivePenalty("closed_form" if one_layer else self.contractive_estimator,
-                                                self.contractive_projections))
-        return penalties
-
     def _bottleneck(self):
         """Bits for ``code_activation="binary"``, else the code activation."""
         if self._code_activation() == "binary":
@@ -201,7 +178,4 @@ class Autoencoder(BaseAutoencoder):
 
     def _loss_weights(self):
         """Weights of the named loss terms (reconstruction counts once)."""
-        weight = self.sparsity_weight
-        if weight is None and self.sparsity is not None:
-            weight = DEFAULT_SPARSITY_WEIGHT[self.sparsity]
-        return {"sparsity": weight, "contractive": self.contractive_weight}
+        return self._penalty_weights()

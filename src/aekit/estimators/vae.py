@@ -14,13 +14,14 @@ from ..seeding import torch_generator
 from ..training import LossWeightRamp
 from . import _params as p
 from ._base import BaseAutoencoder, PriorSamplingMixin
+from ._penalized import PENALTY_PARAMS, PenalizedMixin
 
 # Importance samples decoded at once: rows x samples per chunk when estimating likelihoods.
 _DRAWS_PER_CHUNK = 65536
 
 
 @register("vae")
-class VariationalAutoencoder(PriorSamplingMixin, BaseAutoencoder):
+class VariationalAutoencoder(PriorSamplingMixin, PenalizedMixin, BaseAutoencoder):
     """A variational autoencoder (Kingma and Welling 2014): Gaussian posterior, reparameterised
     codes, Bernoulli or Gaussian likelihood; trained on the negative ELBO in nats per example.
 
@@ -40,7 +41,14 @@ class VariationalAutoencoder(PriorSamplingMixin, BaseAutoencoder):
         Raise the KL weight linearly to ``beta`` over these first epochs.
     scale : {"minmax", "standard", None}, default=None
         None: the likelihood is of the data as given (a Bernoulli needs values in [0, 1]).
-    arch, image_shape, noise, noise_level, epochs, batch_size, lr, lr_schedule, optimizer, weight_decay,
+    sparsity : {None, "l1"}, default=None
+        L1 penalty on the codes the decoder gets (the posterior samples), weighted by
+        ``sparsity_weight`` (default 0.02). The target-rate kinds of :class:`aekit.Autoencoder` need
+        code units in (0, 1), which Gaussian codes are not.
+    contractive_weight : float, default=0.0
+        Weight of ||d mu / d x||_F^2, the Jacobian of the posterior mean (a contractive VAE).
+    sparsity_weight, sparsity_target, contractive_estimator, contractive_projections, arch, image_shape,
+    noise, noise_level, epochs, batch_size, lr, lr_schedule, optimizer, weight_decay,
     clip_grad_norm, validation_fraction, early_stopping, checkpoint_dir, checkpoint_every,
     random_state, device, verbose
         As for :class:`aekit.Autoencoder`.
@@ -57,10 +65,11 @@ class VariationalAutoencoder(PriorSamplingMixin, BaseAutoencoder):
 
     def __init__(self, hidden=None, latent=16, *, activation="relu", likelihood="bernoulli", sigma=1.0,
                  beta=1.0, kl_warmup_epochs=0, arch="mlp", image_shape=None, scale=None, noise=None,
-                 noise_level=0.3, epochs=20, batch_size=128, lr=1e-3, lr_schedule=None, optimizer="adam",
-                 weight_decay=0.0, clip_grad_norm=None, validation_fraction=0.1, early_stopping=None,
-                 checkpoint_dir=None, checkpoint_every=1, random_state=None, device="auto", precision="32",
-                 compile=False, verbose=False):
+                 noise_level=0.3, sparsity=None, sparsity_weight=None, sparsity_target=0.05, contractive_weight=0.0,
+                 contractive_estimator="exact", contractive_projections=8, epochs=20, batch_size=128, lr=1e-3,
+                 lr_schedule=None, optimizer="adam", weight_decay=0.0, clip_grad_norm=None, validation_fraction=0.1,
+                 early_stopping=None, checkpoint_dir=None, checkpoint_every=1, random_state=None, device="auto",
+                 precision="32", compile=False, verbose=False):
         p.store(self, locals())
 
     _param_table = {
@@ -69,7 +78,13 @@ class VariationalAutoencoder(PriorSamplingMixin, BaseAutoencoder):
         "sigma": p.real(0, low_open=True) | p.Spec(lambda v: v == "learned", "'learned'"),
         "beta": p.real(0),
         "kl_warmup_epochs": p.integer(0),
+        **PENALTY_PARAMS,
     }
+
+    def _check_family(self):
+        if self.sparsity not in (None, "l1"):
+            raise ValueError(f"{type(self).__name__}: sparsity={self.sparsity!r} needs code units in (0, 1); "
+                             "a VAE's codes are Gaussian: use sparsity='l1' or None")
 
     def _unit_interval_reason(self):
         return "likelihood='bernoulli'" if self.likelihood == "bernoulli" else None
@@ -81,11 +96,11 @@ class VariationalAutoencoder(PriorSamplingMixin, BaseAutoencoder):
         bernoulli = self.likelihood == "bernoulli"
         return AutoencoderNet(encoder, bottleneck, decoder, loss="bce" if bernoulli else "gaussian",
                               output_activation="sigmoid" if bernoulli else "linear",
-                              corruption=self._corruption(n_features), log_sigma=log_sigma_of(self.sigma, n_features),
-                              output_bias_at_mean=True)
+                              corruption=self._corruption(n_features), penalties=self._penalties(),
+                              log_sigma=log_sigma_of(self.sigma, n_features), output_bias_at_mean=True)
 
     def _loss_weights(self):
-        return {"kl": self.beta}
+        return {"kl": self.beta, **self._penalty_weights()}
 
     def _score_meaning(self):
         return "negative_log_likelihood (nats per example, importance-weighted, k=100)"
