@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # torch comes first and pinned: an unpinned torch would pull a multi-GB CUDA build.
 TORCH := torch==2.13.0
 
-.PHONY: install dev demo test clean
+.PHONY: install dev demo test lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ demo: install
 
 test: dev
 	$(BIN)/python -m pytest
+
+# the linter CI runs before the tests (configuration in pyproject.toml)
+lint: dev
+	$(BIN)/ruff check src tests bench examples
 
 clean:
 	rm -rf $(VENV) runs build src/*.egg-info

@@ -29,13 +29,13 @@ import argparse
 import time
 
 import numpy as np
-from _machine import describe
 from sklearn.datasets import load_breast_cancer
 from sklearn.decomposition import PCA
 from sklearn.ensemble import IsolationForest
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import train_test_split
 
+from _machine import describe
 from aekit import AnomalyDetector, Autoencoder, VariationalAutoencoder
 from aekit.datasets import load
 

@@ -30,9 +30,9 @@ import time
 from pathlib import Path
 
 import numpy as np
-from _machine import describe
 from sklearn.decomposition import PCA
 
+from _machine import describe
 from aekit import Autoencoder, codec
 from aekit.datasets import load
 from aekit.metrics import psnr

@@ -21,8 +21,8 @@ import statistics
 
 import numpy as np
 import torch
-from _machine import describe
 
+from _machine import describe
 from aekit import Autoencoder, ContractiveAutoencoder
 from aekit.datasets import load
 from aekit.losses import one_layer_jacobian_norm

@@ -16,8 +16,8 @@ Run: python bench/denoising.py [--epochs 30] [--hidden 256] [--latent 64]
 import argparse
 
 import numpy as np
-from _machine import describe
 
+from _machine import describe
 from aekit import Autoencoder, DenoisingAutoencoder
 from aekit.datasets import load
 from aekit.noise import corrupt

@@ -17,7 +17,6 @@ import argparse
 import time
 
 from _machine import describe
-
 from aekit import GAN, VariationalAutoencoder
 from aekit.datasets import load
 from aekit.metrics import class_coverage, frechet_distance, reference_classifier

@@ -21,16 +21,16 @@ import tempfile
 import time
 
 import torch
-from _machine import describe
 from pythae.models import VAE, VAEConfig
 from pythae.models.base.base_utils import ModelOutput
 from pythae.models.nn import BaseDecoder, BaseEncoder
 from pythae.pipelines import TrainingPipeline
 from pythae.trainers import BaseTrainerConfig
-from vae import LATENT, WIDTHS, _mlp, plain_vae
 
+from _machine import describe
 from aekit import VariationalAutoencoder
 from aekit.datasets import load
+from vae import LATENT, WIDTHS, _mlp, plain_vae
 
 
 class _Encoder(BaseEncoder):

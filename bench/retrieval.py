@@ -29,9 +29,9 @@ from pathlib import Path
 
 import faiss
 import numpy as np
-from _machine import describe
 from sklearn.decomposition import PCA
 
+from _machine import describe
 from aekit import Autoencoder, CodeIndex, SemanticHashingAutoencoder
 from aekit.datasets import load
 from aekit.metrics import precision_at_k

@@ -16,8 +16,8 @@ import statistics
 
 import numpy as np
 import torch
-from _machine import describe, matmul_peak_gflops
 
+from _machine import describe, matmul_peak_gflops
 from aekit import Autoencoder
 
 ROWS = (5_000, 50_000, 200_000, 1_000_000)

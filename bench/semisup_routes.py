@@ -44,7 +44,6 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 import torch.nn.functional as F
-from _machine import describe
 from sklearn.decomposition import PCA
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
@@ -53,6 +52,7 @@ from sklearn.neighbors import NearestNeighbors
 from sklearn.neural_network import MLPClassifier
 from torch import nn
 
+from _machine import describe
 from aekit.apps.classifier import mask_labels
 from aekit.datasets import load
 
@@ -176,7 +176,8 @@ class VATClassifier:
 def runs(X, y, X_test, y_test, n_labels, draws, steps):
     """{route: (errors per draw, seconds per draw)}."""
     routes = {
-        "LR on pixels (labelled only)": lambda Xm, ym, d: LogisticRegression(max_iter=5000).fit(Xm[ym >= 0], ym[ym >= 0]),
+        "LR on pixels (labelled only)": lambda Xm, ym, d: LogisticRegression(max_iter=5000).fit(Xm[ym >= 0],
+                                                                                              ym[ym >= 0]),
         "MLP (512,) (labelled only)": lambda Xm, ym, d: MLPClassifier((512,), max_iter=2000,
                                                                      random_state=d).fit(Xm[ym >= 0], ym[ym >= 0]),
         "spread -> LR": lambda Xm, ym, d: spread_then_lr(Xm, ym),

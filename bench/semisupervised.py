@@ -26,8 +26,8 @@ import argparse
 import time
 
 import numpy as np
-from _machine import describe
 
+from _machine import describe
 from aekit import Autoencoder, AutoencoderClassifier, DenoisingAutoencoder, VariationalAutoencoder
 from aekit.apps.classifier import mask_labels
 from aekit.datasets import load

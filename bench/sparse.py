@@ -18,8 +18,8 @@ Run: python bench/sparse.py [--epochs 30]
 import argparse
 
 import numpy as np
-from _machine import describe
 
+from _machine import describe
 from aekit import Autoencoder, SparseAutoencoder
 from aekit.datasets import load
 from aekit.losses import DEFAULT_SPARSITY_WEIGHT

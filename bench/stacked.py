@@ -13,9 +13,9 @@ import argparse
 import time
 
 import numpy as np
-from _machine import describe
 from sklearn.decomposition import PCA
 
+from _machine import describe
 from aekit import Autoencoder, StackedAutoencoder
 from aekit.datasets import load
 

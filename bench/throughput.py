@@ -24,13 +24,20 @@ import time
 from typing import NamedTuple
 
 import torch
-from _machine import describe, matmul_peak_gflops
 from torch import nn
 from torch.nn import functional as F
 from torch.utils.flop_counter import FlopCounterMode
 
-from aekit import (GAN, Autoencoder, ContractiveAutoencoder, DenoisingAutoencoder, SparseAutoencoder,
-                   StackedAutoencoder, VariationalAutoencoder)
+from _machine import describe, matmul_peak_gflops
+from aekit import (
+    GAN,
+    Autoencoder,
+    ContractiveAutoencoder,
+    DenoisingAutoencoder,
+    SparseAutoencoder,
+    StackedAutoencoder,
+    VariationalAutoencoder,
+)
 from aekit.datasets import load
 from aekit.training import Trainer
 
@@ -164,7 +171,8 @@ def plain_stacked(X, epochs, batch_size):
         act = F.relu if i < len(layers) - 1 else nn.Identity()
         out = torch.sigmoid if i == 0 else nn.Identity()
 
-        def objective(batch):
+        # the layer's modules bound as defaults: each phase's objective keeps its own layer
+        def objective(batch, out=out, act=act, layer=layer, bias=bias):
             return (out(F.linear(act(layer(batch)), layer.weight.t(), bias)) - batch).square().sum(1).mean()
         run_epochs(inputs, epochs, batch_size, adam_step([layer.weight, layer.bias, bias], objective))
         with torch.no_grad():
@@ -271,8 +279,10 @@ def family_rows(names, X, epochs, repeats):
         family = FAMILIES[name]
         for batch_size in BATCH_SIZES:
             measured = alternate({
-                "aekit": lambda e, seed: aekit_fit(family, X.numpy(), e, batch_size, seed),
-                "plain": lambda e, seed: seeded_plain(family, X, e, batch_size, seed),
+                "aekit": lambda e, seed, family=family, batch_size=batch_size: aekit_fit(
+                    family, X.numpy(), e, batch_size, seed),
+                "plain": lambda e, seed, family=family, batch_size=batch_size: seeded_plain(
+                    family, X, e, batch_size, seed),
             }, epochs, repeats)
             # the loop alone: the epochs' own times, without fit's set-up and final encoding
             loop_seconds = statistics.median(sum(r["time"] for r in est.history_) for est in measured["aekit"][1])

@@ -12,10 +12,10 @@ import argparse
 import time
 
 import torch
-from _machine import describe
 from torch import nn
 from torch.nn import functional as F
 
+from _machine import describe
 from aekit import VariationalAutoencoder
 from aekit.datasets import load
 

@@ -17,12 +17,12 @@ import math
 import time
 
 import torch
-from _machine import describe, matmul_peak_gflops
 from torch.nn import functional as F
-from vae import LATENT, WIDTHS, _mlp
 
+from _machine import describe, matmul_peak_gflops
 from aekit import VariationalAutoencoder
 from aekit.datasets import load
+from vae import LATENT, WIDTHS, _mlp
 
 BATCH = 128
 

