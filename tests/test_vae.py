@@ -114,9 +114,26 @@ def test_save_load_resume_and_conv(tmp_path):
     np.testing.assert_array_equal(loaded.score_samples(X[:10]), reference.score_samples(X[:10]))
 
 
+def test_auto_likelihood_fits_the_data_given():
+    X = np.random.RandomState(0).rand(40, 4).astype(np.float32)
+    unit = VariationalAutoencoder(hidden=(8,), latent=2, epochs=1, random_state=0).fit(X)
+    table = VariationalAutoencoder(hidden=(8,), latent=2, epochs=1, random_state=0).fit(X * 6 - 3)
+    assert (unit.likelihood_, table.likelihood_) == ("bernoulli", "gaussian")
+    assert np.isfinite(table.score_samples(X * 6 - 3)).all()
+
+
+def test_auto_likelihood_survives_saving(tmp_path):
+    X = np.random.RandomState(0).randn(40, 4).astype(np.float32)
+    vae = VariationalAutoencoder(hidden=(8,), latent=2, epochs=1, random_state=0).fit(X)
+    vae.save(tmp_path / "m")
+    loaded = aekit.load(tmp_path / "m")
+    assert loaded.likelihood_ == "gaussian"
+    np.testing.assert_array_equal(loaded.elbo(X, random_state=0), vae.elbo(X, random_state=0))
+
+
 def test_bernoulli_needs_unit_interval():
     with pytest.raises(ValueError, match=r"likelihood='bernoulli' needs data in \[0, 1\]"):
-        VariationalAutoencoder(epochs=1).fit(np.linspace(-3, 3, 40).reshape(10, 4))
+        VariationalAutoencoder(epochs=1, likelihood="bernoulli").fit(np.linspace(-3, 3, 40).reshape(10, 4))
 
 
 @pytest.mark.parametrize("options, term", [

@@ -121,6 +121,9 @@ class NeuralEstimator(BaseEstimator):
         """Weights of the named loss terms (a term without a weight counts once)."""
         return None
 
+    def _adapt_to_range(self, low, high):
+        """Settle what depends on the scaled training data's range (a VAE's ``likelihood="auto"``)."""
+
     def _unit_interval_reason(self):
         """Why the (scaled) data must lie in [0, 1], or None."""
         return None
@@ -180,6 +183,7 @@ class NeuralEstimator(BaseEstimator):
         self.scaler_ = Scaler(self.scale).fit(X if stream is None else stream)
         # the scaled data's range, exactly: scaling is monotone in every feature
         low, high = self.scaler_.transform(np.stack([self.scaler_.data_min_, self.scaler_.data_max_]))
+        self._adapt_to_range(float(low.min()), float(high.max()))
         reason = self._unit_interval_reason()
         if reason and (low.min() < 0 or high.max() > 1):
             raise ValueError(f"{reason} needs data in [0, 1] after scaling, got values in "

@@ -31,8 +31,10 @@ class VariationalAutoencoder(PriorSamplingMixin, PenalizedMixin, BaseAutoencoder
         Encoder widths (channels for conv); the decoder mirrors them. Default (512, 256) for MLPs.
     latent : int, default=16
     activation : str, default="relu"
-    likelihood : {"bernoulli", "gaussian"}, default="bernoulli"
+    likelihood : {"auto", "bernoulli", "gaussian"}, default="auto"
         Bernoulli (decoder logits; data in [0, 1]) or Gaussian with mean given by the decoder.
+        "auto": Bernoulli when the (scaled) training data lies in [0, 1] (images, say), else Gaussian,
+        so that any numeric table fits; the choice is ``likelihood_``.
     sigma : float or "learned", default=1.0
         Standard deviation of the Gaussian likelihood: fixed, or learned per feature.
     beta : float, default=1.0
@@ -53,6 +55,13 @@ class VariationalAutoencoder(PriorSamplingMixin, PenalizedMixin, BaseAutoencoder
     random_state, device, verbose
         As for :class:`aekit.Autoencoder`.
 
+    Attributes
+    ----------
+    likelihood_ : {"bernoulli", "gaussian"}
+        The likelihood trained (``likelihood``, or what "auto" chose).
+    model_, history_, scaler_, n_parameters_, n_features_in_
+        As for :class:`aekit.Autoencoder`.
+
     Example
     -------
     >>> from aekit import VariationalAutoencoder
@@ -63,7 +72,7 @@ class VariationalAutoencoder(PriorSamplingMixin, PenalizedMixin, BaseAutoencoder
     (5, 64)
     """
 
-    def __init__(self, hidden=None, latent=16, *, activation="relu", likelihood="bernoulli", sigma=1.0,
+    def __init__(self, hidden=None, latent=16, *, activation="relu", likelihood="auto", sigma=1.0,
                  beta=1.0, kl_warmup_epochs=0, arch="mlp", image_shape=None, scale=None, noise=None,
                  noise_level=0.3, sparsity=None, sparsity_weight=None, sparsity_target=0.05, contractive_weight=0.0,
                  contractive_estimator="exact", contractive_projections=8, epochs=20, batch_size=128, lr=1e-3,
@@ -74,7 +83,7 @@ class VariationalAutoencoder(PriorSamplingMixin, PenalizedMixin, BaseAutoencoder
 
     _param_table = {
         **BaseAutoencoder._param_table,
-        "likelihood": p.one_of("bernoulli", "gaussian"),
+        "likelihood": p.one_of("auto", "bernoulli", "gaussian"),
         "sigma": p.real(0, low_open=True) | p.Spec(lambda v: v == "learned", "'learned'"),
         "beta": p.real(0),
         "kl_warmup_epochs": p.integer(0),
@@ -86,14 +95,29 @@ class VariationalAutoencoder(PriorSamplingMixin, PenalizedMixin, BaseAutoencoder
             raise ValueError(f"{type(self).__name__}: sparsity={self.sparsity!r} needs code units in (0, 1); "
                              "a VAE's codes are Gaussian: use sparsity='l1' or None")
 
+    def _adapt_to_range(self, low, high):
+        self.likelihood_ = self.likelihood
+        if self.likelihood == "auto":
+            self.likelihood_ = "bernoulli" if 0 <= low and high <= 1 else "gaussian"
+
     def _unit_interval_reason(self):
-        return "likelihood='bernoulli'" if self.likelihood == "bernoulli" else None
+        return "likelihood='bernoulli'" if self.likelihood_ == "bernoulli" else None
+
+    def _extra_state(self):
+        return {**super()._extra_state(), "likelihood": self.likelihood_}
+
+    def _set_extra_state(self, state):
+        super()._set_extra_state(state)
+        # folders saved before likelihood="auto" existed name the likelihood in their parameters
+        self.likelihood_ = state.get("likelihood", self.likelihood)
 
     def _build_net(self, n_features, image_shape):
         """An autoencoder network with a Gaussian bottleneck and the likelihood as its reconstruction loss."""
         bottleneck = GaussianBottleneck(self.latent)
         encoder, decoder = self._encoder_decoder(n_features, image_shape, bottleneck)
-        bernoulli = self.likelihood == "bernoulli"
+        # an encoder rebuilt from its parameters alone (a classifier's layout) has seen no data: both
+        # likelihoods give the same modules and weights, so either serves it
+        bernoulli = getattr(self, "likelihood_", self.likelihood) in ("bernoulli", "auto")
         return AutoencoderNet(encoder, bottleneck, decoder, loss="bce" if bernoulli else "gaussian",
                               output_activation="sigmoid" if bernoulli else "linear",
                               corruption=self._corruption(n_features), penalties=self._penalties(),
