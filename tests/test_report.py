@@ -7,9 +7,11 @@ import pytest
 from sklearn.decomposition import PCA
 
 from aekit.cli import main
-from aekit.report import build_report, run_demo
-from aekit.report.baselines import fit_pca
+from aekit.report import build_report, read_metrics, run_demo
+from aekit.report.baselines import classifier_baselines, converged, fit_pca
+from aekit.report.html import verdict
 from aekit.report.stages import STAGES
+from aekit.report.types import Section
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
@@ -30,6 +32,17 @@ def test_quick_demo_writes_every_stage_report_and_metrics(demo):
         assert stage["rows"], name
         assert stage["data"]["train_rows"] == 1000 and stage["settings"] == {"data": "digits", "quick": True}
         assert all(row["value"] is not None for row in stage["rows"])
+        for row in stage["rows"]:
+            # every figure is set beside a baseline of the same run (a model, a baseline, or a target)
+            assert row["baseline"], (name, row)
+            assert row["baseline_value"] is not None or row["baseline"].startswith("none measured"), (name, row)
+            assert row["verdict"] in ("better", "worse", "tie", "" if row["better"] is None else None), (name, row)
+    semisupervised = metrics["stages"]["semisupervised"]["rows"][0]
+    assert set(semisupervised["baselines"]) == {"logistic regression on the labelled rows",
+                                                "MLPClassifier((512,)) on the labelled rows"}
+    assert set(metrics["stages"]["anomaly"]["rows"][0]["baselines"]) == {"PCA-16 reconstruction error",
+                                                                         "IsolationForest"}
+    assert "the noisy input itself" in metrics["stages"]["denoising"]["rows"][0]["baselines"]
     html = (demo / "report.html").read_text()
     assert html.count("<section id=") == len(STAGES) and "data:image/png;base64," in html
     assert "src='figures/" not in html  # self-contained: no image is a separate file
@@ -74,6 +87,51 @@ def test_pca_fitted_once_gives_the_pca_of_fewer_components():
     pca = PCA(4, svd_solver="full").fit(X)
     np.testing.assert_allclose(fit_pca(X, 8).leading(4).reconstruct(X), pca.inverse_transform(pca.transform(X)),
                                atol=1e-10)
+
+
+def _write_stage(out, rows):
+    (out / "stages").mkdir(parents=True)
+    record = {"name": "basic", "position": 0, "title": "Basic", "idea": "An idea.", "figures": [], "notes": [],
+              "settings": {"data": "digits", "quick": True}, "seconds": 1.0,
+              "data": {"name": "digits", "train_rows": 10, "test_rows": 5}, "rows": rows}
+    (out / "stages" / "basic.json").write_text(json.dumps(record))
+
+
+def test_a_losing_figure_is_shown_losing_and_metrics_hold_its_baseline(tmp_path):
+    section = Section()
+    section.beside("aekit classifier", "test error", 0.25, {"logistic regression": 0.23, "MLP": 0.24, "none": None})
+    section.beside("aekit detector", "ROC-AUC", 0.97, {"PCA-16": 0.95, "IsolationForest": 0.90}, better="higher")
+    section.row("sparse", "mean activation", 0.06, "target", 0.05, better=None)
+    _write_stage(tmp_path, section.rows)
+    html = build_report(tmp_path).read_text()
+    losing, winning, target = html.split("<tr class='model-row")[1:4]
+    assert losing.startswith(" worse'") and "<td class='verdict worse'>worse than logistic regression</td>" in losing
+    assert winning.startswith(" better'") and "better than PCA-16" in winning
+    assert "<td class='verdict'></td>" in target
+    assert "loses 1</span> of 2 comparisons" in html
+    rows = json.loads((tmp_path / "metrics.json").read_text())["stages"]["basic"]["rows"]
+    assert rows == read_metrics(tmp_path)["stages"]["basic"]["rows"]
+    assert [(r["baseline"], r["baseline_value"], r["verdict"]) for r in rows] == [
+        ("logistic regression", 0.23, "worse"), ("PCA-16", 0.95, "better"), ("target", 0.05, "")]
+    assert rows[0]["baselines"] == {"logistic regression": 0.23, "MLP": 0.24, "none": None}
+
+
+@pytest.mark.parametrize("row, said", [
+    ({"value": 1.0, "baseline_value": 2.0, "better": "lower"}, "better"),
+    ({"value": 1.0, "baseline_value": 2.0, "better": "higher"}, "worse"),
+    ({"value": 2.0, "baseline_value": 2.0, "better": "higher"}, "tie"),
+    ({"value": 2.0, "baseline_value": None, "better": "higher"}, ""),
+    ({"value": 2.0, "baseline_value": 1.0, "better": None}, ""),
+])
+def test_verdict(row, said):
+    assert verdict(row) == said
+
+
+def test_classifier_baselines_converge_on_few_labelled_rows():
+    X = np.random.default_rng(0).normal(size=(100, 20))
+    y = (X[:, 0] + X[:, 1] > 0).astype(int)
+    models = classifier_baselines(X, y, seed=0)
+    assert len(models) == 2 and all(converged(m) for m in models.values())
 
 
 def test_report_needs_stages(tmp_path):

@@ -15,8 +15,6 @@ from .baselines import PrincipalSubspace, fit_pca
 
 # the quick run's slice of the data: enough rows for every stage to learn something in seconds
 QUICK_ROWS = {"train": 1000, "test": 300}
-# the most principal components a stage sets beside a model (the stacked autoencoder's 30 codes)
-MAX_PCA_COMPONENTS = 30
 
 
 class Context:
@@ -90,13 +88,19 @@ class Context:
         return load(folder, device="cpu") if (folder / "config.json").exists() else None
 
     def pca(self, n_components: int) -> PrincipalSubspace:
-        """PCA of the training rows with ``n_components`` (at most ``MAX_PCA_COMPONENTS``)."""
-        return self._pca_of_training_rows.leading(n_components)
+        """PCA of the training rows with ``n_components``, or with every component where there are
+        fewer (``max_components``): the linear code of the same size as a model's."""
+        return self._pca_of_training_rows.leading(min(n_components, self.max_components))
+
+    @property
+    def max_components(self) -> int:
+        """How many principal components the training rows have (the smaller of rows and features)."""
+        return len(self._pca_of_training_rows.components)
 
     @cached_property
     def _pca_of_training_rows(self) -> PrincipalSubspace:
-        # fitted once per run: every stage's PCA-k is its first k components
-        return fit_pca(self.X, min(MAX_PCA_COMPONENTS, *self.X.shape))
+        # fitted once per run, all components (a full SVD costs the same): every stage's PCA-k is its first k
+        return fit_pca(self.X, min(self.X.shape))
 
     def test_error(self, model) -> float:
         """Mean over the test rows of ``model``'s squared reconstruction error per row (the table's

@@ -21,7 +21,8 @@ figcaption { color: #555; font-size: 0.9rem; }
 table { border-collapse: collapse; width: 100%; font-size: 0.9rem; }
 th, td { text-align: left; padding: 0.25rem 0.5rem; border-bottom: 1px solid #eee; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
-.better { color: #176f2c; } .worse { color: #a33; }
+.better { color: #176f2c; } .worse { color: #a33; } td.verdict.worse { font-weight: bold; }
+tr.worse { background: #fdecec; }
 nav a { margin-right: 0.8rem; }
 """
 
@@ -39,31 +40,55 @@ def _number(value):
     return f"{value:.4g}" if abs(value) < 1e4 else f"{value:,.0f}"
 
 
-def _verdict(row):
-    """'better' / 'worse' than the baseline, in the direction the row says is better; '' where it
-    names none (a target to meet, not beat)."""
+def verdict(row: dict) -> str:
+    """How a table row's value compares with its baseline, in the direction the row says is better:
+    "better", "worse" or "tie"; "" where there is nothing to beat (no baseline value, or a target to
+    meet rather than beat: ``better`` None)."""
     value, baseline = row.get("value"), row.get("baseline_value")
-    if value is None or baseline is None or value == baseline or row.get("better") is None:
+    if value is None or baseline is None or row.get("better") is None:
         return ""
+    if math.isclose(value, baseline, rel_tol=1e-9, abs_tol=1e-12):
+        return "tie"
     wins = value < baseline if row.get("better") == "lower" else value > baseline
     return "better" if wins else "worse"
 
 
+_VERDICT_WORDS = {"better": "better than", "worse": "worse than", "tie": "same as"}
+
+
+def _verdict_cell(row):
+    said = verdict(row)
+    if not said:
+        return "<td class='verdict'></td>"
+    return (f"<td class='verdict {said}'>{_VERDICT_WORDS[said]} {html.escape(row.get('baseline') or 'baseline')}"
+            "</td>")
+
+
 def _table(records):
     lines = ["<table id='summary'><thead><tr><th>stage</th><th>model</th><th>measure</th><th>value</th>"
-             "<th>baseline</th><th>baseline value</th><th>train rows</th><th>seconds</th></tr></thead><tbody>"]
+             "<th>strongest baseline (same run)</th><th>baseline value</th><th>verdict</th><th>train rows</th>"
+             "<th>seconds</th></tr></thead><tbody>"]
     for record in records:
         for row in record["rows"]:
-            verdict = _verdict(row)
+            said = verdict(row)
             lines.append(
-                f"<tr class='model-row'><td><a href='#{record['name']}'>{html.escape(record['title'])}</a></td>"
+                f"<tr class='model-row {said}'><td><a href='#{record['name']}'>{html.escape(record['title'])}</a></td>"
                 f"<td>{html.escape(row['model'])}</td><td>{html.escape(row['metric'])}</td>"
-                f"<td class='num {verdict}'>{_number(row['value'])}</td>"
+                f"<td class='num {said}'>{_number(row['value'])}</td>"
                 f"<td>{html.escape(row.get('baseline') or '')}</td>"
-                f"<td class='num'>{_number(row.get('baseline_value'))}</td>"
+                f"<td class='num'>{_number(row.get('baseline_value'))}</td>{_verdict_cell(row)}"
                 f"<td class='num'>{record['data']['train_rows']}</td><td class='num'>{record['seconds']}</td></tr>")
     lines.append("</tbody></table>")
     return "\n".join(lines)
+
+
+def _summary_sentence(records):
+    said = [verdict(row) for record in records for row in record["rows"]]
+    contests = sum(v != "" for v in said)
+    return (f"<p>Each figure is set beside the strongest simple baseline computed in the same run on the same "
+            f"rows. aekit wins {said.count('better')}, ties {said.count('tie')} and <span class='worse'>loses "
+            f"{said.count('worse')}</span> of {contests} comparisons; rows without a verdict state a target "
+            "or a property.</p>")
 
 
 def _section(record, figures_dir):
@@ -80,10 +105,13 @@ def _section(record, figures_dir):
 
 def read_metrics(out) -> dict:
     """Every number of the report in the folder ``out`` as a dict (what ``metrics.json`` holds), read
-    from its ``stages/*.json``."""
+    from its ``stages/*.json``: per stage, rows with the figure (``value``), the strongest baseline of
+    the same run (``baseline``, ``baseline_value``; ``baselines`` where several were measured) and the
+    ``verdict`` (see :func:`verdict`)."""
     records = _stages(Path(out))
     return {"aekit_version": __version__,
-            "stages": {r["name"]: {k: r[k] for k in ("title", "data", "settings", "seconds", "rows")}
+            "stages": {r["name"]: {**{k: r[k] for k in ("title", "data", "settings", "seconds")},
+                                   "rows": [{**row, "verdict": verdict(row)} for row in r["rows"]]}
                        for r in records}}
 
 
@@ -106,7 +134,7 @@ def build_report(out) -> Path:
         f"training and {data['test_rows']} test rows{quick}; "
         f"{sum(r['seconds'] for r in records):.0f} s of training and measuring; written {created}.</p>",
         "<nav>" + "".join(f"<a href='#{r['name']}'>{html.escape(r['title'])}</a>" for r in records) + "</nav>",
-        "<h2>Summary</h2>", _table(records),
+        "<h2>Summary</h2>", _summary_sentence(records), _table(records),
         *(_section(r, out / "figures") for r in records),
         "</body></html>",
     ]

@@ -35,13 +35,44 @@ class Section:
             What was measured, and how (the table's columns).
         value : float or None
         baseline : str, optional
-            What ``value`` is set beside; a stage with several baselines adds one row per baseline.
+            What ``value`` is set beside: the strongest simple baseline computed in the same run
+            (:meth:`beside` picks it from several).
         baseline_value : float, optional
         better : {"lower", "higher", None}
             Which direction wins; None where the baseline is a target to meet, not beat.
         """
         self.rows.append({"model": model, "metric": metric, "value": _plain(value), "baseline": baseline,
                           "baseline_value": _plain(baseline_value), "better": better})
+
+    def beside(self, model: str, metric: str, value: float | None, baselines: dict[str, float | None],
+               better: str = "lower") -> None:
+        """Add one figure of merit set beside the strongest of several baselines computed in the same run.
+
+        The row's ``baseline`` is the best of ``baselines`` in the direction ``better`` (those without
+        a value are skipped; where none has one, the row says so and has no baseline value). Every
+        baseline and its value stay in the row's ``baselines``, so that ``metrics.json`` shows what the
+        strongest was chosen from.
+
+        Parameters
+        ----------
+        model, metric : str
+        value : float or None
+        baselines : dict
+            Baseline name -> its value on the same rows (None where it could not be measured).
+        better : {"lower", "higher"}
+
+        Example
+        -------
+        >>> section = Section()
+        >>> section.beside("aekit", "test error", 0.25, {"logistic regression": 0.23, "MLP": 0.24})
+        >>> section.rows[0]["baseline"], section.rows[0]["baseline_value"]
+        ('logistic regression', 0.23)
+        """
+        measured = {name: v for name, v in baselines.items() if v is not None}
+        pick = min if better == "lower" else max
+        strongest = pick(measured, key=measured.get) if measured else f"none measured ({'; '.join(baselines)})"
+        self.row(model, metric, value, strongest, measured.get(strongest), better)
+        self.rows[-1]["baselines"] = {name: _plain(v) for name, v in baselines.items()}
 
 
 def _plain(value):

@@ -11,7 +11,7 @@ from ...apps.classifier import AutoencoderClassifier, mask_labels
 from ...apps.retrieval import CodeIndex
 from ...estimators import Autoencoder, SemanticHashingAutoencoder
 from ...metrics import precision_at_k, psnr, reconstruction_error
-from ..baselines import fit_pca
+from ..baselines import classifier_baselines, converged, fit_pca, isolation_forest_scores, pca_codec_point
 from ..context import Context
 from ..types import Section, stage
 
@@ -27,8 +27,8 @@ def _labelled(ctx, section, what):
 def semisupervised(ctx: Context) -> Section:
     """Pre-trained on every training row, labelled or not, an encoder gives features in which few
     labels suffice: a classifier head is trained on 100 labelled rows (10 per class), then the whole
-    network is fine-tuned. The baseline is the same network trained from random weights on the same
-    100 rows.
+    network is fine-tuned. The baselines see the same 100 labelled rows only: logistic regression on
+    the raw features and an MLP with 512 hidden units, both trained to convergence.
     """
     section = Section()
     if not _labelled(ctx, section, "a classifier's test error"):
@@ -39,10 +39,12 @@ def semisupervised(ctx: Context) -> Section:
     head = {"fine_tune": True, "epochs": ctx.epochs(100, 10), "random_state": ctx.seed, "device": "cpu"}
     pretrained = ctx.fit("semisupervised", AutoencoderClassifier(
         Autoencoder(epochs=ctx.epochs(30), **shape), **head), ctx.X, y)
-    scratch = ctx.fit("from_scratch", AutoencoderClassifier(Autoencoder(epochs=0, **shape), **head), ctx.X, y)
-    section.row(f"pre-trained autoencoder + head, {n_labeled} labels", "test error (fraction misclassified)",
-                1 - pretrained.score(ctx.X_test, ctx.y_test), "same network from scratch",
-                1 - scratch.score(ctx.X_test, ctx.y_test))
+    labelled = y != -1
+    baselines = {}
+    for name, model in classifier_baselines(ctx.X[labelled], y[labelled], ctx.seed).items():
+        baselines[name if converged(model) else f"{name} (not converged)"] = 1 - model.score(ctx.X_test, ctx.y_test)
+    section.beside(f"pre-trained autoencoder + head, {n_labeled} labels", "test error (fraction misclassified)",
+                   1 - pretrained.score(ctx.X_test, ctx.y_test), baselines)
     section.figures.append(("The pre-trained classifier's features of the test rows.",
                             plots.latent_scatter(pretrained, ctx.X_test, ctx.y_test)))
     return section
@@ -53,7 +55,8 @@ def retrieval(ctx: Context) -> Section:
     """Codes are small descriptions of rows: near codes mean similar rows. A semantic-hashing autoencoder
     (Salakhutdinov and Hinton 2009) learns 64 binary codes from masked inputs, so that each row becomes
     8 bytes searched by Hamming distance. Quality is precision@10: the fraction of a test row's 10
-    nearest training rows that share its label; the baseline searches raw pixels.
+    nearest training rows that share its label; the baselines search as many bits of PCA codes (the
+    sign of each component about its median), and the raw rows.
     """
     hashing = ctx.fit("semantic_hashing", SemanticHashingAutoencoder(bits=64, epochs=ctx.epochs(60),
                                                                      **ctx.model_params()))
@@ -63,8 +66,15 @@ def retrieval(ctx: Context) -> Section:
     if _labelled(ctx, section, "precision@10"):
         raw = CodeIndex()
         raw.add_codes(ctx.X)
-        section.row("64-bit semantic hashing codes (8 bytes)", "precision@10 of test rows",
-                    precision_at_k(index, ctx.X_test, ctx.y_test, ctx.y, k=10),
+        ours = precision_at_k(index, ctx.X_test, ctx.y_test, ctx.y, k=10)
+        # the same 64 bits from a linear code: each principal component's sign about its median
+        pca = ctx.pca(64)
+        pca_index = CodeIndex(pca, metric="hamming", threshold="median")
+        pca_index.add(ctx.X)
+        section.row("64-bit semantic hashing codes (8 bytes)", "precision@10 of test rows", ours,
+                    f"PCA-{len(pca.components)} codes at their medians ({len(pca.components)} bits, Hamming)",
+                    precision_at_k(pca_index, ctx.X_test, ctx.y_test, ctx.y, k=10), better="higher")
+        section.row("64-bit semantic hashing codes (8 bytes)", "precision@10 of test rows", ours,
                     f"raw rows ({ctx.X.shape[1] * 4} bytes)", precision_at_k(raw, ctx.X_test, ctx.y_test, ctx.y, k=10),
                     better="higher")
     if ctx.has_images:
@@ -77,8 +87,9 @@ def retrieval(ctx: Context) -> Section:
 def compression(ctx: Context) -> Section:
     """The codes of a trained autoencoder, quantised and entropy-coded, are a lossy codec for rows like its
     training data: a digit in a few dozen bytes. The curve sets aekit's codec (the 16-code undercomplete
-    model above, at 4 to 8 bits per code) beside JPEG and WebP from Pillow, one file per image;
-    bench/compression.py has the full comparison with a larger model.
+    model above, at 4 to 8 bits per code) beside JPEG and WebP from Pillow, one file per image, and
+    PCA-16 codes quantised and entropy-coded the same way; bench/compression.py has the full comparison
+    with a larger model.
     """
     section = Section()
     if not (ctx.has_images and ctx.image_shape[0] == 1 and ctx.in_unit_interval):
@@ -90,14 +101,17 @@ def compression(ctx: Context) -> Section:
     for bits in (4, 6, 8):
         data = codec.compress(model, ctx.X_test, bits=bits)
         ours[bits] = (len(data) / len(ctx.X_test), psnr(ctx.X_test, np.clip(codec.decompress(model, data), 0, 1)))
+    pca = ctx.pca(16)
     others = {"JPEG": [codec.pillow_point(ctx.X_test, size, "JPEG", quality=q, optimize=True) for q in (5, 20, 50, 90)],
-              "WebP": [codec.pillow_point(ctx.X_test, size, "WEBP", quality=q, method=6) for q in (0, 25, 75)]}
+              "WebP": [codec.pillow_point(ctx.X_test, size, "WEBP", quality=q, method=6) for q in (0, 25, 75)],
+              "PCA-16 codes": [pca_codec_point(pca, ctx.X, ctx.X_test, bits) for bits in (4, 6, 8)]}
     bytes_6, psnr_6 = ours[6]
-    for name, points in others.items():
-        at_least_as_good = [b for b, q in points if q >= psnr_6]
-        section.row("aekit codec, 16 codes x 6 bits", "bytes per row (batch of the test rows)", bytes_6,
-                    f"{name} at >= the same PSNR", min(at_least_as_good) if at_least_as_good else None)
-    section.row("aekit codec, 16 codes x 6 bits", "PSNR (dB)", psnr_6, better="higher")
+    section.beside("aekit codec, 16 codes x 6 bits", "bytes per row (batch of the test rows)", bytes_6,
+                   {f"{name} at >= the same PSNR": min((b for b, q in points if q >= psnr_6), default=None)
+                    for name, points in others.items()})
+    section.beside("aekit codec, 16 codes x 6 bits", "PSNR (dB)", psnr_6,
+                   {f"{name} at <= the same bytes": max((q for b, q in points if b <= bytes_6), default=None)
+                    for name, points in others.items()}, better="higher")
     section.figures.append(("Bytes per row against PSNR on the test rows.",
                             plots.rate_distortion({"aekit (4, 6, 8 bits)": list(ours.values()), **others})))
     return section
@@ -108,7 +122,8 @@ def anomaly(ctx: Context) -> Section:
     """Trained on one class only, an autoencoder rebuilds rows like it well and others badly: the
     reconstruction error (with the density of the codes) scores how unusual a row is. Shown with the
     one-class protocol of Ruff et al. (2018): train on one class's training rows, score every test row,
-    the other classes being anomalies; the baseline is PCA-16's reconstruction error.
+    the other classes being anomalies; the baselines, fitted on the same normal rows, are PCA-16's
+    reconstruction error and an IsolationForest.
     """
     section = Section()
     if not _labelled(ctx, section, "the one-class protocol"):
@@ -120,11 +135,13 @@ def anomaly(ctx: Context) -> Section:
     # PCA of the normal class alone: the baseline learns what the detector learns from
     pca = fit_pca(X_normal, 16)
     scores = {"AnomalyDetector()": detector.score_samples(ctx.X_test),
-              "PCA-16 error": -reconstruction_error(ctx.X_test, pca.reconstruct(ctx.X_test))}
+              "PCA-16 reconstruction error": -reconstruction_error(ctx.X_test, pca.reconstruct(ctx.X_test)),
+              "IsolationForest": isolation_forest_scores(X_normal, ctx.X_test, ctx.seed)}
     is_outlier = ctx.y_test != normal
     aucs = {name: roc_auc_score(is_outlier, -s) for name, s in scores.items()}
-    section.row(f"AnomalyDetector(), class {normal} as normal", "ROC-AUC on the test rows",
-                aucs["AnomalyDetector()"], "PCA-16 reconstruction error", aucs["PCA-16 error"], better="higher")
+    ours = aucs.pop("AnomalyDetector()")
+    section.beside(f"AnomalyDetector(), class {normal} as normal", "ROC-AUC on the test rows", ours, aucs,
+                   better="higher")
     section.figures.append((f"ROC curves: class {normal} is normal, every other class an anomaly.",
                             plots.roc(scores, is_outlier)))
     return section

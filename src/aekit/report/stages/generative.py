@@ -4,6 +4,7 @@ their samples."""
 from ... import plots
 from ...estimators import GAN, VariationalAutoencoder
 from ...metrics import class_coverage, frechet_distance, reference_classifier
+from ..baselines import gaussian_samples, independent_bernoulli_nll
 from ..context import Context
 from ..types import Section, stage
 
@@ -13,18 +14,23 @@ def vae(ctx: Context) -> Section:
     """The encoder gives a Gaussian over codes, the decoder a likelihood of the row; training maximises the
     evidence lower bound (Kingma and Welling 2014). Codes drawn from N(0, I) then decode to new rows,
     straight lines between codes morph one row into another, and each code dimension is a direction of
-    variation. Its test log-likelihood is estimated with 100 importance samples.
+    variation. Its test log-likelihood is estimated with 100 importance samples, beside a model with
+    no code (independent Bernoulli features, for rows in [0, 1]) and a VAE with 2-D codes.
     """
     scale = None if ctx.in_unit_interval else "minmax"
     vae16 = ctx.fit("vae", VariationalAutoencoder(latent=16, scale=scale, epochs=ctx.epochs(30), **ctx.model_params()))
     vae2 = ctx.fit("vae_2d", VariationalAutoencoder(latent=2, scale=scale, epochs=ctx.epochs(20), **ctx.model_params()))
     k = 10 if ctx.quick else 100
+    # a model with no code at all, where its likelihood is the VAE's (Bernoulli on the rows as given)
+    no_code = ({"independent Bernoulli features": independent_bernoulli_nll(ctx.X, ctx.X_test)}
+               if scale is None and getattr(vae16, "likelihood_", vae16.likelihood) == "bernoulli" else {})
     section = Section()
-    section.row("VAE, 16-D codes", "test negative ELBO (nats per row)", -vae16.elbo(ctx.X_test, n_samples=10).mean(),
-                "VAE, 2-D codes", -vae2.elbo(ctx.X_test, n_samples=10).mean())
-    section.row("VAE, 16-D codes", f"test NLL, importance-weighted k={k} (nats)",
-                -vae16.score_samples(ctx.X_test, n_importance=k).mean(), "VAE, 2-D codes",
-                -vae2.score_samples(ctx.X_test, n_importance=k).mean())
+    section.beside("VAE, 16-D codes", "test negative ELBO (nats per row)", -vae16.elbo(ctx.X_test, n_samples=10).mean(),
+                   {"VAE, 2-D codes (ours, smaller)": -vae2.elbo(ctx.X_test, n_samples=10).mean(), **no_code})
+    section.beside("VAE, 16-D codes", f"test NLL, importance-weighted k={k} (nats)",
+                   -vae16.score_samples(ctx.X_test, n_importance=k).mean(),
+                   {"VAE, 2-D codes (ours, smaller)": -vae2.score_samples(ctx.X_test, n_importance=k).mean(),
+                    **no_code})
     if ctx.has_images:
         section.figures += [("New rows: codes drawn from N(0, I), decoded.", plots.samples(vae16)),
                             ("From one test row's code to another's.",
@@ -43,7 +49,8 @@ def gan(ctx: Context) -> Section:
     """A generator turns noise into rows and a discriminator tells them from real ones; each trains against
     the other (Goodfellow et al. 2014). Sample quality is the Frechet distance between features of real
     and generated rows, taken from a small classifier aekit trains on the same data (not the Inception
-    FID: comparable only within aekit); the floor is the distance of the test rows to training rows.
+    FID: comparable only within aekit), beside samples of a Gaussian fitted to the training rows; the
+    floor is the distance of the test rows to real training rows.
     """
     model = ctx.fit("gan", GAN(epochs=ctx.epochs(20), **ctx.model_params()))
     section = Section()
@@ -68,11 +75,18 @@ def _sample_quality(ctx, section, gan):
     vae = ctx.saved_model("vae")
     if vae is not None:
         samples["VAE samples"] = vae.sample(n, random_state=ctx.seed)
+    gaussian = gaussian_samples(ctx.X, n, ctx.seed)
+    baseline = ("Gaussian fitted to the training rows",
+                frechet_distance(ctx.X_test[:n], gaussian, features=classifier.features))
     for model, rows in samples.items():
         section.row(model, "Frechet distance to test rows (classifier features)",
-                    frechet_distance(ctx.X_test[:n], rows, features=classifier.features),
-                    "training rows (the floor)", floor)
+                    frechet_distance(ctx.X_test[:n], rows, features=classifier.features), *baseline)
+    # a reference, not a contest: how far real rows are from the test rows
+    section.row("real training rows (the floor)", "Frechet distance to test rows (classifier features)", floor,
+                *baseline, better=None)
     coverage = class_coverage(samples["GAN"], classifier)
-    section.row("GAN", "classes among samples (fraction)", coverage.coverage, better="higher")
-    section.row("GAN", "smallest class share of samples", coverage.fractions.min(), "uniform",
-                1 / len(coverage.fractions), better="higher")
+    section.row("GAN", "classes among samples (fraction)", coverage.coverage, "target: every class", 1.0,
+                better="higher")
+    section.row("GAN", f"smallest class share of samples (uniform: {1 / len(coverage.fractions):.3g})",
+                coverage.fractions.min(), baseline[0], class_coverage(gaussian, classifier).fractions.min(),
+                better="higher")
