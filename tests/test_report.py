@@ -102,17 +102,20 @@ def test_a_losing_figure_is_shown_losing_and_metrics_hold_its_baseline(tmp_path)
     section.beside("aekit classifier", "test error", 0.25, {"logistic regression": 0.23, "MLP": 0.24, "none": None})
     section.beside("aekit detector", "ROC-AUC", 0.97, {"PCA-16": 0.95, "IsolationForest": 0.90}, better="higher")
     section.row("sparse", "mean activation", 0.06, "target", 0.05, better=None)
+    section.row("linear autoencoder", "largest angle (degrees)", 3.0, "target: under 1 degree", 1.0)
     _write_stage(tmp_path, section.rows)
     html = build_report(tmp_path).read_text()
     losing, winning, target = html.split("<tr class='model-row")[1:4]
     assert losing.startswith(" worse'") and "<td class='verdict worse'>worse than logistic regression</td>" in losing
     assert winning.startswith(" better'") and "better than PCA-16" in winning
     assert "<td class='verdict'></td>" in target
-    assert "loses 1</span> of 2 comparisons" in html
+    assert "<td class='verdict worse'>misses target: under 1 degree</td>" in html
+    assert "loses 2</span> of 3 comparisons" in html
     rows = json.loads((tmp_path / "metrics.json").read_text())["stages"]["basic"]["rows"]
     assert rows == read_metrics(tmp_path)["stages"]["basic"]["rows"]
     assert [(r["baseline"], r["baseline_value"], r["verdict"]) for r in rows] == [
-        ("logistic regression", 0.23, "worse"), ("PCA-16", 0.95, "better"), ("target", 0.05, "")]
+        ("logistic regression", 0.23, "worse"), ("PCA-16", 0.95, "better"), ("target", 0.05, ""),
+        ("target: under 1 degree", 1.0, "worse")]
     assert rows[0]["baselines"] == {"logistic regression": 0.23, "MLP": 0.24, "none": None}
 
 

@@ -54,14 +54,17 @@ def verdict(row: dict) -> str:
 
 
 _VERDICT_WORDS = {"better": "better than", "worse": "worse than", "tie": "same as"}
+# a baseline named "target: ..." is a goal to reach, not a competitor
+_TARGET_WORDS = {"better": "meets", "worse": "misses", "tie": "meets"}
 
 
 def _verdict_cell(row):
     said = verdict(row)
     if not said:
         return "<td class='verdict'></td>"
-    return (f"<td class='verdict {said}'>{_VERDICT_WORDS[said]} {html.escape(row.get('baseline') or 'baseline')}"
-            "</td>")
+    baseline = row.get("baseline") or "baseline"
+    words = (_TARGET_WORDS if baseline.startswith("target") else _VERDICT_WORDS)[said]
+    return f"<td class='verdict {said}'>{words} {html.escape(baseline)}</td>"
 
 
 def _table(records):
@@ -85,10 +88,12 @@ def _table(records):
 def _summary_sentence(records):
     said = [verdict(row) for record in records for row in record["rows"]]
     contests = sum(v != "" for v in said)
+    quick = (" In a quick run every model trains for a few epochs only: expect it to lose."
+             if records[0]["settings"].get("quick") else "")
     return (f"<p>Each figure is set beside the strongest simple baseline computed in the same run on the same "
-            f"rows. aekit wins {said.count('better')}, ties {said.count('tie')} and <span class='worse'>loses "
-            f"{said.count('worse')}</span> of {contests} comparisons; rows without a verdict state a target "
-            "or a property.</p>")
+            f"rows (or a target). aekit wins {said.count('better')}, ties {said.count('tie')} and "
+            f"<span class='worse'>loses {said.count('worse')}</span> of {contests} comparisons; rows without a "
+            f"verdict are references.{quick}</p>")
 
 
 def _section(record, figures_dir):
