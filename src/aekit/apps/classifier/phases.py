@@ -7,9 +7,16 @@
 4. :meth:`LabelledPhases.fine_tune`: optionally the whole network on the labelled rows, the encoder
    with a smaller learning rate and its first layers frozen.
 
-The loop's batches are ``(inputs, class indices)``.
+Or, with ``unlabelled="graph+consistency"``, one phase instead of all four:
+:meth:`LabelledPhases.joint` trains the whole network on the labelled rows and every row at once
+(see :mod:`.consistency`), every row's target its label distribution spread over a neighbour graph
+(see :mod:`.graph`).
+
+The loop's batches are ``(inputs, class indices)``, or in the joint phase ``(rows, spread label
+distributions)``.
 """
 
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -22,10 +29,14 @@ from ...datasets.stream import row_blocks
 from ...estimators._base import BaseAutoencoder
 from ...nn.inference import batched
 from ...training import Trainer, make_optimizer
+from .consistency import DecayInSecondHalf, JointStep, data_radius
+from .graph import spread_labels
 from .network import ClassifierNet
 
 # Logged per epoch but not trained on: the fraction of misclassified rows.
 _LOSS_WEIGHTS = {"error": 0.0}
+# Epochs of head training when the classifier's ``epochs`` is None.
+HEAD_EPOCHS = 300
 
 
 def pretrain(autoencoder: BaseAutoencoder, X, inherited: dict, resume: bool) -> tuple[BaseAutoencoder, list[dict]]:
@@ -76,14 +87,16 @@ class LabelledPhases:
     batches, and the record ``history`` that they extend even when interrupted.
 
     ``settings`` is the classifier (its ``optimizer``, ``lr``, ``weight_decay``, ``batch_size``,
-    ``validation_fraction``, ``epochs``, ``fine_tune_epochs`` and ``encoder_lr``); ``callbacks(phase)``
-    gives the loop's callbacks of a phase.
+    ``validation_fraction``, ``epochs``, ``fine_tune_epochs`` and ``encoder_lr``; for the joint phase
+    also ``steps``, ``unlabelled_batch_size``, ``lr_schedule``, the terms' weights and
+    ``consistency_radius``); ``callbacks(phase)`` gives the loop's callbacks of a phase.
     """
 
     def __init__(self, settings, targets: np.ndarray, *, split_seed: int, shuffle_seed: int, device: torch.device,
                  callbacks: Callable[[str], list], history: list[dict]):
         self.settings, self.device, self.callbacks, self.history = settings, device, callbacks, history
         self.targets = torch.from_numpy(np.asarray(targets, np.int64)).to(device)
+        self.n_classes = int(np.max(targets)) + 1
         n_val = int(len(targets) * settings.validation_fraction)
         order = np.random.RandomState(split_seed).permutation(len(targets))
         self.splits = (order[n_val:], order[:n_val])  # validation_fraction <= 0.9: training rows remain
@@ -104,8 +117,8 @@ class LabelledPhases:
     def head(self, net: ClassifierNet, features: np.ndarray) -> None:
         """Train the head on the labelled rows' ``features``: the encoder is fixed, so they were
         computed once."""
-        self.run(ClassifierNet(nn.Identity(), net.head), net.head.parameters(), self.settings.epochs, features,
-                 "head")
+        epochs = self.settings.epochs if self.settings.epochs is not None else HEAD_EPOCHS
+        self.run(ClassifierNet(nn.Identity(), net.head), net.head.parameters(), epochs, features, "head")
 
     def fine_tune(self, net: ClassifierNet, rows: np.ndarray, frozen: list[nn.Parameter]) -> None:
         """Train the whole network on the labelled ``rows`` but the ``frozen`` parameters, the
@@ -123,5 +136,45 @@ class LabelledPhases:
             for q in frozen:
                 q.requires_grad_(True)
 
+    def joint(self, net: ClassifierNet, rows: np.ndarray, labelled: np.ndarray, seeds: tuple[int, int]) -> None:
+        """Train the whole network on the scaled ``rows`` (every row, in memory) and the training
+        part of those whose ``labelled`` is True: label spreading first, then the joint phase.
+        ``seeds`` start the generators of the labelled batches and of the VAT directions."""
+        s = self.settings
+        train, val = self.splits
+        labelled_train = np.flatnonzero(labelled)[train]
+        known = np.full(len(rows), -1)
+        known[labelled_train] = self.targets[train].cpu().numpy()  # the validation labels stay unseen
+        spread = torch.from_numpy(spread_labels(rows, known, self.n_classes)).to(self.device)
+        inputs = torch.from_numpy(np.ascontiguousarray(rows, np.float32)).to(self.device)
+        step = JointStep(inputs[labelled_train], self.targets[train], s.batch_size,
+                         data_radius(inputs, s.consistency_radius))
+        generators = {**self.generators, "labelled": torch.Generator().manual_seed(seeds[0]),
+                      "consistency": torch.Generator().manual_seed(seeds[1])}
+        epochs = s.epochs if s.epochs is not None else joint_epochs(s.steps, len(rows), s.unlabelled_batch_size)
+        weights = {"cross_entropy": 1.0, "error": 0.0, "consistency": s.consistency_weight,
+                   "entropy": s.entropy_weight, "graph": s.graph_weight}
+        callbacks = self.callbacks("joint") + ([DecayInSecondHalf()] if s.lr_schedule is None else [])
+        trainer = Trainer(net, {"main": make_optimizer(s.optimizer, net.parameters(), s.lr, s.weight_decay)},
+                          epochs=epochs, batch_size=s.unlabelled_batch_size, generators=generators,
+                          callbacks=callbacks, loss_weights=weights, step=step)
+        validation = (inputs[np.flatnonzero(labelled)[val]], self.targets[val])
+        try:
+            trainer.fit((inputs, spread), validation)
+        finally:
+            self.history.extend({"phase": "joint", **record} for record in trainer.history)
 
-__all__ = ["LabelledPhases", "labelled_features", "pretrain"]
+
+def joint_epochs(steps: int, n_rows: int, batch_size: int) -> int:
+    """The fewest epochs over ``n_rows`` rows in batches of ``batch_size`` that take ``steps`` steps:
+    few rows train as many steps as many rows.
+
+    Example
+    -------
+    >>> joint_epochs(2000, 4000, 128), joint_epochs(2000, 100, 128)
+    (63, 2000)
+    """
+    return max(1, math.ceil(steps / math.ceil(n_rows / batch_size)))
+
+
+__all__ = ["HEAD_EPOCHS", "LabelledPhases", "joint_epochs", "labelled_features", "pretrain"]
