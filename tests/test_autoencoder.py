@@ -3,6 +3,7 @@ import pytest
 import torch
 from scipy.linalg import subspace_angles
 from sklearn.base import clone
+from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
@@ -104,6 +105,33 @@ def test_linear_autoencoder_finds_pca_subspace():
     decoder_columns = est.model_.decoder[0].weight.detach().numpy()  # (20, 3): spans the reconstructions
     angles = np.degrees(subspace_angles(decoder_columns, pca.components_.T))
     assert angles.max() < 2.0, angles
+
+
+def test_alternating_least_squares_reaches_pca_tightly_on_held_out_digits():
+    # scikit-learn's 8x8 digits: PCA's 16th and 17th eigenvalues are within 5%, where gradient steps stall
+    X = (load_digits().data / 16).astype(np.float32)
+    train, test = X[:1400], X[1400:]
+    est = Autoencoder(hidden=(), latent=16, activation="linear", output_activation="linear", scale=None,
+                      optimizer="als", epochs=1000, validation_fraction=0, random_state=0, device="cpu").fit(train)
+    pca = PCA(16, svd_solver="full").fit(train)
+    angles = np.degrees(subspace_angles(est.model_.decoder[0].weight.detach().numpy().astype(np.float64),
+                                        pca.components_.T))
+    assert angles.max() < 0.01, angles.max()
+    pca_error = np.square(pca.inverse_transform(pca.transform(test)) - test).sum(1).mean()
+    ae_error = np.square(est.reconstruct(test) - test).sum(1).mean()
+    assert abs(ae_error / pca_error - 1) < 1e-3
+    assert len(est.history_) < 1000  # stopped once the span stopped turning
+    assert all(b["loss"] <= a["loss"] + 1e-9 for a, b in zip(est.history_, est.history_[1:]))
+    with_validation = clone(est).set_params(validation_fraction=0.2, epochs=3).fit(train)
+    assert len(with_validation.history_) == 3 and "val_loss" in with_validation.history_[-1]
+
+
+@pytest.mark.parametrize("options, named", [(dict(hidden=(8,)), "hidden"), (dict(noise="masking"), "noise"),
+                                            (dict(output_activation="sigmoid"), "output_activation")])
+def test_alternating_least_squares_refuses_a_non_linear_autoencoder(options, named):
+    params = dict(hidden=(), latent=2, activation="linear", output_activation="linear", optimizer="als")
+    with pytest.raises(ValueError, match=f"optimizer='als'.*{named}"):
+        Autoencoder(**{**params, **options}).fit(np.random.RandomState(0).rand(20, 4))
 
 
 def test_same_seed_same_weights_different_seed_differs(blobs, tiny_params):

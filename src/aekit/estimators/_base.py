@@ -121,6 +121,11 @@ class NeuralEstimator(BaseEstimator):
         """Weights of the named loss terms (a term without a weight counts once)."""
         return None
 
+    def _solve(self, X_train, X_val):
+        """Train ``model_`` by a solver of its own instead of the Trainer's gradient steps, returning
+        the history; or None (the default) for the Trainer."""
+        return None
+
     def _adapt_to_range(self, low, high):
         """Settle what depends on the scaled training data's range (a VAE's ``likelihood="auto"``)."""
 
@@ -224,7 +229,11 @@ class NeuralEstimator(BaseEstimator):
                 pretrain_history = pretrain_layers(
                     self, self.model_, X_train, X_val,
                     lambda model, epochs: make_trainer(model, epochs, self._callbacks(False, checkpoint=False)))
-            trainer.fit(X_train, X_val)
+            solved = self._solve(X_train, X_val)
+            if solved is None:
+                trainer.fit(X_train, X_val)
+            else:
+                trainer.history = solved
         finally:
             tag = [{"phase": "fine-tune"}] if self._pretrain_mode() is not None else [{}]
             self.history_ = pretrain_history + [{**tag[0], **record} for record in trainer.history]

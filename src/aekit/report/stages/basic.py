@@ -14,13 +14,16 @@ from ..types import Section, stage
 def pca(ctx: Context) -> Section:
     """An autoencoder with no non-linearity and a squared-error loss learns the same subspace as PCA (Baldi
     and Hornik 1989): its decoder's columns span PCA's leading components, although they need not be
-    orthogonal. It is the baseline every deeper model must beat.
+    orthogonal. Trained by alternating least squares (the encoder is the decoder's pseudo-inverse, the
+    decoder a least-squares fit to the codes), it reaches that subspace to a small fraction of a degree.
+    It is the baseline every deeper model must beat.
     """
     latent = 16
     subspace = ctx.pca(latent)
+    # alternating least squares: gradient steps stall degrees away where PCA's eigenvalues are close
     linear = ctx.fit("linear", Autoencoder(
-        hidden=(), latent=latent, activation="linear", output_activation="linear", scale=None, lr=3e-3,
-        epochs=ctx.epochs(40, 4), validation_fraction=0, **ctx.model_params()))
+        hidden=(), latent=latent, activation="linear", output_activation="linear", scale=None, optimizer="als",
+        epochs=1000, validation_fraction=0, **ctx.model_params()))
     section = Section()
     section.row(f"linear autoencoder, {latent} codes", "test squared error per row", ctx.test_error(linear),
                 f"PCA-{latent}", ctx.test_error(subspace))
