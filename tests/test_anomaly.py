@@ -13,6 +13,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import aekit
 from aekit import AnomalyDetector, Autoencoder, VariationalAutoencoder
+from aekit.apps.anomaly import MIN_INTENSITY_FEATURES, rows_are_intensities
 from aekit.cli import main
 from aekit.datasets import load
 from test_autoencoder import EXPECTED_FAILED  # tests/ is on sys.path (pytest's rootdir "prepend" import mode)
@@ -66,19 +67,33 @@ def test_each_score_ranks_anomalies_below_normal_rows(kind, scores, data, fitted
 
 
 def test_default_model_and_auto_scores_follow_the_kind_of_data(data, one_thread, tmp_path):
-    X = data[0]
+    X = data[0]  # 12 features in [0, 1]: too few to be intensities, a table
     tabular = AnomalyDetector(epochs=2, random_state=0, device="cpu").fit(X)
-    assert tabular.scores_ == ("reconstruction", "density")
+    assert tabular.scores_ == ("reconstruction", "density") and not tabular.intensities_
     ae = tabular.autoencoder_
     assert (type(ae), ae.arch, ae.latent, ae.scale) == (Autoencoder, "mlp", 2, "minmax")  # 12 features: 2 codes
-    digits = load("digits", split="train").data[:200]
+    digits = load("digits", split="train").data[:200]  # 64 features in [0, 1]
     images = AnomalyDetector(epochs=2, image_shape=(1, 8, 8), random_state=0, device="cpu").fit(digits)
     assert images.scores_ == ("relative", "density")
     ae = images.autoencoder_
     assert (ae.arch, ae.latent, ae.scale, ae.image_shape_) == ("conv", 16, None, (1, 8, 8))
-    for detector, rows in ((tabular, X), (images, digits)):  # the default model is rebuilt on load
+    # the same pixels as bare rows: intensities, modelled as given by an MLP with 16 codes
+    bare = AnomalyDetector(epochs=2, random_state=0, device="cpu").fit(digits)
+    assert bare.scores_ == ("relative", "reconstruction", "density") and bare.intensities_
+    ae = bare.autoencoder_
+    assert (ae.arch, ae.hidden, ae.latent, ae.scale, ae.image_shape_) == ("mlp", (256,), 16, None, None)
+    # one value outside [0, 1], or one feature fewer than MIN_INTENSITY_FEATURES: a table again
+    for rows in (np.where(np.arange(64) == 0, 1.5, digits), digits[:, 1:]):
+        assert not rows_are_intensities(rows, rows.shape[1])
+    assert MIN_INTENSITY_FEATURES == 64
+    # scores="auto" follows the rows for a model the user gives too
+    given = AnomalyDetector(Autoencoder(**TINY), random_state=0).fit(digits)
+    assert given.scores_ == ("relative", "reconstruction", "density")
+    for detector, rows in ((tabular, X), (images, digits), (bare, digits)):  # the default model is rebuilt on load
         detector.save(tmp_path / "m")
-        np.testing.assert_array_equal(aekit.load(tmp_path / "m").score_samples(rows), detector.score_samples(rows))
+        loaded = aekit.load(tmp_path / "m")
+        assert loaded.intensities_ == detector.intensities_
+        np.testing.assert_array_equal(loaded.score_samples(rows), detector.score_samples(rows))
     with pytest.raises(ValueError, match=r"default model for images takes pixel values in \[0, 1\], got \[0, 255\]"):
         AnomalyDetector(epochs=1, image_shape=(1, 8, 8)).fit(digits * 255)
 
