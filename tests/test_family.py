@@ -46,12 +46,13 @@ def test_gaussian_noise_has_the_asked_std_and_stays_in_range():
     assert np.all(np.abs(delta.std(0) - 0.05) < 0.004)  # every feature, not just on average
 
 
-def test_gaussian_noise_is_clipped_to_each_features_range():
+def test_gaussian_noise_is_clipped_to_the_overall_range():
     X = np.random.RandomState(1).rand(500, 4).astype(np.float32) * np.array([1, 2, 5, 10], np.float32)
     noisy = corrupt(X, "gaussian", 3.0, random_state=0)
-    low, high = X.min(0), X.max(0)
+    low, high = X.min(), X.max()
     assert np.all(noisy >= low) and np.all(noisy <= high)
-    assert np.all((noisy == low).any(0)) and np.all((noisy == high).any(0))  # clipping did happen
+    assert np.all((noisy == low).any(0)) and (noisy == high).any()  # clipping did happen
+    assert noisy[:, 0].max() > 2 * X[:, 0].max()  # not clipped to the feature's own range
     # explicit bounds replace the data range
     bounded = corrupt(X, "gaussian", 3.0, random_state=0, low=-1.0, high=20.0)
     assert bounded.min() >= -1 and bounded.max() <= 20 and bounded.min() < 0
@@ -67,21 +68,33 @@ def test_masking_zeroes_a_fraction_and_leaves_the_rest():
     assert np.all(corrupt(X, "masking", 1.0, random_state=0) == 0)
 
 
-def test_salt_and_pepper_sets_components_to_their_features_min_or_max():
+def test_salt_and_pepper_sets_components_to_the_overall_min_or_max():
     rng = np.random.RandomState(0)
     X = (rng.rand(400, 50) * rng.uniform(1, 10, size=50) - 3).astype(np.float32)  # per-feature ranges
-    low, high = X.min(0), X.max(0)
+    low, high = X.min(), X.max()
     noisy = corrupt(X, "salt_and_pepper", 0.2, random_state=0)
     changed = noisy != X
     assert _binomial_ok(changed.sum(), X.size, 0.2)
-    cols = np.nonzero(changed)[1]
-    is_high = noisy[changed] == high[cols]
-    is_low = noisy[changed] == low[cols]
+    is_high = noisy[changed] == high
+    is_low = noisy[changed] == low
     assert np.all(is_high | is_low)
     assert _binomial_ok(is_high.sum(), changed.sum(), 0.5)
     # explicit scalar bounds give the values
     noisy = corrupt(X, "salt_and_pepper", 0.2, random_state=0, low=-7.0, high=7.0)
     assert set(np.unique(noisy[noisy != X])) == {-7.0, 7.0}
+
+
+def test_corrupt_puts_noise_on_blank_features_by_default():
+    """Images in [0, 1] with an always-blank border: aekit's noisy copy has noise on the border too,
+    as a copy made by any other program has."""
+    X = np.random.RandomState(0).rand(300, 6).astype(np.float32)
+    X[:, 0] = 0.0  # blank in every row
+    X[:, 1] *= 0.01  # nearly blank
+    noisy = corrupt(X, "gaussian", 0.3, random_state=0)
+    assert 0 <= noisy.min() and noisy.max() <= 1
+    assert (noisy[:, 0] > 0).mean() > 0.4 and noisy[:, 1].max() > 0.5
+    pepper = corrupt(X, "salt_and_pepper", 0.2, random_state=0)
+    assert set(np.unique(pepper[:, 0])) == {0.0, X.max()}  # the overall maximum, not the feature's 0
 
 
 @pytest.mark.parametrize("kind", ["gaussian", "masking", "salt_and_pepper"])
@@ -141,11 +154,45 @@ def test_corruption_is_fresh_per_batch_and_training_only(dae, digits):
     np.testing.assert_array_equal(dae.transform(digits), dae.transform(digits))
 
 
-def test_corruption_range_is_the_scaled_training_data_range(dae, digits):
-    scaled = dae.scaler_.transform(digits)
-    np.testing.assert_array_equal(dae.model_.corruption.low.numpy(), scaled.min(0))
-    np.testing.assert_array_equal(dae.model_.corruption.high.numpy(), scaled.max(0))
+def test_corruption_range_is_the_overall_training_range_in_scaled_units(dae, digits):
+    assert dae.scaler_.kind_ is None  # "auto": the digits already lie in [0, 1]
+    np.testing.assert_array_equal(dae.model_.corruption.low.numpy(), np.full(digits.shape[1], digits.min()))
+    np.testing.assert_array_equal(dae.model_.corruption.high.numpy(), np.full(digits.shape[1], digits.max()))
     assert dae.model_.noise_stream is None  # not kept after fit (a fitted estimator must pickle)
+    # per-feature min-max: the overall range [0, 1] in each feature's own units
+    est = Autoencoder(noise="gaussian", scale="minmax", **TINY).fit(digits)
+    span = np.where(digits.max(0) > digits.min(0), digits.max(0) - digits.min(0), 1)
+    np.testing.assert_allclose(est.model_.corruption.low.numpy(), (0 - digits.min(0)) / span, rtol=1e-6)
+    np.testing.assert_allclose(est.model_.corruption.high.numpy(), (1 - digits.min(0)) / span, rtol=1e-6)
+
+
+@pytest.mark.parametrize("kind", ["gaussian", "salt_and_pepper"])
+def test_training_noise_reaches_a_constant_zero_feature(kind, digits):
+    X = digits.copy()
+    X[:, 0] = 0.0  # blank in every training image (a border pixel)
+    est = DenoisingAutoencoder(noise=kind, noise_level=0.3, **TINY).fit(X)
+    corruption = est.model_.corruption
+    assert corruption.low[0] == 0 and corruption.high[0] == 1
+    x = torch.from_numpy(est.scaler_.transform(X))
+    noisy = corruption(x, torch.Generator().manual_seed(0))
+    assert (noisy[:, 0] > 0).float().mean() > 0.1 and noisy[:, 0].max() == 1  # noise up to the global maximum
+
+
+def test_declared_noise_range_is_honoured(digits):
+    est = Autoencoder(noise="gaussian", noise_level=5.0, noise_range=(-1, 2), scale=None, **TINY).fit(digits)
+    assert torch.all(est.model_.corruption.low == -1) and torch.all(est.model_.corruption.high == 2)
+    noisy = est.model_.corruption(torch.from_numpy(digits), torch.Generator().manual_seed(0))
+    assert noisy.min() == -1 and noisy.max() == 2
+    scaled = Autoencoder(noise="salt_and_pepper", noise_range=[0, 2], scale="standard", **TINY).fit(digits)
+    low, high = scaled.scaler_.transform(np.repeat([[0.0], [2.0]], digits.shape[1], axis=1))
+    np.testing.assert_array_equal(scaled.model_.corruption.low.numpy(), low)
+    np.testing.assert_array_equal(scaled.model_.corruption.high.numpy(), high)
+
+
+@pytest.mark.parametrize("bad", [(1, 0), (0,), "0,1", (0, None), (True, 2)])
+def test_noise_range_must_be_an_interval(bad, digits):
+    with pytest.raises(ValueError, match=r"noise_range=.*a pair \(low, high\) with low < high"):
+        Autoencoder(noise="gaussian", noise_range=bad, **TINY).fit(digits)
 
 
 def test_denoising_is_seeded_not_global(digits):
@@ -172,6 +219,17 @@ def test_denoising_save_load_restores_corruption(digits, tmp_path):
     torch.testing.assert_close(loaded.model_.corruption.low, low, rtol=0, atol=0)
     torch.testing.assert_close(loaded.model_.corruption.high, high, rtol=0, atol=0)
     assert loaded.model_.corruption.kind == "salt_and_pepper" and loaded.model_.corruption.level == 0.3
+
+
+@pytest.mark.parametrize("factor, resolved", [(1.0, None), (16.0, "minmax")])
+def test_scale_auto_round_trips_through_save_and_load(factor, resolved, digits, tmp_path):
+    X = digits * factor  # the digits lie in [0, 1]; times 16 they do not
+    est = DenoisingAutoencoder(**TINY).fit(X)
+    assert est.scale == "auto" and est.scaler_.kind_ == resolved
+    est.save(tmp_path / "dae")
+    loaded = aekit.load(tmp_path / "dae", device="cpu")
+    assert loaded.scale == "auto" and loaded.scaler_.kind_ == resolved
+    np.testing.assert_array_equal(loaded.reconstruct(X), est.reconstruct(X))
 
 
 # ---- sparsity ---------------------------------------------------------------------------------------
@@ -347,7 +405,8 @@ def test_denoising_sparse_contractive_autoencoder(digits):
 
 
 PRESETS = [
-    (DenoisingAutoencoder, "dae", dict(noise="masking", noise_level=0.3)),
+    (DenoisingAutoencoder, "dae", dict(noise="masking", noise_level=0.3, hidden=(512,), latent=128, scale="auto",
+                                       epochs=30)),
     (SparseAutoencoder, "sparse", dict(sparsity="kl", latent=400, hidden=())),
     (ContractiveAutoencoder, "cae", dict(contractive_weight=0.1, latent=256, hidden=())),
 ]

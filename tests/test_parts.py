@@ -145,10 +145,14 @@ def test_conv_encoder_ends_with_its_code_layer():
     assert decoder(encoder(x)).shape == x.shape
 
 
-def test_data_range_is_each_features_range():
+def test_data_range_is_the_overall_range():
     X = torch.tensor([[0.0, 5.0], [2.0, -1.0]])
     low, high = data_range(X)
-    assert low.tolist() == [0.0, -1.0] and high.tolist() == [2.0, 5.0]
+    assert low.item() == -1.0 and high.item() == 5.0
     corruption = Corruption("gaussian", 0.1, 2)
     corruption.init_from_data(X)
-    np.testing.assert_array_equal(corruption.low.numpy(), [0.0, -1.0])
+    np.testing.assert_array_equal(corruption.low.numpy(), [-1.0, -1.0])
+    np.testing.assert_array_equal(corruption.high.numpy(), [5.0, 5.0])
+    corruption.set_range(np.array([0.0, 1.0]), 3.0)  # per feature, or one value for every feature
+    np.testing.assert_array_equal(corruption.low.numpy(), [0.0, 1.0])
+    np.testing.assert_array_equal(corruption.high.numpy(), [3.0, 3.0])

@@ -15,7 +15,7 @@ def X():
     return X
 
 
-@pytest.mark.parametrize("kind", ["minmax", "standard", None])
+@pytest.mark.parametrize("kind", ["minmax", "standard", None, "auto"])
 def test_round_trip(X, kind):
     s = Scaler(kind).fit(X)
     Z = s.transform(X)
@@ -42,8 +42,52 @@ def test_identity(X):
     np.testing.assert_array_equal(Scaler(None).fit(X).transform(X), X)
 
 
+def test_auto_leaves_unit_interval_data_alone_and_scales_other_data(X):
+    unit = np.random.default_rng(0).random((30, 5)).astype(np.float32)
+    unit[:, 0] = 0.0
+    unit[:, 1] *= 0.01  # nearly blank: min-max would make it 100 times larger
+    s = Scaler("auto").fit(unit)
+    assert s.kind == "auto" and s.kind_ is None
+    np.testing.assert_array_equal(s.transform(unit), unit)
+    s = Scaler("auto").fit(X)
+    assert s.kind_ == "minmax"
+    np.testing.assert_array_equal(s.transform(X), Scaler("minmax").fit_transform(X))
+    assert Scaler("auto").fit(unit * 1.5).kind_ == "minmax" and Scaler("auto").fit(unit - 0.5).kind_ == "minmax"
+
+
+@pytest.mark.parametrize("data, resolved", [("unit", None), ("X", "minmax")])
+def test_auto_saves_what_it_resolved_to(X, data, resolved):
+    rows = np.random.default_rng(0).random((30, 4)).astype(np.float32) if data == "unit" else X
+    s = Scaler("auto").fit(rows)
+    saved = json.loads(json.dumps(s.to_dict()))
+    assert saved["kind"] == "auto" and saved["resolved"] == resolved
+    restored = Scaler.from_dict(saved)
+    assert restored.kind == "auto" and restored.kind_ == resolved and restored.to_dict() == saved
+    np.testing.assert_array_equal(restored.transform(rows), s.transform(rows))
+    with pytest.raises(ValueError, match="'resolved' must be"):
+        Scaler.from_dict({**saved, "resolved": "auto"})
+
+
+def test_a_scaler_saved_before_auto_still_loads(X):
+    saved = {"kind": "minmax", "offset": [0.0, 1.0], "scale": [2.0, 4.0]}  # no "resolved": an older file
+    restored = Scaler.from_dict(saved)
+    assert restored.kind_ == "minmax" and restored.to_dict() == saved
+    np.testing.assert_array_equal(restored.transform(np.array([[2.0, 5.0]])), [[1.0, 1.0]])
+
+
+def test_range_in_scaled_units(X):
+    s = Scaler("minmax").fit(X)
+    low, high = s.range_in_scaled_units()  # the overall range of X, in each feature's units
+    np.testing.assert_allclose(s.inverse_transform(np.stack([low, high])),
+                               np.repeat([[X.min()], [X.max()]], X.shape[1], axis=1), rtol=1e-5)
+    low, high = s.range_in_scaled_units((0, 1))
+    np.testing.assert_array_equal(np.stack([low, high]), s.transform(np.repeat([[0.0], [1.0]], 4, axis=1)))
+    with pytest.raises(NotFittedError, match="declared range"):
+        Scaler.from_dict(s.to_dict()).range_in_scaled_units()
+
+
 def test_invalid_kind_names_scale():
-    with pytest.raises(ValueError, match="scale must be 'minmax', 'standard' or None, got 'max'"):
+    with pytest.raises(ValueError, match="scale must be 'auto', 'minmax', 'standard' or None, got 'max'"):
         Scaler("max")
 
 

@@ -8,27 +8,41 @@ from torch import nn
 
 from .stream import RowStream, row_blocks
 
-KINDS = ("minmax", "standard", None)
+KINDS = ("auto", "minmax", "standard", None)
 
 
 def _check_kind(kind):
     if not (kind is None or (isinstance(kind, str) and kind in KINDS)):
-        raise ValueError(f"scale must be 'minmax', 'standard' or None, got {kind!r}")
+        raise ValueError(f"scale must be 'auto', 'minmax', 'standard' or None, got {kind!r}")
+
+
+def resolve_auto(low: np.ndarray, high: np.ndarray) -> str | None:
+    """What ``"auto"`` scales data with per-feature minima ``low`` and maxima ``high`` by: nothing
+    when every value already lies in [0, 1], else ``"minmax"``.
+
+    Data already in [0, 1] (intensities, proportions) is left alone because per-feature min-max
+    would blow a nearly constant feature up to the full range: a border pixel that reaches 0.01 in
+    one training image becomes 100 times larger, and so would the noise on it.
+    """
+    return None if float(np.min(low)) >= 0 and float(np.max(high)) <= 1 else "minmax"
 
 
 class Scaler:
     """Scale each feature to [0, 1] (``"minmax"``), to zero mean and unit variance (``"standard"``),
-    or leave it alone (``None``).
+    or leave it alone (``None``); ``"auto"`` leaves data that already lies in [0, 1] alone and
+    scales other data by ``"minmax"`` (see :func:`resolve_auto`).
 
     A constant feature gets scale 1, so it maps to 0 instead of dividing by zero. Parameters are
     computed in float64 and kept in float32; outputs are float32.
 
     Parameters
     ----------
-    kind : {"minmax", "standard", None}
+    kind : {"auto", "minmax", "standard", None}
 
     Attributes
     ----------
+    kind_ : {"minmax", "standard", None}
+        The scaling applied: ``kind``, or what ``"auto"`` resolved to (saved by :meth:`to_dict`).
     offset_, scale_ : ndarray of shape (n_features,), float32
     data_min_, data_max_ : ndarray of shape (n_features,), float32
         The range of the data ``fit`` saw (not saved by :meth:`to_dict`).
@@ -69,10 +83,11 @@ class Scaler:
         if moments.n == 0:
             raise ValueError("Scaler.fit needs at least one row")
         low, high = moments.low, moments.high
-        if self.kind == "minmax":
+        self.kind_ = resolve_auto(low, high) if self.kind == "auto" else self.kind
+        if self.kind_ == "minmax":
             # high - low in float32, as transform computes x - low: the maximum maps to exactly 1
             offset, scale = low, high - low
-        elif self.kind == "standard":
+        elif self.kind_ == "standard":
             offset, scale = moments.mean, np.sqrt(moments.squares / moments.n)
         else:
             offset, scale = np.zeros(len(low)), np.ones(len(low))
@@ -93,11 +108,26 @@ class Scaler:
         """``X * scale_ + offset_`` as float32: the rows ``transform`` was given."""
         return self._as_2d(X) * self.scale_ + self.offset_
 
+    def range_in_scaled_units(self, declared: tuple[float, float] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """A range of values in the original units as each feature's scaled units: ``(low, high)``,
+        each (n_features,) float32.
+
+        ``declared`` is ``(low, high)``; by default the overall minimum and maximum of the data
+        ``fit`` saw (every feature's valid range when the features share units, as pixels do).
+        """
+        if declared is None:
+            if not hasattr(self, "data_min_"):
+                raise NotFittedError("range_in_scaled_units needs a declared range or the Scaler that fit the data")
+            declared = (self.data_min_.min(), self.data_max_.max())
+        low, high = self.transform(np.repeat(np.array([[declared[0]], [declared[1]]]), self.n_features_in_, axis=1))
+        return low, high
+
     def to_dict(self):
         """A JSON-serialisable dict that :meth:`from_dict` turns back into the same scaler."""
         if not hasattr(self, "scale_"):
             return {"kind": self.kind}
-        return {"kind": self.kind, "offset": self.offset_.tolist(), "scale": self.scale_.tolist()}
+        resolved = {"resolved": self.kind_} if self.kind == "auto" else {}
+        return {"kind": self.kind, **resolved, "offset": self.offset_.tolist(), "scale": self.scale_.tolist()}
 
     @classmethod
     def from_dict(cls, d):
@@ -108,6 +138,11 @@ class Scaler:
             if offset.ndim != 1 or offset.shape != scale.shape or len(offset) == 0:
                 raise ValueError("scaler dict: 'offset' and 'scale' must be non-empty lists of equal length")
             scaler._set(offset, scale)
+            # saved before "auto" existed, a scaler names the kind it applied
+            scaler.kind_ = d.get("resolved", scaler.kind)
+            if scaler.kind_ == "auto" or scaler.kind_ not in KINDS:
+                raise ValueError(f"scaler dict: 'resolved' must be 'minmax', 'standard' or None, "
+                                 f"got {scaler.kind_!r}")
         return scaler
 
     def _set(self, offset, scale):

@@ -25,7 +25,7 @@ from ..datasets.stream import RowStream, as_stream, row_blocks
 from ..devices import cpu_has_fast, fast_units, resolve_device
 from ..nn import ACTIVATIONS, build_conv, build_mlp
 from ..nn.inference import INFERENCE_BATCH, batched
-from ..noise import NOISE_KINDS, Corruption
+from ..noise import NOISE_KINDS, Corruption, is_range
 from ..seeding import seeded, torch_generator
 from ..training import LR_SCHEDULES, Trainer, distributed
 from ..training.optim import OPTIMIZERS, make_optimizer
@@ -63,7 +63,7 @@ class NeuralEstimator(BaseEstimator):
         "activation": p.one_of(*ACTIVATIONS),
         "arch": p.one_of("mlp", "conv"),
         "image_shape": p.widths() | p.NONE,
-        "scale": p.one_of("minmax", "standard", None),
+        "scale": p.one_of("auto", "minmax", "standard", None),
         "epochs": p.integer(0),
         "batch_size": p.integer(1),
         "lr": p.real(0, low_open=True),
@@ -213,6 +213,8 @@ class NeuralEstimator(BaseEstimator):
 
         self.model_ = seeded(init_seed, lambda: self._build_net(n_features, self.image_shape_)).to(device)
         self.model_.init_from_data(init_rows)
+        if getattr(self.model_, "corruption", None) is not None:  # noise bounded by the valid range, not per feature
+            self.model_.corruption.set_range(*self.scaler_.range_in_scaled_units(self.noise_range))
         self.model_.noise_stream = torch.Generator(device).manual_seed(noise_seed)
         self.n_parameters_ = sum(p.numel() for p in self.model_.parameters())
         generators = {"shuffle": torch.Generator().manual_seed(shuffle_seed), "noise": self.model_.noise_stream}
@@ -291,6 +293,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NeuralE
         **NeuralEstimator._param_table,
         "noise": p.one_of(None, *NOISE_KINDS),
         "noise_level": p.real(0),
+        "noise_range": p.NONE | p.Spec(is_range, "a pair (low, high) with low < high"),
     }
 
     def _validate_params(self):

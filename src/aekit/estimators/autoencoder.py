@@ -36,14 +36,21 @@ class Autoencoder(PenalizedMixin, BaseAutoencoder):
     arch : {"mlp", "conv"}, default="mlp"
     image_shape : tuple (C, H, W), optional
         Shape of each row as an image; needed by ``arch="conv"`` unless rows are square grey images.
-    scale : {"minmax", "standard", None}, default="minmax"
+    scale : {"minmax", "standard", "auto", None}, default="minmax"
         Per-feature scaling fitted in ``fit``, applied to new data and undone by ``inverse_transform``.
+        "auto": none when every training value lies in [0, 1], else "minmax" (``scaler_.kind_``
+        records the choice).
     noise : {None, "gaussian", "masking", "salt_and_pepper"}, default=None
         Corrupt training inputs (fresh for every batch) and learn to reconstruct the clean ones:
-        a denoising autoencoder. Gaussian noise is clipped to the training data's range;
-        salt-and-pepper uses each feature's training minimum and maximum.
+        a denoising autoencoder. Gaussian noise is clipped to ``noise_range``; salt-and-pepper sets
+        components to its ends.
     noise_level : float, default=0.3
-        Standard deviation (gaussian) or fraction of components (masking, salt_and_pepper).
+        Standard deviation (gaussian) or fraction of components (masking, salt_and_pepper), in
+        scaled units.
+    noise_range : (low, high), optional
+        The data's valid range in the original units, the same for every feature (e.g. (0, 1) for
+        intensities). Default: the training data's overall minimum and maximum, so that a feature
+        that is constant in training (a blank border pixel) still gets noise.
     sparsity : {None, "l1", "kl", "squared"}, default=None
         Penalty on the code: L1 of the activations, or KL / squared distance between each unit's
         batch-mean activation and ``sparsity_target``.
@@ -125,7 +132,7 @@ class Autoencoder(PenalizedMixin, BaseAutoencoder):
 
     def __init__(self, hidden=None, latent=16, *, activation="relu", code_activation="auto",
                  output_activation="sigmoid", loss="mse", tied=False, arch="mlp", image_shape=None,
-                 scale="minmax", noise=None, noise_level=0.3, sparsity=None, sparsity_weight=None,
+                 scale="minmax", noise=None, noise_level=0.3, noise_range=None, sparsity=None, sparsity_weight=None,
                  sparsity_target=0.05, contractive_weight=0.0, contractive_estimator="exact",
                  contractive_projections=8, pretrain=None, pretrain_epochs=10, epochs=20, batch_size=128, lr=1e-3,
                  lr_schedule=None, optimizer="adam", weight_decay=0.0, clip_grad_norm=None, validation_fraction=0.1,

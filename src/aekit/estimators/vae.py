@@ -50,7 +50,7 @@ class VariationalAutoencoder(PriorSamplingMixin, PenalizedMixin, BaseAutoencoder
     contractive_weight : float, default=0.0
         Weight of ||d mu / d x||_F^2, the Jacobian of the posterior mean (a contractive VAE).
     sparsity_weight, sparsity_target, contractive_estimator, contractive_projections, arch, image_shape,
-    noise, noise_level, epochs, batch_size, lr, lr_schedule, optimizer, weight_decay,
+    noise, noise_level, noise_range, epochs, batch_size, lr, lr_schedule, optimizer, weight_decay,
     clip_grad_norm, validation_fraction, early_stopping, checkpoint_dir, checkpoint_every,
     random_state, device, verbose
         As for :class:`aekit.Autoencoder`.
@@ -74,7 +74,8 @@ class VariationalAutoencoder(PriorSamplingMixin, PenalizedMixin, BaseAutoencoder
 
     def __init__(self, hidden=None, latent=16, *, activation="relu", likelihood="auto", sigma=1.0,
                  beta=1.0, kl_warmup_epochs=0, arch="mlp", image_shape=None, scale=None, noise=None,
-                 noise_level=0.3, sparsity=None, sparsity_weight=None, sparsity_target=0.05, contractive_weight=0.0,
+                 noise_level=0.3, noise_range=None, sparsity=None, sparsity_weight=None, sparsity_target=0.05,
+                 contractive_weight=0.0,
                  contractive_estimator="exact", contractive_projections=8, epochs=20, batch_size=128, lr=1e-3,
                  lr_schedule=None, optimizer="adam", weight_decay=0.0, clip_grad_norm=None, validation_fraction=0.1,
                  early_stopping=None, checkpoint_dir=None, checkpoint_every=1, random_state=None, device="auto",
