@@ -64,7 +64,7 @@ def lbfgs(model, X, max_iter=2000):
 
     def closure():
         optimizer.zero_grad()
-        loss = net.reconstruction_error(x).mean()
+        loss = net.per_row_loss(x).mean()
         loss.backward()
         return loss
 
