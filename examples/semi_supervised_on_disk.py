@@ -44,7 +44,10 @@ def main():
         y = mask_labels(train.target, args.labels, random_state=0)
 
         autoencoder = aekit.Autoencoder(hidden=(256,), latent=32, epochs=args.epochs, random_state=0)
-        classifier = aekit.AutoencoderClassifier(autoencoder, epochs=200, lr=3e-3, random_state=0).fit(train_rows, y)
+        # rows on disk: pre-train on all of them, then a head on the labelled rows' codes (the joint
+        # default, unlabelled="graph+consistency", needs every row in memory)
+        classifier = aekit.AutoencoderClassifier(autoencoder, unlabelled="pretrain", epochs=200, lr=3e-3,
+                                                 random_state=0).fit(train_rows, y)
         accuracy = np.mean(classifier.predict(test_rows) == test.target)
         print(f"{train_rows.n_rows} training rows read from {train_rows.source}, {args.labels} of them labelled")
         print(f"test accuracy {accuracy:.3f} on {test_rows.n_rows} test rows read from disk")

@@ -108,13 +108,7 @@ class CodeIndex:
 
     def __init__(self, estimator=None, metric="euclidean", binary_bits=None, *, threshold="auto",
                  approximate=False, n_lists=None, n_probe=16):
-        self.estimator = estimator
-        self.metric = metric
-        self.binary_bits = binary_bits
-        self.threshold = threshold
-        self.approximate = approximate
-        self.n_lists = n_lists
-        self.n_probe = n_probe
+        p.store(self, locals())
         # Not an estimator: there is no fit to defer checks to, so bad settings fail here.
         p.check_params(self, self._param_table)
         if binary_bits is not None and metric != "hamming":

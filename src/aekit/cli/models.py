@@ -249,7 +249,8 @@ def add_train(train: Parser) -> None:
     train.add_argument("model", help="registry name (see `aekit list`)")
     add_data_options(train)
     train.add_argument("--out", required=True, help="folder for the model, history.csv, PNGs, checkpoints/")
-    train.add_argument("--epochs", type=int, help="number of epochs (default: the model's; a classifier's head's)")
+    train.add_argument("--epochs", type=int, help="number of epochs (default: the model's; a classifier's "
+                       "joint phase, or its head's with unlabelled=pretrain)")
     train.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps")
     train.add_argument("--precision", choices=("32", "bf16-mixed", "16-mixed"),
                        help="mixed precision of the forward passes (default: 32, full float32)")

@@ -22,10 +22,11 @@ def denoising(ctx: Context) -> Section:
     table gives the PSNR of denoised test rows beside the better of the noisy rows themselves (doing
     nothing) and a plain autoencoder of the same shape.
     """
-    shape = {"hidden": (256,), "latent": 64, "epochs": ctx.epochs(20), **ctx.model_params()}
-    plain = ctx.fit("plain_256_64", Autoencoder(**shape))
-    # the test rows are corrupted as noise made elsewhere would be: bounded by the data's overall range,
-    # not by each feature's (what the models' training noise knows)
+    # the denoising autoencoder's defaults, and the plain one of the same shape and scaling
+    shape = {"hidden": (512,), "latent": 128, "scale": "auto", "epochs": ctx.epochs(30), **ctx.model_params()}
+    plain = ctx.fit("plain_512_128", Autoencoder(**shape))
+    # the test rows are corrupted as noise made elsewhere would be, within the data's overall range (the
+    # range the models' training noise is bounded by too)
     low, high = float(ctx.X.min()), float(ctx.X.max())
     peak = high - low or 1.0
     section = Section()
