@@ -3,7 +3,7 @@
 import torch
 
 
-def resolve_device(name="auto"):
+def resolve_device(name: str | torch.device = "auto") -> torch.device:
     """``"auto"`` picks CUDA, then Apple's MPS, then the CPU; other names must be usable here."""
     if name == "auto":
         if torch.cuda.is_available():
@@ -24,12 +24,12 @@ _FAST_UNITS = {"bf16-mixed": ("AMX or AVX-512-BF16", ("_is_amx_tile_supported", 
                "16-mixed": ("AMX-FP16", ("_is_amx_fp16_supported",))}
 
 
-def fast_units(precision):
+def fast_units(precision: str) -> str:
     """The names of the CPU matrix units that make ``precision`` fast."""
     return _FAST_UNITS[precision][0]
 
 
-def cpu_has_fast(precision):
+def cpu_has_fast(precision: str) -> bool:
     """Whether this CPU has matrix units for ``precision`` (see :func:`fast_units`); without them
     torch's half-precision matrix products fall back to kernels many times slower than float32 ones."""
     probes = _FAST_UNITS[precision][1] if precision in _FAST_UNITS else ()

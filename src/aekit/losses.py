@@ -2,6 +2,7 @@
 log-likelihood in nats and squared error is the "error per image" used in the literature."""
 
 import math
+from collections.abc import Callable, Mapping
 
 import torch
 from torch.nn import functional as F
@@ -10,12 +11,14 @@ OUTPUT_ACTIVATIONS = ("sigmoid", "linear")
 RECONSTRUCTION_LOSSES = ("mse", "bce")
 
 
-def output_transform(logits, output_activation):
+def output_transform(logits: torch.Tensor, output_activation: str) -> torch.Tensor:
     """Decoder logits -> reconstructions in the (scaled) data space."""
     return torch.sigmoid(logits) if output_activation == "sigmoid" else logits
 
 
-def reconstruction_loss_from_logits(logits, target, loss, output_activation="sigmoid", log_sigma=None):
+def reconstruction_loss_from_logits(logits: torch.Tensor, target: torch.Tensor, loss: str,
+                                    output_activation: str = "sigmoid",
+                                    log_sigma: torch.Tensor | None = None) -> torch.Tensor:
     """Per-row reconstruction loss (..., N) of rows ``target`` (N, D) from decoder logits (..., N, D).
 
     ``"mse"``: squared error of the reconstructions; ``"bce"``: binary cross-entropy, the negative
@@ -32,7 +35,7 @@ def reconstruction_loss_from_logits(logits, target, loss, output_activation="sig
     return (output_transform(logits, output_activation) - target).square().sum(-1)
 
 
-def total_loss(terms, weights=None):
+def total_loss(terms: Mapping[str, torch.Tensor], weights: Mapping[str, float] | None = None) -> torch.Tensor:
     """The weighted sum of named loss terms; a term without a weight counts once."""
     weights = weights or {}
     return sum(weights.get(name, 1.0) * value for name, value in terms.items())
@@ -45,7 +48,7 @@ DEFAULT_SPARSITY_WEIGHT = {"l1": 0.02, "kl": 3.0, "squared": 10.0}
 _EPS = 1e-6
 
 
-def sparsity_penalty(code, kind, target):
+def sparsity_penalty(code: torch.Tensor, kind: str, target: float) -> torch.Tensor:
     """Sparsity of a batch of codes (N, k).
 
     ``"l1"``: sum_j |h_j| per example, batch mean. ``"kl"``: sum_j KL(p || q_j), with q_j the batch
@@ -63,7 +66,7 @@ def sparsity_penalty(code, kind, target):
     return (target - q).square().sum()
 
 
-def jacobian_norm(code, x, directions):
+def jacobian_norm(code: torch.Tensor, x: torch.Tensor, directions: torch.Tensor) -> torch.Tensor:
     """Per-example sum over ``directions`` of ||J^T v||^2 where J = d code / d x.
 
     ``directions`` (m, N, k) are code-space vectors: the k unit vectors give ||J||_F^2 exactly; m
@@ -74,7 +77,8 @@ def jacobian_norm(code, x, directions):
     return vjps.flatten(2).square().sum(2).sum(0)
 
 
-def encoder_jacobian_norm(encode, x, n_projections=None, generator=None):
+def encoder_jacobian_norm(encode: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor,
+                          n_projections: int | None = None, generator: torch.Generator | None = None) -> torch.Tensor:
     """||J||_F^2 per row (N,) of J = d encode(x) / d x, differentiable (a penalty can train on it).
 
     Exact by default (the k code directions); with ``n_projections``, the unbiased estimate from that
@@ -99,7 +103,8 @@ def encoder_jacobian_norm(encode, x, n_projections=None, generator=None):
         return jacobian_norm(code, x, directions)
 
 
-def one_layer_jacobian_norm(pre_activation, weight, activation):
+def one_layer_jacobian_norm(pre_activation: torch.Tensor, weight: torch.Tensor,
+                            activation: Callable[[torch.Tensor], torch.Tensor]) -> torch.Tensor:
     """||J||_F^2 per example for code = activation(x W^T + b): sum_j s'(a_j)^2 ||W_j||^2.
 
     s' is taken by autograd of the elementwise activation (its gradient of the sum is the
@@ -114,11 +119,11 @@ def one_layer_jacobian_norm(pre_activation, weight, activation):
 LOG_2PI = math.log(2 * math.pi)
 
 
-def gaussian_kl(mu, logvar):
+def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     """KL(N(mu, exp(logvar)) || N(0, I)) per example, summed over latent dimensions, in nats."""
     return 0.5 * (mu.square() + logvar.exp() - 1 - logvar).sum(-1)
 
 
-def gaussian_log_density(z, mu, logvar):
+def gaussian_log_density(z: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     """log N(z; mu, exp(logvar)) summed over the last dimension."""
     return -0.5 * (LOG_2PI + logvar + (z - mu).square() / logvar.exp()).sum(-1)

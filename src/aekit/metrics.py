@@ -15,13 +15,18 @@ Example
 """
 
 import warnings
-from typing import NamedTuple
+from collections.abc import Callable
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import linalg
 
 # re-exported: users and the GAN call aekit.metrics.reference_classifier (its home is aekit.reference)
 from .reference import ReferenceClassifier, reference_classifier
+
+if TYPE_CHECKING:
+    from .apps.retrieval import CodeIndex
 
 
 def _rows(X, name="X"):
@@ -32,7 +37,7 @@ def _rows(X, name="X"):
 
 
 # ---- reconstructions ------------------------------------------------------------------------------
-def reconstruction_error(X, X_hat):
+def reconstruction_error(X: ArrayLike, X_hat: ArrayLike) -> np.ndarray:
     """Squared error per row, summed over the features: the "error per image" of the literature.
 
     Example
@@ -46,7 +51,7 @@ def reconstruction_error(X, X_hat):
     return np.square(X - X_hat).sum(1)
 
 
-def psnr(clean, other, peak=1.0, reduction="mean"):
+def psnr(clean: ArrayLike, other: ArrayLike, peak: float = 1.0, reduction: str = "mean") -> float | np.ndarray:
     """Peak signal-to-noise ratio in dB, 10 log10(peak^2 / MSE), of each row of ``other`` against
     the same row of ``clean`` (MSE per row, averaged over its features).
 
@@ -70,7 +75,8 @@ def psnr(clean, other, peak=1.0, reduction="mean"):
 
 
 # ---- Frechet distance -----------------------------------------------------------------------------
-def frechet_distance(real, generated, features=None):
+def frechet_distance(real: ArrayLike, generated: ArrayLike,
+                     features: Callable[[ArrayLike], ArrayLike] | None = None) -> float:
     """The Frechet (2-Wasserstein) distance between Gaussians fitted to two sets of rows:
     ``|mu_1 - mu_2|^2 + tr(S_1 + S_2 - 2 (S_1 S_2)^(1/2))``.
 
@@ -143,7 +149,7 @@ def _predict(classifier, X):
     return np.asarray(classifier.predict(X) if hasattr(classifier, "predict") else classifier(X))
 
 
-def class_coverage(generated, classifier, n_classes=None):
+def class_coverage(generated: ArrayLike, classifier: object, n_classes: int | None = None) -> ClassCoverage:
     """How the rows of ``generated`` spread over the classes ``classifier`` knows: mode collapse
     shows as classes that are never predicted.
 
@@ -179,7 +185,8 @@ def class_coverage(generated, classifier, n_classes=None):
 
 
 # ---- retrieval ------------------------------------------------------------------------------------
-def precision_at_k(index, Q, q_labels, db_labels, k=10):
+def precision_at_k(index: "CodeIndex", Q: ArrayLike, q_labels: ArrayLike, db_labels: ArrayLike,
+                   k: int = 10) -> float:
     """Mean over queries of the fraction of their ``k`` nearest stored items that share their label.
 
     Parameters

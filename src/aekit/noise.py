@@ -78,7 +78,7 @@ class Corruption(nn.Module):
         self.low.copy_(torch.as_tensor(low, dtype=self.low.dtype).expand_as(self.low))
         self.high.copy_(torch.as_tensor(high, dtype=self.high.dtype).expand_as(self.high))
 
-    def forward(self, x, generator=None):
+    def forward(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         return corrupt_tensor(x, self.kind, self.level, self.low, self.high, generator)
 
 

@@ -15,6 +15,7 @@ and tables.
 """
 
 import os
+from typing import Self
 
 import numpy as np
 from sklearn.base import BaseEstimator, OutlierMixin, TransformerMixin, clone
@@ -24,7 +25,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from .. import registry, saving
 from ..datasets.stream import as_stream, row_blocks
 from ..estimators import _params as p
-from ..estimators._base import BaseAutoencoder, NeuralEstimator
+from ..estimators._base import BaseAutoencoder, NeuralEstimator, Rows
 from ..estimators.autoencoder import Autoencoder
 from ..estimators.vae import VariationalAutoencoder
 from ..registry import register
@@ -46,7 +47,7 @@ _MIRRORED = (*_MIRRORED_CONFIG, "model_", "n_parameters_")
 _MIXTURE_ARRAYS = ("weights_", "means_", "covariances_", "precisions_cholesky_")
 
 
-def rows_are_intensities(X, n_features: int) -> bool:
+def rows_are_intensities(X: Rows, n_features: int) -> bool:
     """Whether bare rows (an array or rows on disk) look like intensities rather than a table: at least
     ``MIN_INTENSITY_FEATURES`` features and every value in [0, 1]."""
     return n_features >= MIN_INTENSITY_FEATURES and all(
@@ -215,7 +216,7 @@ class AnomalyDetector(OutlierMixin, TransformerMixin, BaseEstimator):
         return scores
 
     # ---- fitting --------------------------------------------------------------------------------
-    def fit(self, X, y=None, *, resume=False):
+    def fit(self, X: Rows, y: None = None, *, resume: bool = False) -> Self:
         """Train the autoencoder on the rows of ``X`` (unless it is fitted) and set the threshold.
 
         ``X`` may stay on disk, as for :meth:`aekit.Autoencoder.fit` (``aekit.datasets.open_rows``):
@@ -289,7 +290,7 @@ class AnomalyDetector(OutlierMixin, TransformerMixin, BaseEstimator):
     def _combine(self, parts):
         return ((parts - self.score_center_) / self.score_scale_).sum(1)
 
-    def score_samples(self, X):
+    def score_samples(self, X: Rows) -> np.ndarray:
         """Normality of each row of ``X`` (higher is more normal); see ``scores``."""
         check_is_fitted(self, "offset_")
         stream = as_stream(X)
@@ -303,20 +304,20 @@ class AnomalyDetector(OutlierMixin, TransformerMixin, BaseEstimator):
     def _score_meaning(self):
         return "anomaly_score (minus score_samples: higher is more unusual)"
 
-    def decision_function(self, X):
+    def decision_function(self, X: Rows) -> np.ndarray:
         """``score_samples(X) - offset_``: negative for outliers."""
         return self.score_samples(X) - self.offset_
 
-    def predict(self, X):
+    def predict(self, X: Rows) -> np.ndarray:
         """+1 for inliers, -1 for outliers."""
         return np.where(self.decision_function(X) >= 0, 1, -1)
 
-    def transform(self, X):
+    def transform(self, X: Rows) -> np.ndarray:
         """The autoencoder's codes of ``X`` (what the density is fitted on), shape (n_samples, latent)."""
         check_is_fitted(self, "offset_")
         return self.autoencoder_.transform(X)
 
-    def reconstruct(self, X):
+    def reconstruct(self, X: Rows) -> np.ndarray:
         """The autoencoder's reconstruction of ``X``: where it differs from ``X`` shows why a row is odd."""
         check_is_fitted(self, "offset_")
         return self.autoencoder_.reconstruct(X)

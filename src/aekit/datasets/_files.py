@@ -4,8 +4,10 @@ Arrays are read with ``allow_pickle=False``: a data file must never be able to r
 """
 
 import csv
+from pathlib import Path
 
 import numpy as np
+from sklearn.utils import Bunch
 
 from ._bunch import make_bunch
 
@@ -25,7 +27,7 @@ def _unreadable(path, error):
     return ValueError(f"{path}: not a readable NumPy file ({error})")
 
 
-def read_npy(path):
+def read_npy(path: Path) -> Bunch:
     """A 2-D array (rows are samples) or an image stack (N, H, W) / (N, C, H, W)."""
     array = _np_load(path)
     if not isinstance(array, np.ndarray):
@@ -45,7 +47,7 @@ def _pick(archive, keys, path, what):
         raise _unreadable(f"{path} (array {found[0]!r})", e) from None
 
 
-def read_npz(path):
+def read_npz(path: Path) -> Bunch:
     """Arrays ``X`` or ``data`` (required) and ``y`` or ``target`` (optional labels); an archive of one
     array, whatever its name (``np.savez(path, X)`` calls it ``arr_0``), is the data."""
     archive = _np_load(path)
@@ -84,7 +86,7 @@ def _label_index(label_column, columns, path):
     raise ValueError(f"label_column must be a column name or an integer index, got {label_column!r}")
 
 
-def read_csv(path, label_column=None):
+def read_csv(path: Path, label_column: str | int | None = None) -> Bunch:
     """Comma-separated numbers, one sample per line, with an optional header and label column.
 
     The first row is a header when none of its cells is a number, or when ``label_column`` is a

@@ -7,8 +7,10 @@ big-endian uint32 per dimension, then the values in C order. Files may be gzip-c
 import math
 import re
 import zlib
+from pathlib import Path
 
 import numpy as np
+from sklearn.utils import Bunch
 
 from ._bunch import make_bunch
 
@@ -38,7 +40,7 @@ def _bytes(path):
     return b"".join(parts), False
 
 
-def read_idx_array(path):
+def read_idx_array(path: Path) -> np.ndarray:
     """The array stored in one IDX file (``.gz`` or not).
 
     Raises
@@ -68,7 +70,7 @@ def read_idx_array(path):
     return np.frombuffer(raw, dtype, offset=start).reshape(shape)
 
 
-def labels_path(images_path):
+def labels_path(images_path: Path) -> Path | None:
     """The labels file that belongs to an images file, if one lies next to it, else None.
 
     ``train-images-idx3-ubyte`` pairs with ``train-labels-idx1-ubyte``, with or without ``.gz``.
@@ -84,13 +86,13 @@ def labels_path(images_path):
     return None
 
 
-def read_pixels(images_path):
+def read_pixels(images_path: Path) -> np.ndarray:
     """An IDX images file as an array; uint8 pixels are divided by 255 so they lie in [0, 1]."""
     images = read_idx_array(images_path)
     return images.astype(np.float32) / np.float32(255) if images.dtype == np.uint8 else images
 
 
-def read_idx(path):
+def read_idx(path: Path) -> Bunch:
     """An IDX images file given by path, with its labels file when one lies next to it."""
     labels = labels_path(path)
     target = None if labels is None else read_idx_array(labels)

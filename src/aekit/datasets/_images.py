@@ -6,9 +6,11 @@ that they stack into a single (N, C, H, W) array. Pixel values (8-bit) are divid
 
 from collections import Counter
 from numbers import Integral
+from pathlib import Path
 
 import numpy as np
 from PIL import Image
+from sklearn.utils import Bunch
 
 from ._bunch import make_bunch
 
@@ -60,7 +62,7 @@ def _open(file):
         raise ValueError(f"{file}: not an image Pillow can read ({e})") from None
 
 
-def read_image_folder(path, image_size=None):
+def read_image_folder(path: Path, image_size: tuple[int, int] | None = None) -> Bunch:
     """All images under ``path`` as one checked Bunch with ``image_shape`` (C, H, W).
 
     Parameters

@@ -3,6 +3,8 @@
 import os
 from pathlib import Path
 
+from sklearn.utils import Bunch
+
 from ._builtin import BUILTIN, builtin_names
 from ._bunch import check_split, split_rows
 from ._files import read_csv, read_npy, read_npz
@@ -40,7 +42,8 @@ def _reject_unused(options, used, source):
             raise ValueError(f"{option} does not apply to {source}; it is only for {_USED_BY[option]}")
 
 
-def load(name_or_path, split=None, *, label_column=None, image_size=None):
+def load(name_or_path: str | os.PathLike, split: str | None = None, *, label_column: str | int | None = None,
+         image_size: tuple[int, int] | None = None) -> Bunch:
     """Load a built-in data set or a data file as float32 rows, with labels when it has them.
 
     Parameters

@@ -1,8 +1,12 @@
 """Per-feature scaling that can be saved as JSON and undone: ``x' = (x - offset) / scale``; and the
 same scaling as a layer of a torch network (:class:`ScalingLayer`)."""
 
+from collections.abc import Iterable
+from typing import Self
+
 import numpy as np
 import torch
+from numpy.typing import ArrayLike
 from sklearn.exceptions import NotFittedError
 from torch import nn
 
@@ -62,7 +66,7 @@ class Scaler:
         _check_kind(kind)
         self.kind = kind
 
-    def fit(self, X):
+    def fit(self, X: ArrayLike | RowStream) -> Self:
         """Learn the per-feature offset and scale of ``X`` (n_samples, n_features); returns self.
 
         ``X`` may be a :class:`~aekit.datasets.stream.RowStream` (or a large memory map): it is read
@@ -71,7 +75,7 @@ class Scaler:
         """
         return self.fit_blocks(row_blocks(X), X if isinstance(X, RowStream) else "X")
 
-    def fit_blocks(self, blocks, source="X"):
+    def fit_blocks(self, blocks: Iterable[tuple[int, ArrayLike]], source: str | RowStream = "X") -> Self:
         """:meth:`fit` on rows that come as ``(start, rows)`` blocks (``source`` names them in errors)."""
         moments = Moments(self.kind == "standard")
         for start, block in blocks:
@@ -97,14 +101,14 @@ class Scaler:
         self.data_min_, self.data_max_ = low, high
         return self
 
-    def transform(self, X):
+    def transform(self, X: ArrayLike) -> np.ndarray:
         """``(X - offset_) / scale_`` as float32."""
         return (self._as_2d(X) - self.offset_) / self.scale_
 
-    def fit_transform(self, X):
+    def fit_transform(self, X: ArrayLike) -> np.ndarray:
         return self.fit(X).transform(X)
 
-    def inverse_transform(self, X):
+    def inverse_transform(self, X: ArrayLike) -> np.ndarray:
         """``X * scale_ + offset_`` as float32: the rows ``transform`` was given."""
         return self._as_2d(X) * self.scale_ + self.offset_
 
@@ -122,7 +126,7 @@ class Scaler:
         low, high = self.transform(np.repeat(np.array([[declared[0]], [declared[1]]]), self.n_features_in_, axis=1))
         return low, high
 
-    def to_dict(self):
+    def to_dict(self) -> dict[str, object]:
         """A JSON-serialisable dict that :meth:`from_dict` turns back into the same scaler."""
         if not hasattr(self, "scale_"):
             return {"kind": self.kind}
@@ -130,7 +134,7 @@ class Scaler:
         return {"kind": self.kind, **resolved, "offset": self.offset_.tolist(), "scale": self.scale_.tolist()}
 
     @classmethod
-    def from_dict(cls, d):
+    def from_dict(cls, d: dict[str, object]) -> Self:
         """The scaler that :meth:`to_dict` described, fitted if it was."""
         scaler = cls(d.get("kind"))
         if "offset" in d or "scale" in d:
@@ -221,7 +225,7 @@ class Moments:
         self.with_variance = with_variance
         self.n, self.low, self.high, self.mean, self.squares = 0, None, None, 0.0, 0.0
 
-    def add(self, block):
+    def add(self, block: np.ndarray) -> None:
         if len(block) == 0:
             return
         low, high = block.min(axis=0), block.max(axis=0)

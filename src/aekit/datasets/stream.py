@@ -14,10 +14,13 @@ given, so the batches do not depend on the number of workers.
 
 import math
 import multiprocessing
+import os
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
 import torch
+from numpy.typing import ArrayLike
 
 from ._files import _unreadable
 
@@ -142,23 +145,23 @@ class RowStream:
         self.num_workers = num_workers
 
     @property
-    def n_rows(self):
+    def n_rows(self) -> int:
         return int(self._starts[-1])
 
     @property
-    def n_features(self):
+    def n_features(self) -> int:
         return self._shards[0].n_features
 
     @property
-    def dtype(self):
+    def dtype(self) -> np.dtype:
         return self._shards[0].dtype
 
     @property
-    def image_shape(self):
+    def image_shape(self) -> tuple[int, ...] | None:
         return self._shards[0].image_shape
 
     @property
-    def shape(self):
+    def shape(self) -> tuple[int, int]:
         return self.n_rows, self.n_features
 
     def __len__(self):
@@ -171,11 +174,11 @@ class RowStream:
         ranges = self._ranges if ranges is None else ranges
         return RowStream(self.source, self._shards, ranges, transform or self.transform, self.num_workers)
 
-    def transformed(self, transform):
+    def transformed(self, transform: Callable[[np.ndarray], np.ndarray]) -> "RowStream":
         """The same rows with ``transform`` applied to every block read."""
         return self._derived(transform=transform)
 
-    def read(self, start=0, stop=None):
+    def read(self, start: int = 0, stop: int | None = None) -> np.ndarray:
         """Rows [start, stop) (all by default) as a float32 array (stop - start, n_features)."""
         stop = self.n_rows if stop is None else min(stop, self.n_rows)
         out = np.empty((max(stop - start, 0), self.n_features), np.float32)
@@ -187,13 +190,13 @@ class RowStream:
                 filled += n
         return out if self.transform is None else self.transform(out)
 
-    def blocks(self):
+    def blocks(self) -> Iterator[tuple[int, np.ndarray]]:
         """``(start, rows)`` for consecutive blocks of about 32 MB of float32 rows: a pass over all rows."""
         block_rows = max(1, _PASS_BYTES // (4 * self.n_features))
         for start in range(0, self.n_rows, block_rows):
             yield start, self.read(start, start + block_rows)
 
-    def split(self, n_rows, random_state):
+    def split(self, n_rows: int, random_state: int | None) -> tuple["RowStream", "RowStream"]:
         """``(held, rest)``: about ``n_rows`` rows in a few contiguous pieces at seeded places, and the
         others, as two streams. Contiguous pieces read fast; spreading them samples the whole file."""
         n_rows = min(n_rows, self.n_rows)
@@ -220,7 +223,7 @@ class RowStream:
                 out.append((first, first + length))
         return out
 
-    def shuffled_batches(self, batch_size, generator):
+    def shuffled_batches(self, batch_size: int, generator: torch.Generator) -> Iterator[torch.Tensor]:
         """One epoch of float32 batches (tensors) of ``batch_size`` rows (the last may be smaller).
 
         Blocks of contiguous rows are read in an order drawn from ``generator``, by
@@ -277,7 +280,7 @@ class _Blocks(torch.utils.data.Dataset):
         return torch.from_numpy(self.stream.read(i * self.block_rows, (i + 1) * self.block_rows))
 
 
-def open_rows(path, *, num_workers=2):
+def open_rows(path: str | os.PathLike, *, num_workers: int = 2) -> RowStream:
     """Open a ``.npy`` file, or a folder of ``.npy`` shards, as a :class:`RowStream`.
 
     Shards are taken in sorted name order and must agree on the number of features, the dtype and
@@ -310,7 +313,7 @@ def open_rows(path, *, num_workers=2):
     return RowStream(path, _shards(path), num_workers=num_workers)
 
 
-def as_stream(X):
+def as_stream(X: object) -> RowStream | None:
     """``X`` as a RowStream when it should be streamed, else None.
 
     A RowStream is one; so is a memory map of a whole ``.npy`` file (``np.load(path, mmap_mode="r")``)
@@ -332,7 +335,7 @@ def as_stream(X):
     return stream if whole_file else None
 
 
-def row_blocks(X):
+def row_blocks(X: ArrayLike | RowStream) -> Iterable[tuple[int, ArrayLike]]:
     """``(start, rows)`` blocks of ``X``: a stream (see :func:`as_stream`) in blocks, anything else
     as one block, so that a pass over the rows is written once for both."""
     stream = as_stream(X)

@@ -15,6 +15,6 @@ ACTIVATIONS = {
 }
 
 
-def make_activation(name):
+def make_activation(name: str) -> nn.Module:
     """A fresh activation module for ``name`` (one of ``ACTIVATIONS``)."""
     return ACTIVATIONS[name]()

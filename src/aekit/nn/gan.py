@@ -7,6 +7,7 @@ are saved under).
 """
 
 import math
+from collections.abc import Sequence
 
 import torch
 from torch import nn
@@ -33,7 +34,8 @@ def _activation(name):
     return nn.LeakyReLU(_LEAK) if name == "leaky_relu" else make_activation(name)
 
 
-def build_gan_mlp(n_features, hidden, latent, activation, spectral_norm=False):
+def build_gan_mlp(n_features: int, hidden: Sequence[int], latent: int, activation: str,
+                  spectral_norm: bool = False) -> tuple[nn.Sequential, nn.Sequential]:
     """Generator latent -> hidden... -> n_features (logits), with batch normalisation before each
     hidden activation; discriminator n_features -> reversed(hidden)... -> 1 logit with
     LeakyReLU(0.2), spectrally normalised if asked.
@@ -59,7 +61,8 @@ def build_gan_mlp(n_features, hidden, latent, activation, spectral_norm=False):
     return generator, discriminator
 
 
-def build_gan_conv(image_shape, channels, latent, activation, spectral_norm=False):
+def build_gan_conv(image_shape: tuple[int, int, int], channels: Sequence[int], latent: int, activation: str,
+                   spectral_norm: bool = False) -> tuple[nn.Sequential, nn.Sequential]:
     """DCGAN pair for flat rows of ``image_shape`` (C, H, W).
 
     Generator: a dense layer to ``channels[0]`` maps of size (H, W) / 2^k (k = len(channels)), then
@@ -132,25 +135,25 @@ class GANNet(nn.Module):
         self.noise_stream = None
 
     @torch.no_grad()
-    def init_from_data(self, X):
+    def init_from_data(self, X: torch.Tensor) -> None:
         """Start the generator's output biases at the data's mean (per channel for images; its logit
         for a sigmoid output), so that it does not spend its first steps finding the mean."""
         last = [m for m in self.decoder if isinstance(m, nn.Linear | nn.ConvTranspose2d)][-1]
         start_output_at_mean(last, X, self.output_activation)
 
-    def noise(self, n, like):
+    def noise(self, n: int, like: torch.Tensor) -> torch.Tensor:
         """Latent noise z ~ N(0, I), (n, latent), from the training stream, on ``like``'s device."""
         return torch.randn((n, self.latent), generator=self.noise_stream, device=like.device, dtype=like.dtype)
 
-    def decode(self, z):
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
         """Generated rows (N, D) in the (scaled) data space."""
         return output_transform(self.decoder(z), self.output_activation)
 
-    def discriminate(self, x):
+    def discriminate(self, x: torch.Tensor) -> torch.Tensor:
         """The discriminator's logits (N,): log-odds that a row is real (not a likelihood)."""
         return self.discriminator(x).squeeze(1)
 
-    def adversarial_terms(self, real, fake):
+    def adversarial_terms(self, real: torch.Tensor, fake: torch.Tensor) -> dict[str, torch.Tensor]:
         """Discriminator and generator losses and accuracies on one batch of each (one forward pass).
 
         ``d_loss`` = BCE(D(real), 1 - smoothing) + BCE(D(fake), 0), plus the R1 penalty when it has
@@ -182,10 +185,10 @@ class GANNet(nn.Module):
         return terms
 
     @staticmethod
-    def generator_loss(fake_logits):
+    def generator_loss(fake_logits: torch.Tensor) -> torch.Tensor:
         """The non-saturating generator loss: -log D(G(z)) = softplus(-logit), batch mean."""
         return F.softplus(-fake_logits).mean()
 
-    def loss_terms(self, x):
+    def loss_terms(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         """The adversarial terms of ``x`` against as many fresh generated rows (validation)."""
         return self.adversarial_terms(x, self.decode(self.noise(len(x), x)))

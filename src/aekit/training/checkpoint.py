@@ -2,13 +2,18 @@
 JSON metadata entry (epoch, history, optimiser hyper-parameters, caller's metadata). No pickle."""
 
 import json
+import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 from safetensors import safe_open
 from safetensors.torch import save as safetensors_bytes
 
 from .._fileio import atomic_write_bytes
+
+if TYPE_CHECKING:
+    from .loop import Trainer
 
 FORMAT = 1
 FILENAME = "last.safetensors"
@@ -39,7 +44,7 @@ def _optimizer_from_tensors(name, optimizer, info, tensors):
     optimizer.load_state_dict({"state": state, "param_groups": info["param_groups"]})
 
 
-def save_checkpoint(path, trainer, meta=None):
+def save_checkpoint(path: str | os.PathLike, trainer: "Trainer", meta: dict | None = None) -> None:
     """Write the trainer's whole state to ``path`` atomically."""
     tensors = {f"model.{k}": v.detach().cpu().contiguous() for k, v in trainer.model.state_dict().items()}
     for name, generator in trainer.generators.items():
@@ -54,7 +59,7 @@ def save_checkpoint(path, trainer, meta=None):
     atomic_write_bytes(path, safetensors_bytes(tensors, metadata={"aekit_checkpoint": json.dumps(info)}))
 
 
-def load_checkpoint(path):
+def load_checkpoint(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], dict]:
     """Read a checkpoint: ``(tensors, info)``. Raises ValueError naming the file if it is unreadable."""
     try:
         with safe_open(str(path), framework="pt") as f:
@@ -67,7 +72,7 @@ def load_checkpoint(path):
     return tensors, info
 
 
-def restore_checkpoint(trainer, tensors, info):
+def restore_checkpoint(trainer: "Trainer", tensors: dict[str, torch.Tensor], info: dict) -> None:
     """Put a loaded checkpoint's state into ``trainer`` (model, optimisers, generators, epoch, history)."""
     device = next(trainer.model.parameters()).device
     model_state = {k[len("model."):]: v.to(device) for k, v in tensors.items() if k.startswith("model.")}
@@ -94,16 +99,16 @@ class Checkpoint:
         self.meta = meta
         self.check_meta = check_meta
 
-    def on_train_begin(self, trainer):
+    def on_train_begin(self, trainer: "Trainer") -> None:
         if self.resume and self.path.exists():
             tensors, info = load_checkpoint(self.path)
             if self.check_meta is not None:
                 self.check_meta(info["meta"])
             restore_checkpoint(trainer, tensors, info)
 
-    def on_epoch_end(self, trainer, record):
+    def on_epoch_end(self, trainer: "Trainer", record: dict[str, float]) -> None:
         if trainer.epoch % self.every == 0:
             save_checkpoint(self.path, trainer, self.meta)
 
-    def on_train_end(self, trainer):
+    def on_train_end(self, trainer: "Trainer") -> None:
         save_checkpoint(self.path, trainer, self.meta)

@@ -36,6 +36,7 @@ What differs from one process, by design:
 
 import atexit
 import os
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 import torch
@@ -44,7 +45,7 @@ import torch.distributed as dist
 from ..devices import resolve_device
 
 
-def launched():
+def launched() -> bool:
     """Whether ``torchrun`` started this process as one of several."""
     return int(os.environ.get("WORLD_SIZE", "1")) > 1
 
@@ -53,12 +54,12 @@ def _joined():
     return dist.is_available() and dist.is_initialized()
 
 
-def rank():
+def rank() -> int:
     """This process's rank (0, the process that writes files, when it trains alone)."""
     return dist.get_rank() if _joined() else int(os.environ.get("RANK", "0"))
 
 
-def world_size():
+def world_size() -> int:
     """The number of processes training together: 1 unless a process group is initialised."""
     return dist.get_world_size() if _joined() else 1
 
@@ -68,7 +69,7 @@ def _leave():
         dist.destroy_process_group()
 
 
-def setup(device_name):
+def setup(device_name: str) -> None:
     """Join the default process group if ``torchrun`` started several processes; a no-op otherwise.
 
     ``device_name`` is the estimator's ``device``: "auto" and "cuda" put each rank on its own GPU
@@ -102,7 +103,8 @@ class DataParallel:
         self.share = 1.0  # this rank's fraction of the rows of the current global batch
         self.reductions = 0
 
-    def shares(self, batches):
+    def shares(self, batches: Iterable[tuple[torch.Tensor, torch.Tensor | None]]
+               ) -> Iterator[tuple[torch.Tensor, torch.Tensor | None]]:
         """This rank's contiguous share of each global batch (shares differ by at most one row)."""
         for inputs, targets in batches:
             rows = inputs.shape[0]
@@ -113,7 +115,7 @@ class DataParallel:
             yield inputs[start:stop], None if targets is None else targets[start:stop]
 
     @contextmanager
-    def rank_streams(self, generators):
+    def rank_streams(self, generators: dict[str, torch.Generator]) -> Iterator[None]:
         """Within the block, every generator but ``"shuffle"`` is this rank's own stream, seeded from one
         draw of the shared one; afterwards each is the shared stream again, advanced by that draw."""
         streams = [g for name, g in generators.items() if name != "shuffle"]
@@ -128,7 +130,7 @@ class DataParallel:
             for g, state in zip(streams, shared):
                 g.set_state(state)
 
-    def on_after_backward(self, model):
+    def on_after_backward(self, model: torch.nn.Module) -> None:
         """Replace each gradient by the mean over the global batch: one all_reduce of the gradients,
         each rank's weighted by its share. Only parameters with a gradient take part (a GAN step has
         one network's), the same set on every rank, as every rank runs the same step."""
@@ -143,7 +145,7 @@ class DataParallel:
             offset += g.numel()
         self.reductions += 1
 
-    def epoch_totals(self, sums, rows):
+    def epoch_totals(self, sums: dict[str, torch.Tensor], rows: int) -> tuple[dict[str, torch.Tensor], int]:
         """The epoch's loss sums and row count over all ranks (one all_reduce per epoch)."""
         if rows and not self.reductions:
             raise ValueError("the training step computed no gradients through trainer.backward, so the "
@@ -157,12 +159,12 @@ class DataParallel:
                              "(one for each in a global batch)")
         return dict(zip(names, totals[:-1])), int(totals[-1])
 
-    def broadcast_buffers(self, model):
+    def broadcast_buffers(self, model: torch.nn.Module) -> None:
         """Rank 0's buffers (running statistics) for every rank."""
         for buffer in model.buffers():
             dist.broadcast(buffer, 0)
 
-    def on_epoch_end(self, trainer, record):
+    def on_epoch_end(self, trainer, record: dict[str, float]) -> None:
         """Rank 0's record for every rank (validation losses, timing), so that early stopping and the
         other callbacks decide alike on every rank, even where machines round differently."""
         keys = [k for k, v in record.items() if isinstance(v, float)]
@@ -178,7 +180,7 @@ class SharedCheckpoint:
     def __init__(self, checkpoint):
         self.checkpoint = checkpoint
 
-    def on_train_begin(self, trainer):
+    def on_train_begin(self, trainer) -> None:
         self.checkpoint.on_train_begin(trainer)
         device = next(trainer.model.parameters()).device
         epochs = torch.tensor([trainer.epoch, -trainer.epoch], device=device)
@@ -188,11 +190,11 @@ class SharedCheckpoint:
             raise ValueError(f"the processes resumed at different epochs ({earliest} to {latest}): every "
                              f"machine must see the same checkpoint {self.checkpoint.path}")
 
-    def on_epoch_end(self, trainer, record):
+    def on_epoch_end(self, trainer, record: dict[str, float]) -> None:
         if rank() == 0:
             self.checkpoint.on_epoch_end(trainer, record)
 
-    def on_train_end(self, trainer):
+    def on_train_end(self, trainer) -> None:
         if rank() == 0:
             self.checkpoint.on_train_end(trainer)
         # a barrier: no rank goes on (to a resuming fit, say) before the last checkpoint is written;
