@@ -165,16 +165,21 @@ class LabelledPhases:
             self.history.extend({"phase": "joint", **record} for record in trainer.history)
 
 
+# Passes over the rows that the joint phase needs at most: 2,000 steps over 4,000 rows are 63.
+MAX_JOINT_EPOCHS = 64
+
+
 def joint_epochs(steps: int, n_rows: int, batch_size: int) -> int:
-    """The fewest epochs over ``n_rows`` rows in batches of ``batch_size`` that take ``steps`` steps:
-    few rows train as many steps as many rows.
+    """The fewest epochs over ``n_rows`` rows in batches of ``batch_size`` that take ``steps`` steps,
+    at most ``MAX_JOINT_EPOCHS``: a few thousand rows train the steps asked for, and a few dozen
+    stop at that many passes rather than fitting one batch thousands of times.
 
     Example
     -------
-    >>> joint_epochs(2000, 4000, 128), joint_epochs(2000, 100, 128)
-    (63, 2000)
+    >>> joint_epochs(2000, 4000, 128), joint_epochs(2000, 1797, 128), joint_epochs(2000, 30, 128)
+    (63, 64, 64)
     """
-    return max(1, math.ceil(steps / math.ceil(n_rows / batch_size)))
+    return max(1, min(MAX_JOINT_EPOCHS, math.ceil(steps / math.ceil(n_rows / batch_size))))
 
 
 __all__ = ["HEAD_EPOCHS", "LabelledPhases", "joint_epochs", "labelled_features", "pretrain"]
