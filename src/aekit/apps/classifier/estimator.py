@@ -98,10 +98,8 @@ class AutoencoderClassifier(FeatureSource, ClassifierMixin, TransformerMixin, Ne
     unlabelled : {"graph+consistency", "pretrain"}, default="graph+consistency"
         How the unlabelled rows teach the classifier (see above).
     steps : int, default=2000
-        Optimiser steps of the joint phase when ``epochs`` is None: as many epochs as take them, up
-        to 64 passes over the rows (2,000 steps are 63 passes over 4,000 rows and sufficed on the
-        digits and Fashion-MNIST; a few dozen rows stop at 64 passes instead of repeating
-        one batch 2,000 times).
+        Joint-phase steps when ``epochs`` is None, up to 64 passes over the rows (2,000 steps, 63
+        passes over 4,000 rows, sufficed on the digits and Fashion-MNIST).
     unlabelled_batch_size : int, default=128
         Rows (labelled or not) in each step of the joint phase, beside ``batch_size`` labelled ones.
     consistency_weight : float, default=1.0
@@ -132,7 +130,7 @@ class AutoencoderClassifier(FeatureSource, ClassifierMixin, TransformerMixin, Ne
     scale : {"minmax", "standard", None}, default=None
         Scaling of the data for a ``torch.nn.Module`` encoder; aekit encoders bring their own.
     epochs : int, optional
-        Epochs of the joint phase (default: as many as make ``steps`` steps, at most 64), or of head training
+        Epochs of the joint phase (default: as many as make ``steps`` steps), or of head training
         with ``"pretrain"`` or ``encoder`` (default 300; cheap: the head learns from the codes,
         computed once).
     batch_size : int, default=32
