@@ -249,3 +249,9 @@ def test_sigmoid_output_needs_unit_interval():
         GAN(epochs=1, scale=None, device="cpu").fit(X)
     assert GAN(hidden=(4,), latent=2, epochs=1, scale="standard", output_activation="linear",
                device="cpu").fit(X).sample(2).shape == (2, 4)
+
+
+def test_the_generator_network_is_named_as_such():
+    net = GAN(latent=2, hidden=(8,), epochs=1, batch_size=16, random_state=0, device="cpu").fit(
+        np.random.RandomState(0).rand(40, 6).astype(np.float32)).model_
+    assert net.generator is net.decoder and not any(k.startswith("generator.") for k in net.state_dict())

@@ -145,6 +145,12 @@ class GANNet(nn.Module):
         """Latent noise z ~ N(0, I), (n, latent), from the training stream, on ``like``'s device."""
         return torch.randn((n, self.latent), generator=self.noise_stream, device=like.device, dtype=like.dtype)
 
+    @property
+    def generator(self) -> nn.Module:
+        """The generator network. It is kept as ``decoder``: that is its name in saved files, and what
+        every aekit model decodes codes with (``inverse_transform``, ``sample``)."""
+        return self.decoder
+
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """Generated rows (N, D) in the (scaled) data space."""
         return output_transform(self.decoder(z), self.output_activation)
