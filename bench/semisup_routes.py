@@ -49,7 +49,7 @@ from sklearn.neural_network import MLPClassifier
 from torch import nn
 
 from _machine import describe
-from aekit.apps.classifier import graph, mask_labels
+from aekit.apps.classifier import consistency, graph, mask_labels
 from aekit.datasets import load
 
 TARGETS = {100: 0.75, 1000: 0.85}
@@ -85,10 +85,6 @@ def spread_then_lr(X, y_masked):
     labelled = y_masked >= 0
     y_spread = np.where(labelled, y_masked, spread_labels(X, y_masked).argmax(1))
     return LogisticRegression(max_iter=2000).fit(X, y_spread)
-
-
-def unit(v):
-    return v / (v.flatten(1).norm(dim=1, keepdim=True) + 1e-12)
 
 
 def mlp(sizes):
@@ -132,13 +128,9 @@ class VATClassifier:
             logits_u = logits[nl:]
             loss = F.cross_entropy(logits[:nl], y_lab[li])
             log_p_u = F.log_softmax(logits_u, 1)
-            if self.vat:
-                p_u = log_p_u.detach().exp()
-                r = (unit(torch.randn_like(x_u)) * 1e-6).requires_grad_(True)
-                kl = F.kl_div(F.log_softmax(self.net_(x_u + r), 1), p_u, reduction="batchmean")
-                (grad,) = torch.autograd.grad(kl, r)
-                x_adv = x_u + eps * unit(grad)
-                loss = loss + self.vat * F.kl_div(F.log_softmax(self.net_(x_adv), 1), p_u, reduction="batchmean")
+            if self.vat:  # aekit's term (the default classifier's), on torch's global stream
+                loss = loss + self.vat * consistency.virtual_adversarial_loss(
+                    self.net_, x_u, log_p_u.detach(), eps, torch.default_generator)
             if self.entropy:
                 loss = loss - self.entropy * (log_p_u.exp() * log_p_u).sum(1).mean()
             if targets is not None:
