@@ -1,5 +1,7 @@
 import hashlib
 import json
+import struct
+import zlib
 
 import numpy as np
 import pytest
@@ -8,6 +10,7 @@ from sklearn.base import clone
 
 import aekit
 from aekit import Autoencoder, VariationalAutoencoder, codec
+from aekit.apps.codec.legacy import range_decode_v1, range_encode_v1
 from aekit.cli import main
 from aekit.datasets import load
 
@@ -164,13 +167,40 @@ def test_entropy_coder_round_trips_any_symbols(bits):
 @pytest.mark.parametrize("bits, digest", [(2, "88bafeeb27616fb2e2d7c6dd675026b9"),
                                            (6, "ae179c883292c7c7e2b43a9139fc85c0"),
                                            (16, "fa5c4799243ecf9f8eb34809fd2167a9")])
-def test_entropy_coder_writes_the_bytes_of_format_version_1(bits, digest):
+def test_legacy_coder_writes_the_bytes_of_format_version_1(bits, digest):
     # files written by earlier versions must keep decoding: the payload of fixed symbols is pinned
     rng = np.random.RandomState(bits)
     symbols = np.clip(rng.normal(2**bits / 2, 2**bits / 8, size=(40, 5)).round(), 0, 2**bits - 1).astype(np.uint16)
-    payload = codec.entropy_encode(symbols, bits)
+    payload = range_encode_v1(symbols, bits)
     assert hashlib.sha256(payload).hexdigest()[:32] == digest
-    np.testing.assert_array_equal(codec.entropy_decode(payload, 40, 5, bits), symbols)
+    np.testing.assert_array_equal(range_decode_v1(payload, 40, 5, bits), symbols)
+
+
+def _container_v1(estimator, X, bits):
+    """A container as aekit wrote it in format version 1 (header layout unchanged, old coder)."""
+    symbols = codec.quantise(estimator.transform(X), estimator.code_range_, bits)
+    payload = range_encode_v1(symbols, bits)
+    head = struct.pack("<4sB8sIHIBI", b"AEKC", 1, bytes.fromhex(codec.model_hash(estimator))[:8], len(X),
+                       estimator.latent, estimator.n_features_in_, bits, len(payload))
+    return head + struct.pack("<I", zlib.crc32(payload, zlib.crc32(head))) + payload
+
+
+def test_files_of_format_version_1_still_decode(ae, digits):
+    X = digits[1][:30]
+    old = _container_v1(ae, X, 6)
+    assert codec.read_header(old).version == 1
+    np.testing.assert_array_equal(codec.decompress(ae, old), _expected(ae, X, 6))
+    assert codec.read_header(codec.compress(ae, X, 6)).version == codec.FORMAT_VERSION == 2
+
+
+@pytest.mark.parametrize("version", [0, 3, 200])
+def test_other_format_versions_are_refused_by_version(ae, digits, version):
+    data = bytearray(codec.compress(ae, digits[1][:3]))
+    data[4] = version
+    data[28:32] = struct.pack("<I", zlib.crc32(bytes(data[32:]), zlib.crc32(bytes(data[:28]))))
+    newer = r" \(written by a newer aekit: upgrade\)" if version > 2 else "$"
+    with pytest.raises(ValueError, match=rf"container format version {version}; this aekit reads versions 1, 2{newer}"):
+        codec.decompress(ae, bytes(data))
 
 
 def test_entropy_coder_is_near_the_entropy():
@@ -183,13 +213,14 @@ def test_entropy_coder_is_near_the_entropy():
     symbols = rng.choice(levels, size=(n // 4, 4), p=pmf).astype(np.uint16)
     entropy_bytes = n * -(pmf * np.log2(pmf)).sum() / 8
     assert entropy_bytes < len(codec.entropy_encode(symbols, bits)) < 1.03 * entropy_bytes
-    # with nothing learnt yet, one row costs about its code length under the prior
+    # one row is coded under the prior: about its code length, plus the first byte (which model) and
+    # up to 4 bytes of the coder's last 32-bit word
     row = rng.choice(levels, size=(1, 32), p=pmf).astype(np.uint16)
-    assert len(codec.entropy_encode(row, bits)) <= 1.05 * -np.log2(pmf[row]).sum() / 8 + 1
+    assert len(codec.entropy_encode(row, bits)) <= 1.05 * -np.log2(pmf[row]).sum() / 8 + 5
 
 
 def test_building_blocks_reject_bad_input():
-    with pytest.raises(ValueError, match=r"integers in \[0, 4\) for bits=2"):
+    with pytest.raises(ValueError, match=r"integers in \[0, 4\)"):
         codec.entropy_encode(np.array([[4]]), 2)
     with pytest.raises(ValueError, match="2-D array of integers"):
         codec.entropy_encode(np.array([[0.5]]), 2)

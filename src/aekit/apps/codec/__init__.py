@@ -9,8 +9,10 @@ The parts, each in a module of its own:
 - :mod:`~aekit.apps.codec.container`: the file format (header, checksum, model hash), ``compress``
   and ``decompress``;
 - :mod:`~aekit.apps.codec.quantiser`: codes to symbols and back (``quantise``, ``dequantise``);
-- :mod:`~aekit.apps.codec.entropy`: symbols to bytes and back (``entropy_encode``,
-  ``entropy_decode``), an adaptive binary range coder;
+- :mod:`~aekit.apps.codec.entropy`: symbols to bytes and back through ``constriction``'s range
+  coder (``entropy_encode``, ``entropy_decode`` for quantised codes; ``encode_with_tables``,
+  ``decode_with_tables`` for a model's own entropy model);
+- :mod:`~aekit.apps.codec.legacy`: the pure-Python coder of format version 1, still read;
 - :mod:`~aekit.apps.codec.baseline`: the standard image codecs it is measured against
   (``pillow_point``).
 
@@ -27,9 +29,20 @@ Example
 
 # the baseline is for measuring, not part of the codec's API (hence not in __all__)
 from .baseline import pillow_point as pillow_point
-from .container import FORMAT_VERSION, HEADER_SIZE, MAGIC, Header, compress, decompress, model_hash, read_header
-from .entropy import entropy_decode, entropy_encode
+from .container import (
+    FORMAT_VERSION,
+    HEADER_SIZE,
+    MAGIC,
+    READ_VERSIONS,
+    Header,
+    compress,
+    decompress,
+    model_hash,
+    read_header,
+)
+from .entropy import decode_with_tables, encode_with_tables, entropy_decode, entropy_encode
 from .quantiser import dequantise, quantise
 
-__all__ = ["FORMAT_VERSION", "HEADER_SIZE", "MAGIC", "Header", "compress", "decompress", "dequantise",
-           "entropy_decode", "entropy_encode", "model_hash", "quantise", "read_header"]
+__all__ = ["FORMAT_VERSION", "HEADER_SIZE", "MAGIC", "READ_VERSIONS", "Header", "compress", "decode_with_tables",
+           "decompress", "dequantise", "encode_with_tables", "entropy_decode", "entropy_encode", "model_hash",
+           "quantise", "read_header"]

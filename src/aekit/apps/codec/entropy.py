@@ -1,153 +1,176 @@
-"""The codec's entropy coder: symbols in [0, 2**bits) to bytes and back, behind two functions,
-:func:`entropy_encode` and :func:`entropy_decode`, so that the coder can change without the container.
+"""The codec's entropy coder (container format 2): integer symbols to bytes and back through
+``constriction``'s range coder (compiled Rust, Bamler 2022), one categorical model per code dimension.
 
-The payload codes each symbol bit by bit, most significant first, with a binary range coder
-(the carry-propagating kind of LZMA, 16-bit probabilities). The probability of each bit comes from
-a binary tree per code dimension: every node starts from a prior and counts the bits it has coded.
-The prior is a bell-shaped, heavy-tailed distribution centred in the quantisation range, which is
-where a trained model's codes fall, so one row costs about what its prior says; over a batch each
-dimension learns its own histogram. The prior depends only on ``bits`` and is computed with exact
-integer arithmetic, so nothing of it is stored and every machine decodes the same symbols.
+Two ways to get the models:
+
+- :func:`entropy_encode` / :func:`entropy_decode`, for the fixed-bit codec: symbols in
+  [0, 2**bits). The encoder measures each dimension's symbols and describes them by a
+  heavy-tailed bell ``(1 + u**2) ** -k``, ``u = (s - loc) / scale``, centring it on their mean and
+  picking ``scale`` and ``k`` (1, 2, 4 or 8: from Cauchy-like to near-Gaussian) that code the
+  batch shortest; the 9 bytes of each dimension's parameters start the payload. When those bytes
+  cost more than they save (a few rows), the payload says so in its first byte and every dimension
+  uses the prior of format 1 (centred, ``scale = 2**bits / 4``, ``k = 2``) and stores nothing.
+- :func:`encode_with_tables` / :func:`decode_with_tables`, for models with a learned or measured
+  distribution of their integer codes (rate-distortion autoencoder, VQ-VAE): the model supplies one
+  table of integer frequencies per dimension, and the payload holds the coded symbols only.
+
+Each column of symbols is coded as a whole under its dimension's model (i.i.d. symbols: one call into
+``constriction`` per dimension), columns one after the other. The probability tables are integers
+computed with basic IEEE operations only (``+ - * /``, ``floor``), so every machine builds the same
+tables and decodes the same symbols.
 """
 
-import functools
+import struct
 
+import constriction
 import numpy as np
 
 from .quantiser import check_bits
 
-# Range coder: a 32-bit window, renormalised a byte at a time, 16-bit probabilities of a zero bit.
-_PROB_BITS = 16
-_WINDOW = 1 << 32
-_BOTTOM = 1 << 24
-# Probability model. Each coded bit adds _INCREMENT to its node's count; the prior weighs as much as
-# _PRIOR_WEIGHT / _INCREMENT bits, so a batch outweighs it after a few dozen rows. The prior's scale
-# is a fraction of the number of levels. Both were measured on the training codes of MLP and conv
-# autoencoders of MNIST (codes spread with a standard deviation of 0.12 to 0.19 of their range):
-# scale 1/4 gave single rows the shortest output (1/7 cost 6 to 8% more); for batches of 1,000 rows
-# weights from 3 to 128 rows were within about 1% of each other.
-_INCREMENT = 32
-_PRIOR_WEIGHT = 384
-_PRIOR_SCALE = 1 / 4
+# exponents k of (1 + u^2)^-k the encoder may pick: each a power of 2, so w^k is a few squarings
+SHAPES = (1, 2, 4, 8)
+# scale of the bell of exponent k at which its variance is the data's (Student-t with 2k - 1 degrees
+# of freedom); k = 1 (Cauchy) has none: half the standard deviation
+_VARIANCE_SCALE = {1: 0.5, 2: 1.0, 4: 5**0.5, 8: 13**0.5}
+_SCALE_STEPS = (0.7, 1.0, 1.4)
+FIT_LEVELS = 256  # finer quantisations choose their bells on this many levels
+_MIN_SCALE = 0.25  # in symbols: a constant dimension still gets a finite, peaked table
+# table entries are floor(_MASS / (1 + u^2)^k) + 1: every symbol stays codable, and the floor of 1
+# costs at most 2**16 / 2**24 of the mass at 16 bits
+_MASS = 2.0**24
+_PRIOR, _FITTED = 0, 1
+_PARAMS = struct.Struct("<ffB")  # loc, scale, k of one dimension
 
 
-@functools.cache
-def _tree_prior(bits):
-    """Pseudo-counts ``(zeros, ones)`` of each node of the binary tree over 2**bits symbols, as two
-    lists indexed by heap index (node 1 is the root, node i's children are 2i and 2i + 1, leaf n + s
-    is symbol s; index 0 is unused)."""
-    n = 1 << bits
-    # Student-t-like weights (1 + u^2)^-2: basic float operations only, which round the same on
-    # every IEEE machine, then integers from there on
-    u = (np.arange(n) - (n - 1) / 2) / (n * _PRIOR_SCALE)
-    mass = np.zeros(2 * n, np.int64)
-    mass[n:] = np.floor(2.0**20 / np.square(1 + u * u)).astype(np.int64) + 1
-    for level in range(bits - 1, -1, -1):
-        first = 1 << level
-        mass[first:2 * first] = mass[2 * first:4 * first:2] + mass[2 * first + 1:4 * first:2]
-    zeros = (_PRIOR_WEIGHT * mass[2:2 * n:2] + mass[1:n] // 2) // mass[1:n]
-    zeros = np.clip(zeros, 1, _PRIOR_WEIGHT - 1)
-    return [0, *zeros.tolist()], [0, *(_PRIOR_WEIGHT - zeros).tolist()]
+def bell_table(levels: int, loc: float, scale: float, shape: int) -> np.ndarray:
+    """Integer frequencies (float64 holding integers) of symbols 0 .. ``levels`` - 1 under the bell
+    ``(1 + u**2) ** -shape``, ``u = (s - loc) / scale``.
+
+    Example
+    -------
+    >>> bell_table(4, 1.5, 1.0, 2).tolist()
+    [2684355.0, 10737419.0, 10737419.0, 2684355.0]
+    """
+    u = (np.arange(levels, dtype=np.float64) - np.float64(loc)) / np.float64(scale)
+    w = 1.0 + u * u
+    for _ in range(int(shape).bit_length() - 1):
+        w = w * w
+    return np.floor(_MASS / w) + 1.0
 
 
-def _walk(code_bit, bits, n_rows, latent, symbols=None):
-    """Take every symbol down its dimension's tree, asking ``code_bit(p0, bit)`` to code each bit
-    (``p0``: probability of a zero in 1/65536; ``bit``: the bit of ``symbols``, which a decoder
-    ignores) and to return it; returns the symbols (n_rows, latent)."""
-    leaves = 1 << bits
-    # the counts of dimension d's node k at index d * leaves + k (this loop is the codec's hot path:
-    # flat lists, no allocation per bit)
-    prior_zeros, prior_ones = _tree_prior(bits)
-    zeros, ones = prior_zeros * latent, prior_ones * latent
-    flat = [0] * (n_rows * latent) if symbols is None else symbols.ravel().tolist()
-    out = []
-    for i, symbol in enumerate(flat):
-        base = (i % latent) << bits
-        node, shift = 1, bits - 1
-        while node < leaves:
-            key = base | node
-            z, o = zeros[key], ones[key]
-            bit = code_bit(((z << _PROB_BITS) // (z + o)) or 1, (symbol >> shift) & 1)
-            if bit:
-                ones[key] = o + _INCREMENT
-            else:
-                zeros[key] = z + _INCREMENT
-            node, shift = (node << 1) | bit, shift - 1
-        out.append(node - leaves)
-    return np.array(out, np.uint16).reshape(n_rows, latent)
+def _cost(histogram, table):
+    """Bits to code a column of ``histogram`` under ``table``."""
+    used = histogram > 0
+    return float(histogram.sum() * np.log2(table.sum()) - histogram[used] @ np.log2(table[used]))
 
 
-class _Encoder:
-    def __init__(self):
-        self.low, self.range, self.out = 0, _WINDOW - 1, bytearray()
-
-    def code(self, p0, bit):
-        bound = (self.range >> _PROB_BITS) * p0
-        if bit:
-            self.low += bound
-            self.range -= bound
-        else:
-            self.range = bound
-        if self.low >= _WINDOW:
-            self._carry()
-        while self.range < _BOTTOM:
-            self.out.append(self.low >> 24)
-            self.low = (self.low << 8) & (_WINDOW - 1)
-            self.range <<= 8
-        return bit
-
-    def _carry(self):
-        # the interval never leaves [0, 1): a byte below 0xFF is always there to take the carry
-        self.low -= _WINDOW
-        i = len(self.out) - 1
-        while self.out[i] == 0xFF:
-            self.out[i] = 0
-            i -= 1
-        self.out[i] += 1
-
-    def finish(self):
-        """The coded bytes. The decoder reads zeros past the end, so the final value is the one in
-        [low, low + range) with the most trailing zero bits, and trailing zero bytes are dropped."""
-        shift = 32
-        while True:
-            value = -(-self.low >> shift) << shift
-            if value < self.low + self.range:
-                break
-            shift -= 1
-        self.low = value
-        if self.low >= _WINDOW:
-            self._carry()
-        self.out += self.low.to_bytes(4, "big")
-        return bytes(self.out.rstrip(b"\0"))
+def _fit_dimensions(symbols, levels):
+    """Per column of ``symbols``: the (loc, scale, k) of the bell that codes it shortest, and about
+    the bits it takes. Every candidate of a column is tried at once; columns go in chunks that keep
+    the candidate tables to a few million entries. Beyond :data:`FIT_LEVELS` levels the bells are
+    tried on the symbols' top bits (a coarser histogram), centred on the fine mean."""
+    if levels > FIT_LEVELS:
+        shift = (levels // FIT_LEVELS).bit_length() - 1
+        coarse, cost = _fit_dimensions(symbols >> shift, FIT_LEVELS)
+        locs = symbols.mean(0).astype(np.float32)
+        return [(float(loc), float(np.float32(scale * (1 << shift))), k)
+                for loc, (_, scale, k) in zip(locs, coarse)], cost + shift * symbols.size
+    n, latent = symbols.shape
+    histograms = np.bincount((symbols + np.arange(latent) * levels).ravel(),
+                             minlength=latent * levels).reshape(latent, levels).astype(np.float64)
+    locs = symbols.mean(0).astype(np.float32).astype(np.float64)
+    shapes = np.repeat(SHAPES, len(_SCALE_STEPS))
+    spread = np.array([_VARIANCE_SCALE[k] * step for k in SHAPES for step in _SCALE_STEPS])
+    scales = np.maximum(symbols.std(0)[:, None] * spread, _MIN_SCALE).astype(np.float32).astype(np.float64)
+    best_costs, best = np.empty(latent), np.empty(latent, np.int64)
+    chunk = max(1, 2**22 // (len(shapes) * levels))
+    for first in range(0, latent, chunk):
+        part = slice(first, first + chunk)
+        u = (np.arange(levels) - locs[part, None, None]) / scales[part, :, None]  # (dims, candidates, levels)
+        w = 1.0 + u * u
+        powers = {1: w}
+        for k in SHAPES[1:]:
+            powers[k] = powers[k // 2] * powers[k // 2]
+        tables = np.floor(_MASS / np.stack([powers[k][:, i] for i, k in enumerate(shapes)], 1)) + 1.0
+        costs = (n * np.log2(tables.sum(-1))
+                 - np.einsum("dcl,dl->dc", np.log2(tables), histograms[part]))
+        best[part], best_costs[part] = costs.argmin(1), costs.min(1)
+    params = [(float(locs[j]), float(scales[j, best[j]]), int(shapes[best[j]])) for j in range(latent)]
+    return params, float(best_costs.sum())
 
 
-class _Decoder:
-    def __init__(self, payload):
-        self.data = payload
-        self.position = 4
-        self.value = int.from_bytes(payload[:4].ljust(4, b"\0"), "big")
-        self.range = _WINDOW - 1
+def _prior(levels):
+    return (levels - 1) / 2, levels / 4, 2
 
-    def code(self, p0, _):
-        bound = (self.range >> _PROB_BITS) * p0
-        if self.value < bound:
-            self.range = bound
-            bit = 0
-        else:
-            self.value -= bound
-            self.range -= bound
-            bit = 1
-        while self.range < _BOTTOM:
-            byte = self.data[self.position] if self.position < len(self.data) else 0
-            self.position += 1
-            self.value = ((self.value << 8) | byte) & (_WINDOW - 1)
-            self.range <<= 8
-        return bit
+
+def _check_symbols(symbols, levels):
+    """``symbols`` as int32 after checking that column j holds integers in [0, levels[j])."""
+    symbols = np.asarray(symbols)
+    levels = np.broadcast_to(np.asarray(levels), symbols.shape[-1:]) if symbols.ndim == 2 else None
+    if (levels is None or not np.issubdtype(symbols.dtype, np.integer)
+            or (symbols.size and (symbols.min() < 0 or np.any(symbols.max(0) >= levels)))):
+        bound = levels[0] if levels is not None and len(set(levels.tolist())) == 1 else "the table's size"
+        raise ValueError(f"symbols must be a 2-D array of integers in [0, {bound})")
+    return symbols.astype(np.int32)
+
+
+def encode_with_tables(symbols, tables) -> bytes:
+    """Range-code column j of ``symbols`` (n_samples, len(tables)) under the frequencies ``tables[j]``
+    (non-negative numbers, one per symbol); :func:`decode_with_tables` inverts it.
+
+    Example
+    -------
+    >>> tables = [np.array([1.0, 6.0, 3.0]), np.array([5.0, 5.0])]
+    >>> s = np.array([[1, 0], [2, 1], [1, 1]])
+    >>> decode_with_tables(encode_with_tables(s, tables), 3, tables).tolist()
+    [[1, 0], [2, 1], [1, 1]]
+    """
+    if np.ndim(symbols) != 2 or np.shape(symbols)[1] != len(tables):
+        raise ValueError(f"symbols must be a 2-D array with a column per table ({len(tables)}), got shape "
+                         f"{np.shape(symbols)}")
+    symbols = _check_symbols(symbols, [len(t) for t in tables])
+    models = [_model(table) for table in tables]
+    encoder = constriction.stream.queue.RangeEncoder()
+    if len(symbols):
+        for column, model in zip(symbols.T, models):
+            encoder.encode(np.ascontiguousarray(column), model)
+    # whole 32-bit words: up to 4 bytes more than the information, which counts for a single row only
+    return encoder.get_compressed().astype("<u4").tobytes()
+
+
+def decode_with_tables(payload: bytes, n_rows: int, tables) -> np.ndarray:
+    """The symbols (n_rows, len(tables)), int64, that :func:`encode_with_tables` coded as ``payload``.
+
+    Raises ValueError when the coded data runs out before every symbol is decoded.
+    """
+    models = [_model(table) for table in tables]
+    try:
+        return _decode(bytes(payload), n_rows, models)
+    except (ValueError, RuntimeError, AssertionError) as exc:
+        raise ValueError(f"damaged payload: the coded data ends before {n_rows} rows ({exc})") from None
+
+
+def _decode(payload, n_rows, models):
+    if len(payload) % 4:
+        raise ValueError(f"{len(payload)} bytes are not whole 32-bit words")
+    words = np.frombuffer(payload, "<u4").astype(np.uint32)
+    decoder = constriction.stream.queue.RangeDecoder(words)
+    out = np.empty((n_rows, len(models)), np.int64)
+    for j, model in enumerate(models):
+        out[:, j] = decoder.decode(model, n_rows) if n_rows else []
+    return out
+
+
+def _model(table):
+    table = np.asarray(table, np.float64)
+    if table.ndim != 1 or len(table) == 0 or not np.all(np.isfinite(table)) or table.min() < 0 or table.sum() <= 0:
+        raise ValueError("a probability table must be a non-empty 1-D array of non-negative frequencies")
+    return constriction.stream.model.Categorical(table, perfect=False)
 
 
 def entropy_encode(symbols, bits: int) -> bytes:
-    """Range-code ``symbols`` (n_samples, latent) in [0, 2**bits) with the adaptive per-dimension
-    model described in the module's documentation; :func:`entropy_decode` inverts it.
+    """Range-code ``symbols`` (n_samples, latent) in [0, 2**bits) under per-dimension bells fitted to
+    them (see the module's documentation); :func:`entropy_decode` inverts it.
 
     Example
     -------
@@ -156,19 +179,42 @@ def entropy_encode(symbols, bits: int) -> bytes:
     [[1, 2], [1, 3]]
     """
     check_bits(bits)
-    symbols = np.asarray(symbols)
-    if (symbols.ndim != 2 or not np.issubdtype(symbols.dtype, np.integer)
-            or (symbols.size and not 0 <= symbols.min() <= symbols.max() < 1 << bits)):
-        raise ValueError(f"symbols must be a 2-D array of integers in [0, {1 << bits}) for bits={bits}")
-    encoder = _Encoder()
-    _walk(encoder.code, bits, *symbols.shape, symbols.astype(np.int64))
-    return encoder.finish()
+    levels = 1 << bits
+    symbols = _check_symbols(symbols, levels)
+    prior_table = bell_table(levels, *_prior(levels))
+    prior_cost = sum(_cost(np.bincount(column, minlength=levels).astype(np.float64), prior_table)
+                     for column in symbols.T)
+    params, fitted_cost = _fit_dimensions(symbols, levels) if len(symbols) else ([], 0.0)
+    if params and fitted_cost + 8 * _PARAMS.size * len(params) < prior_cost:
+        head = bytes([_FITTED]) + b"".join(_PARAMS.pack(*p) for p in params)
+    else:
+        params = [_prior(levels)] * symbols.shape[1]
+        head = bytes([_PRIOR])
+    return head + encode_with_tables(symbols, [bell_table(levels, *p) for p in params])
 
 
 def entropy_decode(payload: bytes, n_rows: int, latent: int, bits: int) -> np.ndarray:
-    """The symbols (n_rows, latent), uint16, that :func:`entropy_encode` coded as ``payload``."""
+    """The symbols (n_rows, latent), uint16, that :func:`entropy_encode` coded as ``payload``.
+
+    Raises ValueError when the payload is not what :func:`entropy_encode` writes.
+    """
     check_bits(bits)
-    return _walk(_Decoder(bytes(payload)).code, bits, n_rows, latent)
+    levels = 1 << bits
+    payload = bytes(payload)
+    mode = payload[0] if payload else None
+    if mode == _PRIOR:
+        params, start = [_prior(levels)] * latent, 1
+    elif mode == _FITTED:
+        start = 1 + _PARAMS.size * latent
+        if len(payload) < start:
+            raise ValueError(f"damaged payload: {len(payload)} bytes, fewer than the model of {latent} dimensions")
+        params = [_PARAMS.unpack_from(payload, 1 + _PARAMS.size * j) for j in range(latent)]
+        if not all(np.isfinite(loc) and np.isfinite(scale) and scale > 0 and k in SHAPES for loc, scale, k in params):
+            raise ValueError("damaged payload: invalid model parameters")
+    else:
+        raise ValueError(f"damaged payload: unknown model kind {mode!r}")
+    symbols = decode_with_tables(payload[start:], n_rows, [bell_table(levels, *p) for p in params])
+    return symbols.astype(np.uint16)
 
 
-__all__ = ["entropy_decode", "entropy_encode"]
+__all__ = ["SHAPES", "bell_table", "decode_with_tables", "encode_with_tables", "entropy_decode", "entropy_encode"]
