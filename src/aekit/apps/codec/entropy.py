@@ -49,7 +49,7 @@ def bell_table(levels: int, loc: float, scale: float, shape: int) -> np.ndarray:
     Example
     -------
     >>> bell_table(4, 1.5, 1.0, 2).tolist()
-    [2684355.0, 10737419.0, 10737419.0, 2684355.0]
+    [1588376.0, 10737419.0, 10737419.0, 1588376.0]
     """
     u = (np.arange(levels, dtype=np.float64) - np.float64(loc)) / np.float64(scale)
     w = 1.0 + u * u
