@@ -26,8 +26,10 @@ from .. import registry, saving
 from ..datasets.stream import as_stream, row_blocks
 from ..estimators import _params as p
 from ..estimators._base import BaseAutoencoder, NeuralEstimator, Rows
+from ..estimators._exporting import OnnxExportMixin, example_rows, network_copy
 from ..estimators.autoencoder import Autoencoder
 from ..estimators.vae import VariationalAutoencoder
+from ..export import MixtureLogDensity, StandardisedScores
 from ..registry import register
 
 SCORES = ("reconstruction", "relative", "likelihood", "density")
@@ -95,7 +97,7 @@ def _is_fitted(estimator):
 
 
 @register("anomaly")
-class AnomalyDetector(OutlierMixin, TransformerMixin, BaseEstimator):
+class AnomalyDetector(OnnxExportMixin, OutlierMixin, TransformerMixin, BaseEstimator):
     """Outlier detection with an autoencoder trained on normal rows (scikit-learn's conventions).
 
     Parameters
@@ -326,6 +328,20 @@ class AnomalyDetector(OutlierMixin, TransformerMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float32"]
         return tags
+
+    def _onnx_graph(self, part):
+        """``to_onnx``: ``part="scorer"`` is ``score_samples`` (float64); the others are the autoencoder's."""
+        if part != "scorer":
+            return self.autoencoder_._onnx_graph(part)
+        if "likelihood" in self.scores_:
+            self._refuse_onnx(part, "its 'likelihood' score is importance-sampled, random at every call; a "
+                                    "detector of the scores 'reconstruction', 'relative' and 'density' exports")
+        density = self.density_
+        mixture = None if density is None else MixtureLogDensity(density.weights_, density.means_,
+                                                                 density.precisions_cholesky_)
+        graph = StandardisedScores(network_copy(self.autoencoder_), self.scaler_, self.scores_, self.score_center_,
+                                   self.score_scale_, mixture, _TINY_NORM)
+        return graph, example_rows(self.scaler_)
 
     # ---- saving ---------------------------------------------------------------------------------
     def save(self, path: str | os.PathLike) -> None:

@@ -35,6 +35,7 @@ VERBS = {
     "report": ("demo", "rebuild report.html and metrics.json from a demo folder"),
     "index": ("index", "nearest-neighbour search over a model's codes"),
     "anomaly": ("anomaly", "score rows with a detector from `aekit train anomaly`"),
+    "export": ("export", "write a model's encoder, decoder or scorer as an ONNX graph"),
 }
 
 

@@ -6,8 +6,6 @@ fits (validation, scaling, seeds, device, checkpoints, history) and decodes; ``B
 adds encoding and scoring. A family that is no transformer (the GAN) derives from the first.
 """
 
-import math
-import numbers
 import os
 import warnings
 from typing import Self
@@ -26,11 +24,21 @@ from ..devices import cpu_has_fast, fast_units, resolve_device
 from ..nn import ACTIVATIONS, build_conv, build_mlp
 from ..nn.inference import INFERENCE_BATCH, batched
 from ..noise import NOISE_KINDS, Corruption, is_range
-from ..seeding import seeded, torch_generator
+from ..seeding import seeded
 from ..training import LR_SCHEDULES, Trainer, distributed
 from ..training.optim import OPTIMIZERS, make_optimizer
 from . import _params as p
-from ._fitting import split_rows, split_stream, standard_callbacks
+from ._exporting import OnnxExportMixin
+from ._fitting import (
+    in_phase,
+    resolve_image_shape,
+    split_labels,
+    split_rows,
+    split_stream,
+    standard_callbacks,
+    watch,
+)
+from ._generative import decode_classes
 from ._stacking import pretrain_layers
 
 _DEFAULT_HIDDEN = {"mlp": (512, 256), "conv": (32, 64)}
@@ -38,19 +46,7 @@ _DEFAULT_HIDDEN = {"mlp": (512, 256), "conv": (32, 64)}
 Rows = ArrayLike | RowStream
 
 
-class PriorSamplingMixin:
-    """``sample`` for the models whose decoder turns z ~ N(0, I) into data (VAE, GAN)."""
-
-    def sample(self, n: int, random_state: int | np.random.RandomState | None = None) -> np.ndarray:
-        """Draw ``n`` new rows in the original units: z ~ N(0, I) (seeded by ``random_state``), decoded."""
-        check_is_fitted(self, "model_")
-        if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n < 0:
-            raise ValueError(f"n must be a non-negative integer, got {n!r}")
-        z = torch.randn((int(n), self.latent), generator=torch_generator(random_state))
-        return self.inverse_transform(z.numpy())
-
-
-class NeuralEstimator(BaseEstimator):
+class NeuralEstimator(OnnxExportMixin, BaseEstimator):
     """Shared fit / decode / save logic of every model; see :class:`aekit.Autoencoder` for parameters.
 
     A family supplies its network (``_build_net``) and, where the defaults do not fit, its
@@ -75,6 +71,7 @@ class NeuralEstimator(BaseEstimator):
         "early_stopping": p.integer(1) | p.NONE,
         "checkpoint_dir": p.Spec(lambda v: v is None or isinstance(v, str), "a folder path or None"),
         "checkpoint_every": p.integer(1),
+        "log_dir": p.Spec(lambda v: v is None or isinstance(v, str), "a folder path or None"),
         "random_state": p.integer(0) | p.NONE | p.Spec(lambda v: isinstance(v, np.random.RandomState),
                                                       "a RandomState"),
         "device": p.device(),
@@ -92,19 +89,7 @@ class NeuralEstimator(BaseEstimator):
                              f"got {self.image_shape!r}")
 
     def _resolve_image_shape(self, n_features):
-        if self.image_shape is not None:
-            shape = tuple(int(s) for s in self.image_shape)
-            if math.prod(shape) != n_features:
-                raise ValueError(f"image_shape={shape} has {math.prod(shape)} values but the data has "
-                                 f"{n_features} features")
-            return shape
-        side = math.isqrt(n_features)
-        if self.arch == "conv":
-            if side * side != n_features:
-                raise ValueError(f"arch='conv' needs image_shape=(C, H, W) for {n_features} features "
-                                 "(they are not a square single-channel image)")
-            return (1, side, side)
-        return None
+        return resolve_image_shape(self.image_shape, self.arch, n_features)
 
     def _hidden(self):
         return tuple(self.hidden) if self.hidden is not None else _DEFAULT_HIDDEN[self.arch]
@@ -136,6 +121,16 @@ class NeuralEstimator(BaseEstimator):
     def _pretrain_mode(self):
         return None
 
+    def _fit_targets(self, y, n_rows, streamed):
+        """What the network trains on besides the rows (a conditional model's class indices), or None:
+        ``y`` is ignored."""
+        return None
+
+    def _class_indices(self, y, n):
+        if y is not None:
+            raise ValueError(f"{type(self).__name__}: y chooses classes of a conditional model; this one has none")
+        return None
+
     def _optimizers(self, model):
         """The optimisers that train ``model``, by name (the default step uses the single one)."""
         return {"main": make_optimizer(self.optimizer, model.parameters(), self.lr, self.weight_decay)}
@@ -165,7 +160,8 @@ class NeuralEstimator(BaseEstimator):
                              "give an integer random_state (the same in every process)")
 
     def fit(self, X: Rows, y: None = None, *, resume: bool = False) -> Self:
-        """Train on the rows of ``X`` (n_samples, n_features); ``y`` is ignored.
+        """Train on the rows of ``X`` (n_samples, n_features); ``y`` is ignored, but for a conditional
+        model (its classes) and to label the codes of TensorBoard's projector (``log_dir``).
 
         ``X`` may stay on disk: a :class:`aekit.datasets.RowStream` (``aekit.datasets.open_rows``),
         or ``np.load(path, mmap_mode="r")`` of a whole ``.npy`` file over 1 GiB, is read in shuffled
@@ -185,6 +181,7 @@ class NeuralEstimator(BaseEstimator):
             X = validate_data(self, X, dtype=[np.float32, np.float64]).astype(np.float32, copy=False)
         else:
             self._check_stream(stream)
+        targets = self._fit_targets(y, len(X) if stream is None else len(stream), stream is not None)
         self.scaler_ = Scaler(self.scale).fit(X if stream is None else stream)
         # the scaled data's range, exactly: scaling is monotone in every feature
         low, high = self.scaler_.transform(np.stack([self.scaler_.data_min_, self.scaler_.data_max_]))
@@ -207,6 +204,9 @@ class NeuralEstimator(BaseEstimator):
         if stream is None:
             X_train, X_val = split_rows(self.scaler_.transform(X), self.validation_fraction, split_seed, device)
             init_rows = X_train
+            if targets is not None:  # the Trainer's batches are (rows, classes)
+                t_train, t_val = split_labels(targets, self.validation_fraction, split_seed, device)
+                X_train, X_val = (X_train, t_train), None if X_val is None else (X_val, t_val)
         else:
             X_train, X_val, init_rows = split_stream(stream.transformed(self.scaler_.transform),
                                                      self.validation_fraction, split_seed, device)
@@ -225,12 +225,14 @@ class NeuralEstimator(BaseEstimator):
                            step=self._step(), precision=self.precision, compile=self.compile)
 
         trainer = make_trainer(self.model_, self.epochs, self._callbacks(resume))
+        watch(trainer.callbacks, X_train, X_val, y, self.validation_fraction, split_seed)
         pretrain_history = []
         try:
             if self._pretrain_mode() is not None:
                 pretrain_history = pretrain_layers(
                     self, self.model_, X_train, X_val,
-                    lambda model, epochs: make_trainer(model, epochs, self._callbacks(False, checkpoint=False)))
+                    lambda model, epochs, phase: make_trainer(model, epochs,
+                                                              in_phase(self._callbacks(False, checkpoint=False), phase)))
             solved = self._solve(X_train, X_val)
             if solved is None:
                 trainer.fit(X_train, X_val)
@@ -270,15 +272,19 @@ class NeuralEstimator(BaseEstimator):
         outputs = [batched(fn, self._scaled(block), self._device(), batch_size) for _, block in row_blocks(X)]
         return outputs[0] if len(outputs) == 1 else np.concatenate(outputs)
 
-    def inverse_transform(self, Z: ArrayLike) -> np.ndarray:
-        """Decode codes ``Z`` (n_samples, latent) back to data in the original units."""
+    def inverse_transform(self, Z: ArrayLike, y: ArrayLike | None = None) -> np.ndarray:
+        """Decode codes ``Z`` (n_samples, latent) back to data in the original units; ``y``: the
+        classes to decode as, for a conditional model (one label, or one per row)."""
         check_is_fitted(self, "model_")
         Z = np.asarray(Z, dtype=np.float32)
         if Z.ndim != 2 or Z.shape[1] != self.latent:
             raise ValueError(f"codes must have shape (n_samples, {self.latent}), got {Z.shape}")
+        classes = self._class_indices(y, len(Z))
         if len(Z) == 0:
             return np.empty((0, self.n_features_in_), np.float32)
-        decoded = batched(self.model_.decode, np.ascontiguousarray(Z), self._device())
+        Z = np.ascontiguousarray(Z)
+        decoded = (batched(self.model_.decode, Z, self._device()) if classes is None
+                   else decode_classes(self.model_.decode, Z, classes, self._device()))
         return self.scaler_.inverse_transform(decoded)
 
     def save(self, path: str | os.PathLike) -> None:

@@ -1,6 +1,8 @@
-"""Pieces of ``fit`` that do not depend on the family: the validation split, the training loop's
-standard callbacks, and the check that a checkpoint belongs to the run that resumes it."""
+"""Pieces of ``fit`` that do not depend on the family: the image shape, the validation split, the
+training loop's standard callbacks (with TensorBoard's and the rows it watches), and the check that a
+checkpoint belongs to the run that resumes it."""
 
+import math
 import os
 
 import numpy as np
@@ -9,6 +11,8 @@ import torch
 from .. import saving
 from ..datasets.stream import RowStream
 from ..training import Checkpoint, EarlyStopping, GradientClipping, LearningRateSchedule, Progress, distributed
+from ..training.loop import as_pair
+from ..training.tensorboard import TensorBoard, square_image_shape
 
 # Parameters that may differ between a checkpoint and the run that resumes it.
 RESUMABLE_CHANGES = {"epochs", "verbose", "checkpoint_dir", "checkpoint_every", "device", "early_stopping",
@@ -16,6 +20,26 @@ RESUMABLE_CHANGES = {"epochs", "verbose", "checkpoint_dir", "checkpoint_every", 
 # Rows of a stream read into memory to validate on, and to initialise a model from (the corruption's
 # range, output biases at the mean): enough for stable statistics, small next to the data.
 HELD_ROWS = 10_000
+# Rows of the validation (else training) split that TensorBoard pictures and projects.
+WATCHED_ROWS = 500
+
+
+def resolve_image_shape(image_shape: tuple | None, arch: str, n_features: int) -> tuple[int, int, int] | None:
+    """The (C, H, W) of a row: ``image_shape`` as given (checked against ``n_features``), or for
+    ``arch="conv"`` a square grey image; None for an MLP without one."""
+    if image_shape is not None:
+        shape = tuple(int(s) for s in image_shape)
+        if math.prod(shape) != n_features:
+            raise ValueError(f"image_shape={shape} has {math.prod(shape)} values but the data has "
+                             f"{n_features} features")
+        return shape
+    side = math.isqrt(n_features)
+    if arch == "conv":
+        if side * side != n_features:
+            raise ValueError(f"arch='conv' needs image_shape=(C, H, W) for {n_features} features "
+                             "(they are not a square single-channel image)")
+        return (1, side, side)
+    return None
 
 
 def split_rows(X: np.ndarray, validation_fraction: float, seed: int,
@@ -28,6 +52,38 @@ def split_rows(X: np.ndarray, validation_fraction: float, seed: int,
         order = torch.from_numpy(np.random.RandomState(seed).permutation(len(X))).to(device)
         X_train, X_val = X_train[order[n_val:]], X_train[order[:n_val]]
     return X_train, X_val
+
+
+def split_labels(labels: np.ndarray, validation_fraction: float, seed: int,
+                 device: torch.device | None = None) -> tuple:
+    """``(train, validation or None)`` of one label per row, split as :func:`split_rows` splits the
+    rows: tensors on ``device``, or numpy arrays when ``device`` is None."""
+    n_val = int(len(labels) * validation_fraction)
+    train, val = labels, None
+    if 0 < n_val < len(labels):
+        order = np.random.RandomState(seed).permutation(len(labels))
+        train, val = labels[order[n_val:]], labels[order[:n_val]]
+    if device is None:
+        return train, val
+    return torch.from_numpy(train).to(device), None if val is None else torch.from_numpy(val).to(device)
+
+
+def watch(callbacks: list, X_train, X_val, y, validation_fraction: float, seed: int) -> None:
+    """Give the TensorBoard callbacks among ``callbacks`` up to ``WATCHED_ROWS`` rows of the validation
+    split (else of the training rows, when they are in memory) to picture and project, with their
+    labels from ``y`` when it has one per row."""
+    loggers = [cb for cb in callbacks if isinstance(cb, TensorBoard)]
+    held = X_val if X_val is not None else X_train
+    if not loggers or not isinstance(held, torch.Tensor | tuple):
+        return
+    rows, targets = as_pair(held)
+    n_rows = len(rows) + (0 if X_val is None else len(as_pair(X_train)[0]))
+    labels = None
+    if y is not None and isinstance(X_train, torch.Tensor | tuple) and len(np.asarray(y)) == n_rows:
+        train_labels, val_labels = split_labels(np.asarray(y), validation_fraction, seed)
+        labels = (train_labels if X_val is None else val_labels)[:WATCHED_ROWS]
+    for logger in loggers:
+        logger.watch(rows[:WATCHED_ROWS], None if targets is None else targets[:WATCHED_ROWS], labels)
 
 
 def split_stream(stream: RowStream, validation_fraction: float, seed: int,
@@ -45,8 +101,9 @@ def split_stream(stream: RowStream, validation_fraction: float, seed: int,
 
 def standard_callbacks(estimator, resume: bool, checkpoint: bool | str = True) -> list:
     """The callbacks that the parameters every estimator shares ask for: checkpoints, learning-rate
-    schedule, early stopping, gradient clipping, progress. ``checkpoint``: False for none; True for
-    checkpoints in ``checkpoint_dir`` (when set); the name of a folder inside it for one phase of several."""
+    schedule, early stopping, gradient clipping, progress, TensorBoard (``log_dir``, in process 0).
+    ``checkpoint``: False for none; True for checkpoints in ``checkpoint_dir`` (when set); the name of
+    a folder inside it for one phase of several, whose name then prefixes TensorBoard's tags."""
     e = estimator
     callbacks = []
     if checkpoint and e.checkpoint_dir is not None:
@@ -63,6 +120,19 @@ def standard_callbacks(estimator, resume: bool, checkpoint: bool | str = True) -
         callbacks.append(GradientClipping(e.clip_grad_norm))
     if e.verbose and distributed.rank() == 0:
         callbacks.append(Progress(type(e).__name__))
+    if getattr(e, "log_dir", None) is not None and distributed.rank() == 0:
+        n_features = getattr(e, "n_features_in_", 0)
+        image_shape = getattr(e, "image_shape_", None) or square_image_shape(n_features)
+        callbacks.append(TensorBoard(e.log_dir, checkpoint if isinstance(checkpoint, str) else None,
+                                     image_shape=image_shape, samples=hasattr(e, "sample")))
+    return callbacks
+
+
+def in_phase(callbacks: list, phase: str) -> list:
+    """``callbacks``, their TensorBoard logger's tags prefixed by ``phase`` (a greedy layer's, say)."""
+    for callback in callbacks:
+        if isinstance(callback, TensorBoard):
+            callback.prefix = f"{phase}/"
     return callbacks
 
 

@@ -46,8 +46,8 @@ def _phase_net(net, index, n_layers, penalties, noise, noise_level):
 def pretrain_layers(estimator, net, X_train, X_val, make_trainer):
     """Train each layer of ``net`` in turn; returns the phases' history records.
 
-    ``make_trainer(model, epochs)`` builds a Trainer for a phase (optimiser over that model's
-    parameters, the estimator's generators and callbacks).
+    ``make_trainer(model, epochs, phase)`` builds a Trainer for a phase (optimiser over that model's
+    parameters, the estimator's generators and callbacks; ``phase`` names it, as in the history).
     """
     n_layers = len(net.encoder) // 2
     history = []
@@ -60,7 +60,7 @@ def pretrain_layers(estimator, net, X_train, X_val, make_trainer):
             phase.init_from_data(below(X_train) if estimator.pretrain == "phases" else inputs)
         phase.noise_stream = net.noise_stream
         model = _FrozenBelow(below, phase) if estimator.pretrain == "phases" and index else phase
-        trainer = make_trainer(model, estimator.pretrain_epochs)
+        trainer = make_trainer(model, estimator.pretrain_epochs, f"layer {index + 1}")
         if estimator.pretrain == "phases":
             trainer.fit(X_train, X_val)
         else:

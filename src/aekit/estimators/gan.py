@@ -7,16 +7,17 @@ import torch
 from numpy.typing import ArrayLike
 
 from .. import metrics
-from ..nn.gan import GANNet, build_gan_conv, build_gan_mlp
+from ..nn.gan import LOSSES, GANNet, build_gan_conv, build_gan_mlp
 from ..registry import register
 from ..seeding import seeded
 from ..training.optim import make_optimizer
 from . import _params as p
-from ._base import NeuralEstimator, PriorSamplingMixin
+from ._base import NeuralEstimator
+from ._generative import CONDITIONAL_PARAMS, PriorSamplingMixin
 
 _DEFAULT_HIDDEN = {"mlp": (256, 512, 1024), "conv": (128, 64)}
 # Terms logged but not trained: the total ("loss") is d_loss + g_loss.
-_MONITOR_ONLY = {"d_acc_real": 0.0, "d_acc_fake": 0.0}
+_MONITOR_ONLY = {"d_acc_real": 0.0, "d_acc_fake": 0.0, "wasserstein": 0.0}
 _MONITOR_SEED = 20160607  # fixed noise for the class monitor: the same latent points every epoch
 
 
@@ -47,18 +48,20 @@ class _AdversarialStep:
         self._epoch, self._count = None, 0
 
     def __call__(self, trainer, batch):
-        batch, _ = batch  # real rows; a GAN has no targets
+        batch, classes = batch  # real rows, and their classes for a conditional GAN (else None)
         net, optimizers = trainer.model, trainer.optimizers
         if trainer.epoch != self._epoch:
             self._epoch, self._count = trainer.epoch, 0
         self._count += 1
         generator_turn = self._count % self.n_critic == 0
+        # at least two rows: the generator's batch normalisation needs them (a last batch of one)
+        n_fake = max(len(batch), 2)
+        fake_classes = None if classes is None else classes.repeat(2)[:n_fake]
 
         with trainer.autocast():
             with torch.set_grad_enabled(generator_turn):  # no graph through G on discriminator-only turns
-                # at least two rows: the generator's batch normalisation needs them (a last batch of one)
-                fake = net.decode(net.noise(max(len(batch), 2), batch))
-            terms = net.adversarial_terms(batch, fake.detach())
+                fake = net.decode(net.noise(n_fake, batch), fake_classes)
+            terms = net.adversarial_terms(batch, fake.detach(), classes, fake_classes)
         optimizers["discriminator"].zero_grad(set_to_none=True)
         trainer.backward(terms["d_loss"], optimizers["discriminator"])
         trainer.optimizer_step(optimizers["discriminator"])
@@ -66,7 +69,7 @@ class _AdversarialStep:
 
         if generator_turn:
             with trainer.autocast():
-                g_loss = net.generator_loss(net.discriminate(fake))
+                g_loss = net.generator_loss(net.discriminate(fake, fake_classes))
             # gradients of the generator only: nothing is computed for the discriminator's weights
             trainer.backward(g_loss, optimizers["generator"],
                              parameters=[q for q in net.decoder.parameters() if q.requires_grad])
@@ -93,11 +96,19 @@ class _ClassMonitor:
         z = torch.randn((self.n_samples, net.latent), generator=torch.Generator().manual_seed(_MONITOR_SEED))
         was_training = net.training
         net.eval()
-        rows = torch.cat([net.decode(z[i:i + 4096].to(device)).cpu() for i in range(0, len(z), 4096)])
+        # a conditional generator is asked for each class in turn
+        classes = torch.arange(len(z)) % net.n_classes if net.n_classes else None
+        rows = torch.cat([net.decode(z[i:i + 4096].to(device), None if classes is None else
+                                     classes[i:i + 4096].to(device)).cpu() for i in range(0, len(z), 4096)])
         net.train(was_training)
-        coverage = metrics.class_coverage(self.estimator.scaler_.inverse_transform(rows.numpy()), self.classifier)
+        rows = self.estimator.scaler_.inverse_transform(rows.numpy())
+        coverage = metrics.class_coverage(rows, self.classifier)
         record.update({f"class_{c}": float(f) for c, f in zip(coverage.classes, coverage.fractions)})
         record["class_coverage"] = float(coverage.coverage)
+        if classes is not None:  # how often the classifier sees the class the generator was asked for
+            asked = self.estimator.classes_[classes.numpy()]
+            predict = getattr(self.classifier, "predict", self.classifier)
+            record["class_match"] = float(np.mean(np.asarray(predict(rows)) == asked))
 
 
 @register("gan")
@@ -144,6 +155,20 @@ class GAN(PriorSamplingMixin, NeuralEstimator):
         quarter more time). On the MNIST digits (bench/gan.py, ten seeds) it draws clearly better
         digits than spectral normalisation and covers the classes more evenly; with neither, one
         class all but vanishes. 0 turns it off.
+    loss : {"non-saturating", "wgan-gp"}, default="non-saturating"
+        The adversarial loss: the discriminator's binary cross-entropy against the generator's
+        softplus(-D(G(z))) (Goodfellow et al. 2014, with ``r1_penalty``); or WGAN-GP (Gulrajani et al.
+        2017), a critic's Wasserstein estimate with a gradient penalty of weight 10 on points between
+        real and generated rows (``history_`` then records ``wasserstein`` and ``gp``;
+        ``r1_penalty`` and ``label_smoothing`` are not used). The paper trains WGAN-GP with
+        ``n_critic=5`` and ``betas=(0.5, 0.9)``; bench/gan.py compares both losses.
+    conditional : bool, default=False
+        A conditional GAN: ``fit(X, y)`` with a label per row; the generator gets the class (a
+        vector per class added to its first layer), the discriminator judges rows with theirs (a
+        projection discriminator, Miyato and Koyama 2018); ``sample(n, y=c)`` draws rows of class c.
+    log_dir : str, optional
+        Write TensorBoard event files there (see :class:`aekit.Autoencoder`): losses, accuracies,
+        learning rates and, for image rows, samples every 5 epochs.
     betas : (float, float), default=(0.5, 0.999)
         Adam's (and AdamW's) betas, for both networks (DCGAN's choice).
     lr : float, default=2e-4
@@ -157,7 +182,9 @@ class GAN(PriorSamplingMixin, NeuralEstimator):
         with ``predict`` (and ideally ``classes_``), or a data set name, for which
         :func:`aekit.metrics.reference_classifier` is trained (once, then cached). Then every epoch
         ``monitor_samples`` generated rows are classified and ``history_`` gets ``class_<label>``
-        (fraction of rows per class) and ``class_coverage``. Only a name is saved with the model.
+        (fraction of rows per class) and ``class_coverage``; for a conditional GAN, asked for each
+        class in turn, also ``class_match`` (the fraction classified as the class asked for). Only a
+        name is saved with the model.
     monitor_samples : int, default=1000
     epochs : int, default=20
     batch_size : int, default=128
@@ -175,8 +202,11 @@ class GAN(PriorSamplingMixin, NeuralEstimator):
         ``model_.decoder`` is the generator, ``model_.discriminator`` the discriminator.
     history_ : list of dict
         Per epoch, means over the batches (measured at each discriminator step): ``d_loss``,
-        ``g_loss``, ``loss`` (their sum), ``d_acc_real``, ``d_acc_fake``; ``r1`` with the penalty; with a monitor
-        ``class_<label>`` and ``class_coverage``; ``time``.
+        ``g_loss``, ``loss`` (their sum), ``d_acc_real``, ``d_acc_fake``; ``r1`` with the penalty
+        (``wasserstein`` and ``gp`` for WGAN-GP); with a monitor ``class_<label>``,
+        ``class_coverage`` (and ``class_match`` when conditional); ``time``.
+    classes_ : ndarray
+        The labels of a conditional GAN, sorted.
     scaler_, n_parameters_, n_features_in_, image_shape_
         As for :class:`aekit.Autoencoder`.
 
@@ -199,11 +229,11 @@ class GAN(PriorSamplingMixin, NeuralEstimator):
 
     def __init__(self, hidden=None, latent=100, *, activation="leaky_relu", output_activation="sigmoid", arch="mlp",
                  image_shape=None, scale="minmax", n_critic=1, label_smoothing=0.0, spectral_norm=False,
-                 r1_penalty=10.0, betas=(0.5, 0.999), lr=2e-4, lr_discriminator=None, lr_schedule=None,
-                 monitor_classifier=None, monitor_samples=1000, epochs=20, batch_size=128, optimizer="adam",
-                 weight_decay=0.0, clip_grad_norm=None, validation_fraction=0.0, early_stopping=None,
-                 checkpoint_dir=None, checkpoint_every=1, random_state=None, device="auto", precision="32",
-                 compile=False, verbose=False):
+                 r1_penalty=10.0, loss="non-saturating", conditional=False, betas=(0.5, 0.999), lr=2e-4,
+                 lr_discriminator=None, lr_schedule=None, monitor_classifier=None, monitor_samples=1000, epochs=20,
+                 batch_size=128, optimizer="adam", weight_decay=0.0, clip_grad_norm=None, validation_fraction=0.0,
+                 early_stopping=None, checkpoint_dir=None, checkpoint_every=1, log_dir=None, random_state=None,
+                 device="auto", precision="32", compile=False, verbose=False):
         p.store(self, locals())
 
     _param_table = {
@@ -213,6 +243,8 @@ class GAN(PriorSamplingMixin, NeuralEstimator):
         "label_smoothing": p.real(0, 0.5),
         "spectral_norm": p.one_of(True, False),
         "r1_penalty": p.real(0),
+        "loss": p.one_of(*LOSSES),
+        **CONDITIONAL_PARAMS,
         "betas": _betas(),
         "lr_discriminator": p.real(0, low_open=True) | p.NONE,
         "monitor_classifier": _classifier_spec(),
@@ -238,7 +270,19 @@ class GAN(PriorSamplingMixin, NeuralEstimator):
         else:
             decoder, discriminator = build_gan_mlp(n_features, *args)
         return GANNet(decoder, discriminator, self.latent, self.output_activation, self.label_smoothing,
-                      self.r1_penalty)
+                      self.r1_penalty, self.loss, self._n_classes())
+
+    def _extra_state(self):
+        return self._conditional_state()
+
+    def _set_extra_state(self, state):
+        self._set_conditional_state(state)
+
+    def _onnx_graph(self, part):
+        if part != "decoder":
+            self._refuse_onnx(part, "a GAN has only a generator to export (part='decoder'); its discriminator's "
+                                    "logit is no score of the rows")
+        return super()._onnx_graph(part)
 
     def _optimizers(self, model):
         options = {"betas": tuple(self.betas)} if self.optimizer in ("adam", "adamw") else {}
@@ -292,9 +336,10 @@ class GAN(PriorSamplingMixin, NeuralEstimator):
             self.model_ = net.to(device).eval()
 
     # ---- generative use -------------------------------------------------------------------------
-    def inverse_transform(self, Z: ArrayLike) -> np.ndarray:
-        """Generated rows (original units) for noise vectors ``Z`` (n_samples, latent)."""
-        return super().inverse_transform(Z)
+    def inverse_transform(self, Z: ArrayLike, y: ArrayLike | None = None) -> np.ndarray:
+        """Generated rows (original units) for noise vectors ``Z`` (n_samples, latent), of the classes
+        ``y`` for a conditional GAN."""
+        return super().inverse_transform(Z, y)
 
     def discriminate(self, X: ArrayLike) -> np.ndarray:
         """The discriminator's logit per row of ``X`` (original units): log-odds of "real" under the

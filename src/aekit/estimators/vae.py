@@ -13,7 +13,8 @@ from ..registry import register
 from ..seeding import torch_generator
 from ..training import LossWeightRamp
 from . import _params as p
-from ._base import BaseAutoencoder, PriorSamplingMixin
+from ._base import BaseAutoencoder
+from ._generative import CONDITIONAL_PARAMS, PriorSamplingMixin
 from ._penalized import PENALTY_PARAMS, PenalizedMixin
 
 # Importance samples decoded at once: rows x samples per chunk when estimating likelihoods.
@@ -49,6 +50,16 @@ class VariationalAutoencoder(PriorSamplingMixin, PenalizedMixin, BaseAutoencoder
         code units in (0, 1), which Gaussian codes are not.
     contractive_weight : float, default=0.0
         Weight of ||d mu / d x||_F^2, the Jacobian of the posterior mean (a contractive VAE).
+    conditional : bool, default=False
+        A conditional VAE (Sohn et al. 2015): ``fit(X, y)`` with a label per row, the decoder
+        p(x | z, y) gets the class (one-hot, as a vector per class added to its first layer), and
+        ``sample(n, y=c)`` / ``inverse_transform(Z, y=...)`` draw rows of chosen classes. The
+        encoder stays q(z | x): when the label is a function of the row (a digit of its image), that
+        is as good as q(z | x, y), and ``transform`` needs no labels. What decodes a row's own code
+        (``reconstruct``, ``score_samples``, ``elbo``) needs its class, and refuses without.
+    log_dir : str, optional
+        Write TensorBoard event files there (see :class:`aekit.Autoencoder`); with samples of the
+        prior (of each class in turn, when conditional) every 5 epochs.
     sparsity_weight, sparsity_target, contractive_estimator, contractive_projections, arch, image_shape,
     noise, noise_level, noise_range, epochs, batch_size, lr, lr_schedule, optimizer, weight_decay,
     clip_grad_norm, validation_fraction, early_stopping, checkpoint_dir, checkpoint_every,
@@ -59,6 +70,8 @@ class VariationalAutoencoder(PriorSamplingMixin, PenalizedMixin, BaseAutoencoder
     ----------
     likelihood_ : {"bernoulli", "gaussian"}
         The likelihood trained (``likelihood``, or what "auto" chose).
+    classes_ : ndarray
+        The labels of a conditional model, sorted.
     model_, history_, scaler_, n_parameters_, n_features_in_
         As for :class:`aekit.Autoencoder`.
 
@@ -78,8 +91,8 @@ class VariationalAutoencoder(PriorSamplingMixin, PenalizedMixin, BaseAutoencoder
                  contractive_weight=0.0,
                  contractive_estimator="exact", contractive_projections=8, epochs=20, batch_size=128, lr=1e-3,
                  lr_schedule=None, optimizer="adam", weight_decay=0.0, clip_grad_norm=None, validation_fraction=0.1,
-                 early_stopping=None, checkpoint_dir=None, checkpoint_every=1, random_state=None, device="auto",
-                 precision="32", compile=False, verbose=False):
+                 early_stopping=None, checkpoint_dir=None, checkpoint_every=1, log_dir=None, conditional=False,
+                 random_state=None, device="auto", precision="32", compile=False, verbose=False):
         p.store(self, locals())
 
     _param_table = {
@@ -89,6 +102,7 @@ class VariationalAutoencoder(PriorSamplingMixin, PenalizedMixin, BaseAutoencoder
         "beta": p.real(0),
         "kl_warmup_epochs": p.integer(0),
         **PENALTY_PARAMS,
+        **CONDITIONAL_PARAMS,
     }
 
     def _check_family(self):
@@ -105,10 +119,11 @@ class VariationalAutoencoder(PriorSamplingMixin, PenalizedMixin, BaseAutoencoder
         return "likelihood='bernoulli'" if self.likelihood_ == "bernoulli" else None
 
     def _extra_state(self):
-        return {**super()._extra_state(), "likelihood": self.likelihood_}
+        return {**super()._extra_state(), "likelihood": self.likelihood_, **self._conditional_state()}
 
     def _set_extra_state(self, state):
         super()._set_extra_state(state)
+        self._set_conditional_state(state)
         # folders saved before likelihood="auto" existed name the likelihood in their parameters
         self.likelihood_ = state.get("likelihood", self.likelihood)
 
@@ -122,10 +137,17 @@ class VariationalAutoencoder(PriorSamplingMixin, PenalizedMixin, BaseAutoencoder
         return AutoencoderNet(encoder, bottleneck, decoder, loss="bce" if bernoulli else "gaussian",
                               output_activation="sigmoid" if bernoulli else "linear",
                               corruption=self._corruption(n_features), penalties=self._penalties(),
-                              log_sigma=log_sigma_of(self.sigma, n_features), output_bias_at_mean=True)
+                              log_sigma=log_sigma_of(self.sigma, n_features), output_bias_at_mean=True,
+                              n_classes=self._n_classes())
 
     def _loss_weights(self):
         return {"kl": self.beta, **self._penalty_weights()}
+
+    def _onnx_graph(self, part):
+        if part == "scorer":
+            self._refuse_onnx(part, "a VAE's score_samples is an importance-sampled likelihood, random at every "
+                                    "call; export part='encoder' (the posterior means) or part='decoder'")
+        return super()._onnx_graph(part)
 
     def _score_meaning(self):
         return "negative_log_likelihood (nats per example, importance-weighted, k=100)"

@@ -16,6 +16,7 @@ from torch.nn.utils.parametrizations import spectral_norm as _spectral_norm
 
 from ..losses import output_transform
 from .activations import make_activation
+from .conditioning import ClassProjection, ClassShift, first_layer_width
 from .net import start_output_at_mean
 
 # DCGAN geometry: a 4x4 kernel with stride 2 and padding 1 halves a size exactly (floor for odd
@@ -23,6 +24,9 @@ from .net import start_output_at_mean
 # from kernels that the stride does not divide.
 _KERNEL, _STRIDE, _PADDING = 4, 2, 1
 _LEAK = 0.2  # the discriminator's LeakyReLU slope (DCGAN)
+LOSSES = ("non-saturating", "wgan-gp")
+# Weight of WGAN-GP's gradient penalty (Gulrajani et al. 2017, lambda = 10 in every experiment there).
+GRADIENT_PENALTY = 10.0
 
 
 def _discriminator_layer(layer, spectral_norm):
@@ -119,10 +123,20 @@ class GANNet(nn.Module):
     r1_penalty : float
         Weight gamma of the R1 penalty (Mescheder et al. 2018), ``gamma / 2 * E ||grad_x D(x)||^2``
         over real rows, added to the discriminator's loss while gradients are being computed.
+    loss : {"non-saturating", "wgan-gp"}
+        The adversarial loss: binary cross-entropy for the discriminator and softplus(-D(G(z))) for
+        the generator; or the Wasserstein loss of a critic, E D(fake) - E D(real) plus
+        ``GRADIENT_PENALTY`` * E (||grad D(x_hat)|| - 1)^2 on random points between real and
+        generated rows (Gulrajani et al. 2017), and -E D(G(z)) for the generator.
+    n_classes : int
+        Above 0, a conditional GAN: the generator's first layer gets a vector per class
+        (:class:`aekit.nn.conditioning.ClassShift`), the discriminator a projection of its features
+        on one (:class:`aekit.nn.conditioning.ClassProjection`); generated rows take the classes of
+        the real rows of their batch.
     """
 
     def __init__(self, decoder, discriminator, latent, output_activation="sigmoid", label_smoothing=0.0,
-                 r1_penalty=0.0):
+                 r1_penalty=0.0, loss="non-saturating", n_classes=0):
         super().__init__()
         self.decoder = decoder
         self.discriminator = discriminator
@@ -130,6 +144,13 @@ class GANNet(nn.Module):
         self.output_activation = output_activation
         self.label_smoothing = label_smoothing
         self.r1_penalty = r1_penalty
+        self.loss = loss
+        self.n_classes = n_classes
+        # registered only when conditional: unconditional weights keep the names they were saved under
+        self.condition = self.projection = None
+        if n_classes:
+            self.condition = ClassShift(n_classes, first_layer_width(decoder, latent))
+            self.projection = ClassProjection(n_classes, discriminator[-1].in_features)
         # The random stream of the latent noise; set only while training (generators cannot be
         # pickled, and a fitted estimator must be).
         self.noise_stream = None
@@ -151,27 +172,36 @@ class GANNet(nn.Module):
         every aekit model decodes codes with (``inverse_transform``, ``sample``)."""
         return self.decoder
 
-    def decode(self, z: torch.Tensor) -> torch.Tensor:
-        """Generated rows (N, D) in the (scaled) data space."""
-        return output_transform(self.decoder(z), self.output_activation)
+    def decode(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        """Generated rows (N, D) in the (scaled) data space (of the classes ``y`` when conditional)."""
+        logits = self.decoder(z) if self.condition is None else self.condition.run(self.decoder, z, y)
+        return output_transform(logits, self.output_activation)
 
-    def discriminate(self, x: torch.Tensor) -> torch.Tensor:
-        """The discriminator's logits (N,): log-odds that a row is real (not a likelihood)."""
-        return self.discriminator(x).squeeze(1)
+    def discriminate(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        """The discriminator's logits (N,): log-odds that a row is real (not a likelihood); a critic's
+        score for ``loss="wgan-gp"``."""
+        if self.projection is None:
+            return self.discriminator(x).squeeze(1)
+        return self.projection.run(self.discriminator, x, y)
 
-    def adversarial_terms(self, real: torch.Tensor, fake: torch.Tensor) -> dict[str, torch.Tensor]:
+    def adversarial_terms(self, real: torch.Tensor, fake: torch.Tensor, y: torch.Tensor | None = None,
+                          y_fake: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
         """Discriminator and generator losses and accuracies on one batch of each (one forward pass).
 
         ``d_loss`` = BCE(D(real), 1 - smoothing) + BCE(D(fake), 0), plus the R1 penalty when it has
         a weight and gradients are on (training); ``g_loss`` = softplus(-D(fake)), the
         non-saturating generator loss; ``d_acc_real`` / ``d_acc_fake`` are the fractions of real /
         generated rows the discriminator classifies correctly (logit above / below 0); ``r1`` (with
-        the penalty) is E ||grad_x D(x)||^2 over the real rows, before its weight.
+        the penalty) is E ||grad_x D(x)||^2 over the real rows, before its weight. ``y`` and
+        ``y_fake`` (default ``y``): the classes of the real and the generated rows, for a conditional
+        network. With ``loss="wgan-gp"`` see :meth:`wasserstein_terms`.
         """
+        if self.loss == "wgan-gp":
+            return self.wasserstein_terms(real, fake, y, y_fake)
         penalised = self.r1_penalty > 0 and torch.is_grad_enabled()
         if penalised:
             real = real.detach().requires_grad_(True)
-        logits = self.discriminate(torch.cat([real, fake]))
+        logits = self.discriminate(torch.cat([real, fake]), _joint(y, y_fake))
         real_logits, fake_logits = logits[:len(real)], logits[len(real):]
         real_target = torch.full_like(real_logits, 1.0 - self.label_smoothing)
         d_loss = (F.binary_cross_entropy_with_logits(real_logits, real_target)
@@ -190,11 +220,39 @@ class GANNet(nn.Module):
             terms["r1"] = r1
         return terms
 
-    @staticmethod
-    def generator_loss(fake_logits: torch.Tensor) -> torch.Tensor:
-        """The non-saturating generator loss: -log D(G(z)) = softplus(-logit), batch mean."""
+    def wasserstein_terms(self, real: torch.Tensor, fake: torch.Tensor, y: torch.Tensor | None = None,
+                          y_fake: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        """WGAN-GP's terms: ``d_loss`` = E D(fake) - E D(real) + ``GRADIENT_PENALTY`` * ``gp`` (while
+        gradients are being computed), ``gp`` = E (||grad D(x_hat)|| - 1)^2 at x_hat uniformly
+        between a real and a generated row; ``g_loss`` = -E D(fake); ``wasserstein`` = E D(real) -
+        E D(fake), the critic's estimate of the distance; the accuracies as for the other loss."""
+        logits = self.discriminate(torch.cat([real, fake]), _joint(y, y_fake))
+        real_logits, fake_logits = logits[:len(real)], logits[len(real):]
+        distance = real_logits.mean() - fake_logits.mean()
+        terms = {"d_loss": -distance, "g_loss": self.generator_loss(fake_logits.detach()),
+                 "d_acc_real": (real_logits > 0).float().mean(), "d_acc_fake": (fake_logits < 0).float().mean(),
+                 "wasserstein": distance.detach()}
+        if torch.is_grad_enabled():
+            share = torch.rand((len(real), 1), generator=self.noise_stream, device=real.device, dtype=real.dtype)
+            between = (share * real.detach() + (1 - share) * fake.detach()[:len(real)]).requires_grad_(True)
+            (slope,) = torch.autograd.grad(self.discriminate(between, y).sum(), between, create_graph=True)
+            gp = (slope.float().flatten(1).norm(dim=1) - 1).pow(2).mean()
+            terms["d_loss"] = terms["d_loss"] + GRADIENT_PENALTY * gp
+            terms["gp"] = gp
+        return terms
+
+    def generator_loss(self, fake_logits: torch.Tensor) -> torch.Tensor:
+        """The generator's loss, batch mean: non-saturating -log D(G(z)) = softplus(-logit), or the
+        Wasserstein -D(G(z))."""
+        if self.loss == "wgan-gp":
+            return -fake_logits.mean()
         return F.softplus(-fake_logits).mean()
 
-    def loss_terms(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+    def loss_terms(self, x: torch.Tensor, y: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
         """The adversarial terms of ``x`` against as many fresh generated rows (validation)."""
-        return self.adversarial_terms(x, self.decode(self.noise(len(x), x)))
+        return self.adversarial_terms(x, self.decode(self.noise(len(x), x), y), y)
+
+
+def _joint(y, y_fake):
+    """The classes of ``torch.cat([real, fake])``, or None for an unconditional network."""
+    return None if y is None else torch.cat([y, y if y_fake is None else y_fake])

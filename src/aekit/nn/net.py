@@ -13,6 +13,7 @@ from torch import nn
 
 from ..losses import output_transform, reconstruction_loss_from_logits
 from .bottlenecks import Bottleneck
+from .conditioning import ClassShift, first_layer_width
 from .penalties import Encoding
 
 
@@ -60,11 +61,15 @@ class AutoencoderNet(nn.Module):
         likelihood (its saved weights hold it).
     output_bias_at_mean : bool
         :func:`start_output_at_mean` for a decoder that ends with a dense layer (the VAE's start).
+    n_classes : int
+        Above 0, a conditional decoder p(x | z, y): each class adds its own vector to the output of
+        the decoder's first layer (:class:`aekit.nn.conditioning.ClassShift`), and the methods that
+        decode take the class indices ``y``. The encoder stays q(z | x).
     """
 
     def __init__(self, encoder: nn.Sequential, bottleneck: Bottleneck, decoder: nn.Sequential, loss: str = "mse",
                  output_activation: str = "sigmoid", corruption: nn.Module | None = None, penalties=(),
-                 log_sigma: torch.Tensor | None = None, output_bias_at_mean: bool = False):
+                 log_sigma: torch.Tensor | None = None, output_bias_at_mean: bool = False, n_classes: int = 0):
         super().__init__()
         self.encoder = nn.Sequential(*encoder, bottleneck)
         self.decoder = decoder
@@ -79,6 +84,9 @@ class AutoencoderNet(nn.Module):
         else:
             self.log_sigma = None
         self.output_bias_at_mean = output_bias_at_mean
+        self.n_classes = n_classes
+        # registered only when conditional: unconditional weights keep the names they were saved under
+        self.condition = ClassShift(n_classes, first_layer_width(decoder, bottleneck.latent)) if n_classes else None
         # The random stream of corruption, samples and random projections; set only while training
         # (generators cannot be pickled, and a fitted estimator must be).
         self.noise_stream = None
@@ -100,17 +108,22 @@ class AutoencoderNet(nn.Module):
         """The deterministic code (N, latent) (a Gaussian bottleneck's posterior mean)."""
         return self.encoder(x)
 
-    def decode(self, code: torch.Tensor) -> torch.Tensor:
+    def decoder_logits(self, code: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        """The decoder's logits (N, D) of codes (N, latent), given the class indices ``y`` (N,) when
+        the network is conditional."""
+        return self.decoder(code) if self.condition is None else self.condition.run(self.decoder, code, y)
+
+    def decode(self, code: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         """Reconstructions (N, D) in the (scaled) data space."""
-        return output_transform(self.decoder(code), self.output_activation)
+        return output_transform(self.decoder_logits(code, y), self.output_activation)
 
     def reconstruction_loss(self, logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """The reconstruction loss of rows ``x`` (N, D) from decoder logits (..., N, D), per row (..., N)."""
         return reconstruction_loss_from_logits(logits, x, self.loss, self.output_activation, self.log_sigma)
 
-    def per_row_loss(self, x: torch.Tensor) -> torch.Tensor:
+    def per_row_loss(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         """Reconstruction loss (N,) of each row of ``x`` from its own deterministic code."""
-        return self.reconstruction_loss(self.decoder(self.encoder(x)), x)
+        return self.reconstruction_loss(self.decoder_logits(self.encoder(x), y), x)
 
     def run_encoder(self, x: torch.Tensor) -> tuple[Encoding, dict[str, torch.Tensor]]:
         """The encoder's pass of the loss: corruption (in training), encoder, ``bottleneck.sample``.
@@ -124,19 +137,21 @@ class AutoencoderNet(nn.Module):
                             bottleneck=self.bottleneck, encode=self.encoder, noise_stream=self.noise_stream)
         return encoding, terms
 
-    def loss_terms(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+    def loss_terms(self, x: torch.Tensor, y: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
         """Named, batch-averaged loss terms: ``"recon"``, the bottleneck's, then each penalty's; the
-        training loop weights and sums them."""
+        training loop weights and sums them. ``y``: the rows' classes, for a conditional network."""
         encoding, bottleneck_terms = self.run_encoder(x)
-        terms = {"recon": self.reconstruction_loss(self.decoder(encoding.code), x).mean(), **bottleneck_terms}
+        logits = self.decoder_logits(encoding.code, y)
+        terms = {"recon": self.reconstruction_loss(logits, x).mean(), **bottleneck_terms}
         for penalty in self.penalties:
             terms[penalty.name] = penalty(encoding)
         return terms
 
-    def log_weights(self, x: torch.Tensor, n_samples: int, noise_stream: torch.Generator | None = None
-                    ) -> torch.Tensor:
+    def log_weights(self, x: torch.Tensor, n_samples: int, noise_stream: torch.Generator | None = None,
+                    y: torch.Tensor | None = None) -> torch.Tensor:
         """Importance weights log p(x, z_i) - log q(z_i | x) of ``n_samples`` draws from the bottleneck
         (one that can ``draw``, such as the Gaussian): (n_samples, N)."""
         z, log_prior, log_posterior = self.bottleneck.draw(self.encoder[:-1](x), n_samples, noise_stream)
-        logits = self.decoder(z.flatten(0, 1)).unflatten(0, (n_samples, x.shape[0]))
+        repeated = None if y is None else y.repeat(n_samples)
+        logits = self.decoder_logits(z.flatten(0, 1), repeated).unflatten(0, (n_samples, x.shape[0]))
         return -self.reconstruction_loss(logits, x) + log_prior - log_posterior

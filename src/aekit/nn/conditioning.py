@@ -1,0 +1,72 @@
+"""Class conditioning of a decoder, a generator or a discriminator (a conditional VAE or GAN).
+
+A network conditioned on a class gets it as a one-hot vector beside its input. Added to the output
+of the network's first (dense) layer, a learned vector per class is exactly that extra input
+(:class:`ClassShift`); a discriminator compares its last features with a learned vector per class
+(:class:`ClassProjection`, the projection discriminator of Miyato and Koyama 2018), which judges
+whether a row fits its class, where a class given as an input only shifts the logit.
+"""
+
+import torch
+from torch import nn
+
+
+def _require(y: torch.Tensor | None) -> torch.Tensor:
+    if y is None:
+        raise ValueError("a conditional network needs the class index of every row (y)")
+    return y
+
+
+class ClassShift(nn.Module):
+    """A learned vector per class added to the output of ``network[0]`` (its first dense layer).
+
+    Parameters
+    ----------
+    n_classes : int
+    width : int
+        Outputs of the first layer.
+
+    Example
+    -------
+    >>> net = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
+    >>> ClassShift(10, 8).run(net, torch.zeros(2, 4), torch.tensor([1, 7])).shape
+    torch.Size([2, 3])
+    """
+
+    def __init__(self, n_classes: int, width: int):
+        super().__init__()
+        self.n_classes = n_classes
+        self.shift = nn.Embedding(n_classes, width)
+        nn.init.zeros_(self.shift.weight)  # starts as the unconditional network
+
+    def run(self, network: nn.Sequential, inputs: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
+        """``network(inputs)`` with the first layer's output shifted by each row's class vector."""
+        return network[1:](network[0](inputs) + self.shift(_require(y)))
+
+
+class ClassProjection(nn.Module):
+    """A discriminator's logit plus the inner product of its last features with a vector per class.
+
+    Example
+    -------
+    >>> disc = nn.Sequential(nn.Linear(4, 8), nn.LeakyReLU(0.2), nn.Linear(8, 1))
+    >>> ClassProjection(10, 8).run(disc, torch.zeros(2, 4), torch.tensor([1, 7])).shape
+    torch.Size([2])
+    """
+
+    def __init__(self, n_classes: int, width: int):
+        super().__init__()
+        self.n_classes = n_classes
+        self.embedding = nn.Embedding(n_classes, width)
+        nn.init.zeros_(self.embedding.weight)
+
+    def run(self, discriminator: nn.Sequential, x: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
+        """Logits (N,): ``discriminator(x)`` plus <embedding(y), features before the last layer>."""
+        features = discriminator[:-1](x)
+        return discriminator[-1](features).squeeze(1) + (self.embedding(_require(y)) * features).sum(1)
+
+
+def first_layer_width(network: nn.Sequential, in_features: int) -> int:
+    """Outputs of ``network[0]`` for inputs of ``in_features`` values."""
+    with torch.no_grad():
+        return network[0](torch.zeros(1, in_features)).shape[1]
