@@ -49,5 +49,6 @@ from ._builtin import BUILTIN, builtin_names
 from ._load import load
 from .scaling import Scaler
 from .stream import RowStream, open_rows
+from .synthetic import make_superposition
 
-__all__ = ["BUILTIN", "RowStream", "Scaler", "builtin_names", "load", "open_rows"]
+__all__ = ["BUILTIN", "RowStream", "Scaler", "builtin_names", "load", "make_superposition", "open_rows"]

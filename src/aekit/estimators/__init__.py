@@ -7,9 +7,9 @@ from .presets import (
     ContractiveAutoencoder,
     DenoisingAutoencoder,
     SemanticHashingAutoencoder,
-    SparseAutoencoder,
     StackedAutoencoder,
 )
+from .sparse import SparseAutoencoder
 from .vae import VariationalAutoencoder
 
 __all__ = ["GAN", "Autoencoder", "BaseAutoencoder", "ContractiveAutoencoder", "DenoisingAutoencoder", "NeuralEstimator",

@@ -97,6 +97,15 @@ class Autoencoder(PenalizedMixin, BaseAutoencoder):
         Folder for a checkpoint written every ``checkpoint_every`` epochs; ``fit(X, resume=True)``
         continues from it.
     checkpoint_every : int, default=1
+    log_dir : str, optional
+        Write TensorBoard event files into this folder (``tensorboard --logdir DIR``; needs
+        ``pip install 'aekit[tensorboard]'``): every term of each epoch's record, training and
+        validation (tags ``train/...``, ``validation/...``, prefixed by the phase of a greedy layer),
+        the learning rate, and for rows that are images (``image_shape``, or a square of at least
+        8 x 8 pixels) validation rows beside their reconstructions (and samples of a generative
+        model) every 5 epochs; at the end, the codes of up to 500 validation rows for the embedding
+        projector, labelled by ``y`` when ``fit`` is given one, with the rows as sprites. Under
+        ``torchrun`` only the first process writes.
     random_state : int, optional
         Seed for initialisation, shuffling and the validation split; same seed, same model on CPU.
     device : str, default="auto"
@@ -137,7 +146,7 @@ class Autoencoder(PenalizedMixin, BaseAutoencoder):
                  contractive_projections=8, pretrain=None, pretrain_epochs=10, epochs=20, batch_size=128, lr=1e-3,
                  lr_schedule=None, optimizer="adam", weight_decay=0.0, clip_grad_norm=None, validation_fraction=0.1,
                  early_stopping=None, checkpoint_dir=None,
-                 checkpoint_every=1, random_state=None, device="auto", precision="32", compile=False,
+                 checkpoint_every=1, log_dir=None, random_state=None, device="auto", precision="32", compile=False,
                  verbose=False):
         p.store(self, locals())
 
@@ -154,7 +163,7 @@ class Autoencoder(PenalizedMixin, BaseAutoencoder):
     }
 
     def _check_family(self):
-        if self.loss == "bce" and self.output_activation != "sigmoid":
+        if self.loss == "bce" and self._output_activation() != "sigmoid":
             raise ValueError(f"{type(self).__name__}: loss='bce' needs output_activation='sigmoid'")
         if self.pretrain is not None and self.arch != "mlp":
             raise ValueError(f"{type(self).__name__}: pretrain={self.pretrain!r} needs arch='mlp'")
@@ -211,6 +220,10 @@ class Autoencoder(PenalizedMixin, BaseAutoencoder):
             return "sigmoid"
         return "relu" if self.sparsity == "l1" else "linear"
 
+    def _output_activation(self):
+        """The output activation the network gets (a family may resolve an "auto" of its own)."""
+        return self.output_activation
+
     def _bottleneck(self):
         """Bits for ``code_activation="binary"``, else the code activation."""
         if self._code_activation() == "binary":
@@ -221,7 +234,7 @@ class Autoencoder(PenalizedMixin, BaseAutoencoder):
         """The network for ``n_features`` inputs, with the bottleneck, corruption and penalties asked for."""
         bottleneck = self._bottleneck()
         encoder, decoder = self._encoder_decoder(n_features, image_shape, bottleneck, self.tied)
-        return AutoencoderNet(encoder, bottleneck, decoder, self.loss, self.output_activation,
+        return AutoencoderNet(encoder, bottleneck, decoder, self.loss, self._output_activation(),
                               self._corruption(n_features), self._penalties())
 
     def _loss_weights(self):

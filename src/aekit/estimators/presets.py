@@ -49,9 +49,6 @@ def _preset(registry_name, class_name, summary, renamed=None, **defaults):
 DenoisingAutoencoder = _preset(
     "dae", "DenoisingAutoencoder", "Learns to undo corruption of its input (Vincent et al. 2008).",
     noise="masking", noise_level=0.3, hidden=(512,), latent=128, scale="auto", epochs=30)
-SparseAutoencoder = _preset(
-    "sparse", "SparseAutoencoder", "Penalises code activity so that few units are active per input.",
-    sparsity="kl", latent=400, hidden=())
 ContractiveAutoencoder = _preset(
     "cae", "ContractiveAutoencoder", "Penalises the encoder's Jacobian so codes vary little around the data "
     "(Rifai et al. 2011).", contractive_weight=0.1, latent=256, hidden=())

@@ -1,0 +1,152 @@
+"""The k-sparse sparse autoencoders (TopK, BatchTopK, JumpReLU) and the dictionary recipe."""
+
+import numpy as np
+import pytest
+import torch
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+import aekit
+from aekit import SparseAutoencoder
+from aekit.datasets import make_superposition
+from aekit.metrics import l0, mcc
+from aekit.nn.dictionary import DictionaryNet, geometric_median
+from aekit.nn.ksparse import KSparseBottleneck, batch_topk_code, topk_code
+
+KINDS = ("topk", "batchtopk", "jumprelu")
+LAST_BIT = "float32 BLAS results differ in the last bit when rows are reordered or re-batched"
+ORDER_CHECKS = ("check_methods_sample_order_invariance", "check_methods_subset_invariance")
+TINY = dict(latent=32, k=3, scale=None, epochs=3, batch_size=64, random_state=0, device="cpu")
+
+
+@pytest.fixture(scope="module")
+def superposed():
+    X, dictionary, _ = make_superposition(1200, n_features=24, n_dims=12, l0=3, random_state=0)
+    return X, dictionary
+
+
+@pytest.fixture(scope="module")
+def fitted(superposed, one_thread):
+    return {kind: SparseAutoencoder(sparsity=kind, **TINY).fit(superposed[0]) for kind in KINDS}
+
+
+def test_topk_keeps_the_k_largest_through_a_relu():
+    pre = torch.tensor([[3.0, -1.0, 2.0, 0.5], [-2.0, -1.0, -3.0, 1.0]])
+    assert topk_code(pre, 2).tolist() == [[3.0, 0.0, 2.0, 0.0], [0.0, 0.0, 0.0, 1.0]]
+
+
+def test_batch_topk_keeps_k_times_rows_over_the_batch():
+    pre = torch.tensor([[3.0, 2.0, 1.5], [0.1, 0.2, 0.3]])
+    code = batch_topk_code(pre, 1)
+    assert code.tolist() == [[3.0, 2.0, 0.0], [0.0, 0.0, 0.0]]
+
+
+def test_jumprelu_threshold_gets_straight_through_gradients():
+    bottleneck = KSparseBottleneck("jumprelu", latent=3, k=1, bandwidth=0.1, threshold_init=0.5)
+    bottleneck.train()
+    pre = torch.tensor([[0.52, 0.9, 0.1], [0.48, 0.2, 0.3]], requires_grad=True)
+    code, terms = bottleneck.sample(pre)
+    assert code.flatten().tolist() == pytest.approx([0.52, 0.9, 0.0, 0.0, 0.0, 0.0])
+    # L0 = 1 per row on average: the term is 0, and the units near the threshold get a gradient
+    (code.sum() + terms["sparsity"]).backward()
+    assert terms["sparsity"].item() == pytest.approx(0.0)
+    assert bottleneck.jump_threshold.grad[0] != 0 and bottleneck.jump_threshold.grad[1] == 0
+
+
+def test_geometric_median_resists_an_outlier():
+    angles = torch.linspace(0, 2 * torch.pi, 21)[:-1]
+    X = torch.cat([torch.stack([angles.cos(), angles.sin()], 1), torch.tensor([[100.0, 100.0]])])
+    assert geometric_median(X).norm() < 0.1 * X.mean(0).norm()
+
+
+def test_dictionary_starts_with_unit_columns_and_encoder_as_their_transpose():
+    net = DictionaryNet(6, KSparseBottleneck("topk", 10, 2))
+    weight = net.dictionary.weight
+    assert torch.linalg.norm(weight, dim=0).detach().numpy() == pytest.approx(np.ones(10), abs=1e-6)
+    assert torch.equal(net.encoder[1].weight, weight.t())
+
+
+def test_projected_gradients_keep_columns_unit_norm_to_first_order():
+    net = DictionaryNet(6, KSparseBottleneck("topk", 10, 2))
+    net.dictionary.weight.grad = torch.randn(6, 10)
+    net.project_gradients()
+    along = (net.dictionary.weight.grad * net.dictionary.weight).sum(0)
+    assert along.abs().max().item() < 1e-6
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_fit_gives_components_codes_and_history(fitted, superposed, kind):
+    sae = fitted[kind]
+    X = superposed[0]
+    components = sae.components_
+    assert components.shape == (32, 12)
+    assert np.linalg.norm(components, axis=1) == pytest.approx(np.ones(32), abs=1e-5)
+    codes = sae.transform(X)
+    assert codes.shape == (len(X), 32) and codes.min() >= 0
+    if kind == "topk":
+        assert ((codes > 0).sum(1) <= 3).all()
+    record = sae.history_[-1]
+    for key in ("recon", "fvu", "l0", "dead_fraction", "val_recon"):
+        assert np.isfinite(record[key]), key
+    assert 0 <= record["dead_fraction"] <= 1
+    assert record["fvu"] < 1  # better than the mean row
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_save_load_round_trip_gives_identical_codes(fitted, superposed, kind, tmp_path):
+    sae = fitted[kind]
+    sae.save(tmp_path / kind)
+    same = aekit.load(tmp_path / kind)
+    X = superposed[0][:50]
+    np.testing.assert_array_equal(same.transform(X), sae.transform(X))
+    np.testing.assert_array_equal(same.components_, sae.components_)
+
+
+def test_same_seed_same_dictionary(fitted, superposed):
+    again = SparseAutoencoder(sparsity="topk", **TINY).fit(superposed[0])
+    np.testing.assert_array_equal(again.components_, fitted["topk"].components_)
+
+
+def test_topk_recovers_a_small_dictionary(one_thread):
+    X, dictionary, _ = make_superposition(6000, n_features=16, n_dims=12, l0=2, random_state=1)
+    sae = SparseAutoencoder(sparsity="topk", k=2, latent=16, scale=None, epochs=20, batch_size=64, lr=3e-3,
+                            random_state=0, device="cpu").fit(X)
+    assert mcc(sae.components_, dictionary) > 0.9
+    assert l0(sae.transform(X)) <= 2
+
+
+def test_l1_dictionary_and_the_penalty_kinds_still_train(superposed):
+    X = superposed[0]
+    l1 = SparseAutoencoder(sparsity="l1", dictionary=True, **{**TINY, "k": 32}).fit(X)
+    assert l1.components_.shape == (32, 12) and "dead_fraction" in l1.history_[-1]
+    kl = SparseAutoencoder(latent=8, epochs=1, random_state=0, device="cpu").fit(np.abs(X) / np.abs(X).max())
+    assert kl.components_.shape == (8, 12) and "dead_fraction" not in kl.history_[-1]
+
+
+@pytest.mark.parametrize("params, message", [
+    (dict(sparsity="topk", k=40, latent=32), "k=40 .*exceeds latent=32"),
+    (dict(sparsity="topk", k=0), "k=0"),
+    (dict(sparsity="jumprelu", k=33, latent=32), "target L0"),
+    (dict(sparsity="batchtopk", hidden=(8,)), "hidden=()"),
+    (dict(sparsity="topk", output_activation="sigmoid"), "output_activation"),
+    (dict(sparsity="topk", dictionary=False), "dictionary"),
+])
+def test_bad_parameters_are_refused_by_name(superposed, params, message):
+    with pytest.raises(ValueError, match=message):
+        SparseAutoencoder(**{**TINY, **params}).fit(superposed[0])
+
+
+def test_rows_of_another_width_are_refused(fitted, superposed):
+    with pytest.raises(ValueError, match="12 features"):
+        fitted["topk"].transform(superposed[0][:, :10])
+
+
+def test_dead_units_reconstruct_the_residual_with_auxk(superposed):
+    sae = SparseAutoencoder(sparsity="topk", dead_after=1, aux_k=4, **TINY).fit(superposed[0])
+    assert any(record["aux"] > 0 for record in sae.history_)
+    assert sae.model_.rows_seen.item() > 0
+
+
+@parametrize_with_checks([SparseAutoencoder(sparsity=kind, k=2, latent=8, epochs=2) for kind in KINDS],
+                         expected_failed_checks=lambda est: dict.fromkeys(ORDER_CHECKS, LAST_BIT))
+def test_k_sparse_kinds_pass_sklearn_checks(estimator, check):
+    check(estimator)
