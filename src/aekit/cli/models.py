@@ -53,11 +53,11 @@ def cmd_train(args):
     # rows on disk train in blocks (a classifier's labels then come from --labels)
     bunch = load_data(args, stream=True)
     out = output_folder(args.out)
-    for option in ("epochs", "device", "precision", "compile"):
+    for option in ("epochs", "device", "precision", "compile", "log_dir"):
         value = getattr(args, option)
         if value is not None:
             if option not in estimator.get_params():
-                raise CLIError(f"--{option}: {args.model} has no {option} parameter")
+                raise CLIError(f"--{option.replace('_', '-')}: {args.model} has no {option} parameter")
             params[option] = value
     params.setdefault("random_state", args.seed)
     params.setdefault("image_shape", bunch.image_shape)
@@ -69,11 +69,14 @@ def cmd_train(args):
             fit_args = (bunch.data, y if args.labeled is None else mask_labels(y, args.labeled, args.seed))
         except ValueError as exc:
             raise CLIError(f"--labeled {args.labeled}: {exc}") from None
+    elif params.get("conditional"):  # a conditional VAE or GAN trains on the labels
+        fit_args = (bunch.data, data_labels(args, bunch))
     else:
         for option in ("labeled", "labels"):
             if getattr(args, option) is not None:
-                raise CLIError(f"--{option} applies to classifiers (`aekit train classifier`), not to {args.model}")
-        fit_args = (bunch.data,)
+                raise CLIError(f"--{option} applies to classifiers and conditional models, not to {args.model}")
+        # TensorBoard's projector shows the labels the data has
+        fit_args = (bunch.data, bunch.target) if params.get("log_dir") and bunch.target is not None else (bunch.data,)
     estimator.set_params(**params)
     # a mistyped --out would otherwise start over without a word (without checkpoint_dir, fit refuses resume)
     if args.resume and estimator.checkpoint_dir and not any(Path(estimator.checkpoint_dir).rglob(CHECKPOINT_FILE)):
@@ -91,8 +94,9 @@ def cmd_train(args):
     if not writer:
         return
     estimator.save(out)
-    # a classifier has no decoder: its pictures are those that need no data (curves, filters)
-    write_record(estimator, out, *(() if classifier else (bunch.data, labels(bunch))))
+    # a classifier has no decoder, a conditional model decodes a row with its class: their pictures
+    # are those that need no data (curves, filters, samples)
+    write_record(estimator, out, *(() if classifier or params.get("conditional") else (bunch.data, labels(bunch))))
     last = estimator.history_[-1] if estimator.history_ else {}
     losses = ", ".join(f"{k}={v:.4g}" for k, v in last.items() if k.endswith("loss"))
     print(f"trained {type(estimator).__name__} for {_epochs(estimator.history_)}{losses and ': ' + losses}; "
@@ -262,6 +266,8 @@ def add_train(train: Parser) -> None:
                        help="classifiers: keep N of the data's labels (seeded, as many per class as possible); "
                             "the other rows are unlabelled")
     _add_labels_option(train)
+    train.add_argument("--log-dir", metavar="DIR", help="write TensorBoard event files there (losses, learning "
+                       "rates, pictures, the codes for the projector); needs pip install 'aekit[tensorboard]'")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     train.set_defaults(run=cmd_train)
 

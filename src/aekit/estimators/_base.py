@@ -274,7 +274,8 @@ class NeuralEstimator(OnnxExportMixin, BaseEstimator):
 
     def inverse_transform(self, Z: ArrayLike, y: ArrayLike | None = None) -> np.ndarray:
         """Decode codes ``Z`` (n_samples, latent) back to data in the original units; ``y``: the
-        classes to decode as, for a conditional model (one label, or one per row)."""
+        classes to decode as, for a conditional model (one label, one per row, or
+        None for each class in turn)."""
         check_is_fitted(self, "model_")
         Z = np.asarray(Z, dtype=np.float32)
         if Z.ndim != 2 or Z.shape[1] != self.latent:

@@ -124,7 +124,7 @@ def standard_callbacks(estimator, resume: bool, checkpoint: bool | str = True) -
         n_features = getattr(e, "n_features_in_", 0)
         image_shape = getattr(e, "image_shape_", None) or square_image_shape(n_features)
         callbacks.append(TensorBoard(e.log_dir, checkpoint if isinstance(checkpoint, str) else None,
-                                     image_shape=image_shape, samples=hasattr(e, "sample")))
+                                     image_shape=image_shape, latent=e.latent if hasattr(e, "sample") else None))
     return callbacks
 
 

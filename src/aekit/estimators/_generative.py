@@ -56,7 +56,8 @@ class PriorSamplingMixin:
 
     def _class_indices(self, y: ArrayLike | None, n: int) -> np.ndarray | None:
         """Indices into ``classes_`` of the labels ``y`` (one label for all ``n`` rows, or one per
-        row) for a conditional model; None for an unconditional one, which takes no ``y``."""
+        row; None: each class in turn) for a conditional model; None for an unconditional one,
+        which takes no ``y``."""
         name = type(self).__name__
         if not getattr(self, "conditional", False):
             if y is not None:
@@ -64,8 +65,7 @@ class PriorSamplingMixin:
                                  "this one was trained without classes")
             return None
         if y is None:
-            raise ValueError(f"{name}: a conditional model generates rows of given classes: pass y (one label, "
-                             f"or one per row) from {self.classes_.tolist()}")
+            return np.arange(n, dtype=np.int64) % len(self.classes_)
         y = np.asarray(y)
         y = np.full(n, y.item(), dtype=y.dtype) if y.ndim == 0 else column_or_1d(y)
         if len(y) != n:
@@ -78,7 +78,8 @@ class PriorSamplingMixin:
     def sample(self, n: int, random_state: int | np.random.RandomState | None = None,
                y: ArrayLike | None = None) -> np.ndarray:
         """Draw ``n`` new rows in the original units: z ~ N(0, I) (seeded by ``random_state``), decoded;
-        for a conditional model, of the classes ``y`` (one label for all rows, or one per row)."""
+        for a conditional model, of the classes ``y`` (one label for all rows, one per row, or None
+        for each class in turn: ``classes_[i % n_classes]`` for row i)."""
         check_is_fitted(self, "model_")
         if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n < 0:
             raise ValueError(f"n must be a non-negative integer, got {n!r}")

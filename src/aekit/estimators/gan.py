@@ -72,7 +72,7 @@ class _AdversarialStep:
                 g_loss = net.generator_loss(net.discriminate(fake, fake_classes))
             # gradients of the generator only: nothing is computed for the discriminator's weights
             trainer.backward(g_loss, optimizers["generator"],
-                             parameters=[q for q in net.decoder.parameters() if q.requires_grad])
+                             parameters=[q for q in net.generator_parameters() if q.requires_grad])
             trainer.optimizer_step(optimizers["generator"])
             optimizers["generator"].zero_grad(set_to_none=True)
         terms["loss"] = terms["d_loss"] + terms["g_loss"]
@@ -288,9 +288,9 @@ class GAN(PriorSamplingMixin, NeuralEstimator):
         options = {"betas": tuple(self.betas)} if self.optimizer in ("adam", "adamw") else {}
         lr_d = self.lr if self.lr_discriminator is None else self.lr_discriminator
         return {
-            "generator": make_optimizer(self.optimizer, model.decoder.parameters(), self.lr, self.weight_decay,
+            "generator": make_optimizer(self.optimizer, model.generator_parameters(), self.lr, self.weight_decay,
                                          **options),
-            "discriminator": make_optimizer(self.optimizer, model.discriminator.parameters(), lr_d,
+            "discriminator": make_optimizer(self.optimizer, model.discriminator_parameters(), lr_d,
                                              self.weight_decay, **options),
         }
 

@@ -172,6 +172,14 @@ class GANNet(nn.Module):
         every aekit model decodes codes with (``inverse_transform``, ``sample``)."""
         return self.decoder
 
+    def generator_parameters(self) -> list[nn.Parameter]:
+        """What the generator's optimiser trains: the generator's weights and its class vectors."""
+        return [*self.decoder.parameters(), *(() if self.condition is None else self.condition.parameters())]
+
+    def discriminator_parameters(self) -> list[nn.Parameter]:
+        """What the discriminator's optimiser trains: its weights and its class projection."""
+        return [*self.discriminator.parameters(), *(() if self.projection is None else self.projection.parameters())]
+
     def decode(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         """Generated rows (N, D) in the (scaled) data space (of the classes ``y`` when conditional)."""
         logits = self.decoder(z) if self.condition is None else self.condition.run(self.decoder, z, y)

@@ -53,9 +53,9 @@ class TensorBoard:
         Pictures every ``every`` epochs, and after the first and the last.
     image_shape : (C, H, W), optional
         The shape of a row as an image; None: no pictures, no sprites.
-    samples : bool, default=False
-        Whether the model generates (``decode`` of z ~ N(0, I)): a grid of samples beside the
-        reconstructions.
+    latent : int, optional
+        For a generative model, the size of the z ~ N(0, I) that its ``decode`` turns into rows:
+        pictures of samples beside the reconstructions.
 
     Example
     -------
@@ -65,12 +65,12 @@ class TensorBoard:
     """
 
     def __init__(self, log_dir: str, phase: str | None = None, every: int = 5,
-                 image_shape: tuple[int, int, int] | None = None, samples: bool = False):
+                 image_shape: tuple[int, int, int] | None = None, latent: int | None = None):
         self.log_dir = log_dir
         self.prefix = f"{phase}/" if phase else ""
         self.every = every
         self.image_shape = tuple(image_shape) if image_shape is not None else None
-        self.samples = samples
+        self.latent = latent
         self.writer = None
         self.rows, self.targets, self.labels = None, None, None
         # fails here, before any training, without tensorboard
@@ -132,9 +132,9 @@ class TensorBoard:
             pairs = torch.stack([rows, decoded], 1).flatten(0, 1)  # each row above its reconstruction
             self.writer.add_images(f"{self.prefix}reconstructions", as_images(pairs, self.image_shape, low, high),
                                    step)
-        if self.samples:
+        if self.latent:
             generator = torch.Generator().manual_seed(_SAMPLE_SEED)
-            z = torch.randn((PICTURE_ROWS, model.latent), generator=generator).to(rows.device)
+            z = torch.randn((PICTURE_ROWS, self.latent), generator=generator).to(rows.device)
             drawn = model.decode(z, self._conditioned(model, PICTURE_ROWS))
             self.writer.add_images(f"{self.prefix}samples", as_images(drawn, self.image_shape, low, high), step)
         model.train(was_training)
