@@ -1,5 +1,8 @@
-"""Stages of the generative models: the variational autoencoder and the GAN, and the quality of
-their samples."""
+"""Stages of the generative models: the variational autoencoder and the GAN, the quality of their
+samples, and their class-conditional versions (a row of samples per class, judged by the reference
+classifier)."""
+
+import numpy as np
 
 from ... import plots
 from ...estimators import GAN, VariationalAutoencoder
@@ -41,6 +44,10 @@ def vae(ctx: Context) -> Section:
     if ctx.y_test is not None:
         section.figures.append(("The 2-D VAE's codes of the test rows.",
                                 plots.latent_scatter(vae2, ctx.X_test, ctx.y_test)))
+    if ctx.has_labels and ctx.has_images:
+        conditional = ctx.fit("vae_conditional", VariationalAutoencoder(
+            latent=16, scale=scale, conditional=True, epochs=ctx.epochs(30), **ctx.model_params()), y=ctx.y)
+        _samples_per_class(ctx, section, conditional, "conditional VAE")
     return section
 
 
@@ -62,7 +69,29 @@ def gan(ctx: Context) -> Section:
                             plots.loss_curves(model)))
     section.figures.append(("Discriminator accuracy on real and generated rows, per epoch.",
                             plots.gan_monitor(model)))
+    if ctx.has_labels and ctx.has_images:
+        conditional = ctx.fit("gan_conditional", GAN(conditional=True, epochs=ctx.epochs(30), **ctx.model_params()),
+                              y=ctx.y)
+        _samples_per_class(ctx, section, conditional, "conditional GAN")
     return section
+
+
+def _samples_per_class(ctx, section, model, name, n=100, shown=10):
+    """A row of ``shown`` samples per class of a conditional ``model``, each labelled with the share of
+    ``n`` samples of that class the reference classifier assigns to it; the mean share as a row of the
+    table, beside the classifier's accuracy on the real test rows (what a perfect generator scores)."""
+    classifier = reference_classifier(ctx.source, epochs=3 if ctx.quick else None)
+    rows, shares = {}, []
+    for c in model.classes_:
+        drawn = model.sample(n, random_state=ctx.seed, y=c)
+        shares.append(float(np.mean(classifier.predict(drawn) == c)))
+        rows[f"{c}: {shares[-1]:.0%}"] = drawn[:shown]
+    real = float(np.mean(classifier.predict(ctx.X_test) == ctx.y_test))
+    section.row(name, "samples of class c the reference classifier assigns to c (fraction)", float(np.mean(shares)),
+                "real test rows (the classifier's accuracy)", real, better="higher")
+    section.figures.append((f"{name}: a row of sample(n, y=c) per class c, labelled with the share of {n} samples "
+                            "that the reference classifier assigns to c.",
+                            plots.image_rows(rows, ctx.image_shape, title=f"{name}: samples per class")))
 
 
 def _sample_quality(ctx, section, gan):
