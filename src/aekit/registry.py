@@ -9,7 +9,8 @@ _Class = TypeVar("_Class", bound=type)
 # The modules whose classes register themselves. ``import aekit`` no longer imports them (it loads
 # names on first use), so a lookup imports them first: loading a saved classifier then works
 # whichever modules the caller happened to import.
-_REGISTERING = ("aekit.estimators", "aekit.apps.classifier", "aekit.apps.anomaly")
+_REGISTERING = ("aekit.estimators", "aekit.estimators.rate_distortion", "aekit.estimators.vqvae",
+                "aekit.apps.classifier", "aekit.apps.anomaly")
 
 
 def _import_registering():
