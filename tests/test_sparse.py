@@ -61,15 +61,43 @@ def test_geometric_median_resists_an_outlier():
 def test_dictionary_starts_with_unit_columns_and_encoder_as_their_transpose():
     net = DictionaryNet(6, KSparseBottleneck("topk", 10, 2))
     weight = net.dictionary.weight
-    assert torch.linalg.norm(weight, dim=0).detach().numpy() == pytest.approx(np.ones(10), abs=1e-6)
-    assert torch.equal(net.encoder[1].weight, weight.t())
+    assert torch.linalg.norm(weight, dim=1).detach().numpy() == pytest.approx(np.ones(10), abs=1e-6)
+    assert torch.equal(net.encoder[0].weight, weight)
+
+
+def test_sparse_decoding_equals_the_dense_product():
+    net = DictionaryNet(6, KSparseBottleneck("topk", 40, 1))
+    code = topk_code(torch.randn(5, 40), 1).requires_grad_()
+    sparse = net.dictionary(code)
+    dense = code @ net.dictionary.weight + net.dictionary.bias
+    torch.testing.assert_close(sparse, dense)
+    grads = torch.autograd.grad(sparse.square().sum(), [code, net.dictionary.weight])
+    expected = torch.autograd.grad(dense.square().sum(), [code, net.dictionary.weight])
+    on_code = code != 0  # the only entries a top-k passes gradient back from
+    torch.testing.assert_close(grads[0][on_code], expected[0][on_code])
+    torch.testing.assert_close(grads[1], expected[1])
+
+
+def test_the_encoders_backward_pass_equals_autograd():
+    net = DictionaryNet(6, KSparseBottleneck("topk", 40, 2))
+    with torch.no_grad():
+        net.dictionary.bias.normal_()
+    x = torch.randn(5, 6, requires_grad=True)
+    pre = net.encoder[0](x)
+    layer = net.encoder[0]
+    reference = torch.nn.functional.linear(x - net.dictionary.bias, layer.weight, layer.bias)
+    torch.testing.assert_close(pre, reference)
+    upstream = topk_code(torch.randn(5, 40), 2)  # a sparse gradient, as a top-k passes back
+    params = [x, net.dictionary.bias, layer.weight, layer.bias]
+    torch.testing.assert_close(torch.autograd.grad(pre, params, upstream),
+                               torch.autograd.grad(reference, params, upstream))
 
 
 def test_projected_gradients_keep_columns_unit_norm_to_first_order():
     net = DictionaryNet(6, KSparseBottleneck("topk", 10, 2))
-    net.dictionary.weight.grad = torch.randn(6, 10)
+    net.dictionary.weight.grad = torch.randn(10, 6)
     net.project_gradients()
-    along = (net.dictionary.weight.grad * net.dictionary.weight).sum(0)
+    along = (net.dictionary.weight.grad * net.dictionary.weight).sum(1)
     assert along.abs().max().item() < 1e-6
 
 
@@ -108,9 +136,9 @@ def test_same_seed_same_dictionary(fitted, superposed):
 
 def test_topk_recovers_a_small_dictionary(one_thread):
     X, dictionary, _ = make_superposition(6000, n_features=16, n_dims=12, l0=2, random_state=1)
-    sae = SparseAutoencoder(sparsity="topk", k=2, latent=16, scale=None, epochs=20, batch_size=64, lr=3e-3,
-                            random_state=0, device="cpu").fit(X)
-    assert mcc(sae.components_, dictionary) > 0.9
+    sae = SparseAutoencoder(sparsity="topk", k=2, latent=32, scale=None, epochs=10, batch_size=64, lr=1e-2,
+                            dead_after=2000, random_state=0, device="cpu").fit(X)
+    assert mcc(sae.components_, dictionary) > 0.95
     assert l0(sae.transform(X)) <= 2
 
 

@@ -190,11 +190,10 @@ class SparseAutoencoder(Autoencoder):
     def components_(self) -> np.ndarray:
         check_is_fitted(self, "model_")
         if isinstance(self.model_, DictionaryNet):
-            weight = self.model_.dictionary.weight
+            directions = self.model_.dictionary.weight.detach().cpu().double().numpy()
         elif self.arch == "mlp" and not self._hidden() and not self.tied:
-            weight = self.model_.decoder[0].weight
+            directions = self.model_.decoder[0].weight.detach().cpu().double().numpy().T
         else:
             raise AttributeError("components_: the decoder is not one dense layer (hidden=(), arch='mlp', untied)")
-        directions = weight.detach().cpu().double().numpy().T
         norms = np.linalg.norm(directions, axis=1, keepdims=True)
         return (directions / np.where(norms > 0, norms, 1.0)).astype(np.float32)

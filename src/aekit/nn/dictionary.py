@@ -5,16 +5,20 @@ The recipe (Gao et al. 2024, "Scaling and evaluating sparse autoencoders"; Brick
 
 - a pre-encoder bias b, subtracted from the rows before encoding and added back by the decoder (it
   is the decoder's bias), started at the geometric median of a sample of rows;
-- decoder columns of unit norm, kept so after every step, with each column's gradient component along
-  the column removed before the step (:meth:`DictionaryNet.project_gradients`,
-  :meth:`DictionaryNet.normalize_decoder`);
-- the encoder started as the decoder's transpose;
+- unit-norm directions (the decoder's rows here: (units, D), scikit-learn's layout), kept so after
+  every step, with each direction's gradient component along it removed before the step
+  (:meth:`DictionaryNet.project_gradients`, :meth:`DictionaryNet.normalize_decoder`);
+- the encoder started as the decoder's directions (the transpose of the usual decoder matrix);
 - the reconstruction term divided by the data's variance (sum over features, taken on a sample), so
   that it is the fraction of variance unexplained and reads the same on any data;
 - AuxK: units that fired on none of the last ``dead_after`` rows reconstruct the residual with
   their ``aux_k`` largest pre-activations, as the term ``"aux"`` (normalised by the residual's
   energy), which brings dead units back. The count of rows since each unit last fired is a buffer
   (``rows_since_fired``), advanced by :meth:`DictionaryNet.count_firing`.
+
+A k-sparse code is decoded from its non-zeros (:class:`DictionaryDecoder`): N x k x D multiply-adds
+instead of N x units x D, in the forward pass and in both gradients, which leaves the encoder's
+products as the floor of a training step.
 """
 
 import torch
@@ -26,6 +30,9 @@ from .net import AutoencoderNet
 # Weiszfeld iterations for the geometric median, on at most this many rows
 _MEDIAN_STEPS = 100
 _MEDIAN_ROWS = 8192
+# A code with at most this fraction of non-zeros is decoded from them (gather and index_add) rather
+# than by a dense product; where the two cost alike on a CPU
+SPARSE_DECODE_DENSITY = 0.05
 
 
 @torch.no_grad()
@@ -50,15 +57,89 @@ def geometric_median(X: torch.Tensor, steps: int = _MEDIAN_STEPS, eps: float = 1
     return point.float()
 
 
-class Centre(nn.Module):
-    """x - b, where b is the bias of ``decoder`` (held outside the module tree: one shared Parameter)."""
+def _exporting() -> bool:
+    return torch.jit.is_tracing() or torch.compiler.is_compiling() or torch.onnx.is_in_onnx_export()
 
-    def __init__(self, decoder: nn.Linear):
+
+def _nonzeros(matrix: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor] | None:
+    """(rows, columns) of the non-zeros of ``matrix``, or None when more than ``SPARSE_DECODE_DENSITY``
+    of it is non-zero (a dense product is then as fast)."""
+    rows, columns = matrix.nonzero(as_tuple=True)
+    return None if len(rows) > SPARSE_DECODE_DENSITY * matrix.numel() else (rows, columns)
+
+
+def sum_of_products(values: torch.Tensor, source: torch.Tensor, take: torch.Tensor, put: torch.Tensor,
+                    n_out: int) -> torch.Tensor:
+    """out[put[i]] += values[i] * source[take[i]] for every i: a product with a sparse matrix, (n_out, D)."""
+    return source.new_zeros(n_out, source.shape[1]).index_add_(0, put, values.unsqueeze(1) * source[take])
+
+
+class DictionaryDecoder(nn.Module):
+    """code (N, units) -> code @ weight + bias, with ``weight`` (units, D) holding one direction per row.
+
+    A code with few non-zeros (at most ``SPARSE_DECODE_DENSITY``) is decoded from them, the same sum
+    to rounding; its gradient then reaches only the code's non-zeros, which is all a top-k or a ReLU
+    passes on (``sparse=False`` for a code that needs the rest: JumpReLU's threshold estimator).
+    Traced for export, it is the dense product."""
+
+    def __init__(self, units: int, n_features: int, sparse: bool = True):
         super().__init__()
+        self.weight = nn.Parameter(torch.empty(units, n_features))
+        self.bias = nn.Parameter(torch.zeros(n_features))
+        self.sparse = sparse
+        nn.init.kaiming_uniform_(self.weight, a=5 ** 0.5)
+
+    def decode_active(self, values: torch.Tensor, units: torch.Tensor) -> torch.Tensor:
+        """Rows from the k active units of each (``units`` (N, k)) and their ``values`` (N, k): one
+        fused gather-and-sum (``embedding_bag``), N x k x D multiply-adds, in both directions."""
+        return self.bias + nn.functional.embedding_bag(units, self.weight, per_sample_weights=values, mode="sum")
+
+    def forward(self, code: torch.Tensor) -> torch.Tensor:
+        found = None if _exporting() or not self.sparse else _nonzeros(code)
+        if found is None:
+            return torch.addmm(self.bias, code, self.weight)
+        rows, units = found
+        return self.bias + sum_of_products(code[rows, units], self.weight, units, rows, code.shape[0])
+
+
+class _CentredProduct(torch.autograd.Function):
+    """(x - centre) @ weight.T + bias, whose backward pass uses the sparsity of its output's gradient
+    (a k-sparse code passes gradient to k units per row) and never forms the gradient of ``x - centre``
+    to reach ``centre``: -(sum of the output gradients) @ weight is a vector, not a product of matrices."""
+
+    @staticmethod
+    def forward(ctx, x, centre, weight, bias):
+        centred = x - centre
+        ctx.save_for_backward(centred, weight)
+        return torch.addmm(bias, centred, weight.t())
+
+    @staticmethod
+    def backward(ctx, grad):
+        centred, weight = ctx.saved_tensors
+        found = _nonzeros(grad)
+        if found is None:
+            grad_weight = grad.t() @ centred
+        else:
+            rows, units = found
+            grad_weight = sum_of_products(grad[rows, units], centred, rows, units, weight.shape[0])
+        grad_bias = grad.sum(0)
+        grad_x = grad @ weight if ctx.needs_input_grad[0] else None
+        return grad_x, -(grad_bias @ weight), grad_weight, grad_bias
+
+
+class CentredLinear(nn.Linear):
+    """The encoder's layer: (x - b) @ weight.T + bias, where b is the bias of ``decoder`` (held outside
+    the module tree: one shared Parameter, the pre-encoder bias)."""
+
+    def __init__(self, n_features: int, units: int, decoder: DictionaryDecoder):
+        super().__init__(n_features, units)
         self._decoder = (decoder,)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x - self._decoder[0].bias
+        centre = self._decoder[0].bias
+        if _exporting():
+            return nn.functional.linear(x - centre, self.weight, self.bias)
+        return _CentredProduct.apply(x, centre, self.weight, self.bias)
 
 
 class DictionaryNet(AutoencoderNet):
@@ -76,7 +157,7 @@ class DictionaryNet(AutoencoderNet):
     pre_bias : {"median", "mean", "zero"}
         Where the pre-encoder bias starts.
     unit_norm_decoder : bool
-        Keep the decoder's columns at unit norm (and project their gradients).
+        Keep the directions (decoder rows) at unit norm (and project their gradients).
     aux_k : int
         Dead units that reconstruct the residual per row in the AuxK term (0: no term).
     dead_after : int
@@ -87,9 +168,10 @@ class DictionaryNet(AutoencoderNet):
                  encoder_init: str = "transpose", pre_bias: str = "median", unit_norm_decoder: bool = True,
                  aux_k: int = 0, dead_after: int = 10_000_000):
         latent = bottleneck.latent
-        decoder = nn.Linear(latent, n_features)
-        encoder_layer = nn.Linear(n_features, latent)
-        super().__init__(nn.Sequential(Centre(decoder), encoder_layer), bottleneck, nn.Sequential(decoder), "mse",
+        # JumpReLU's threshold gradient reads the code's gradient off its non-zeros too
+        decoder = DictionaryDecoder(latent, n_features, sparse=not getattr(bottleneck, "dense_code_gradient", False))
+        encoder_layer = CentredLinear(n_features, latent, decoder)
+        super().__init__(nn.Sequential(encoder_layer), bottleneck, nn.Sequential(decoder), "mse",
                          "linear", corruption, penalties)
         self.pre_bias = pre_bias
         self.unit_norm_decoder = unit_norm_decoder
@@ -106,11 +188,11 @@ class DictionaryNet(AutoencoderNet):
             if unit_norm_decoder:
                 self.normalize_decoder()
             if encoder_init == "transpose":
-                encoder_layer.weight.copy_(decoder.weight.t())
+                encoder_layer.weight.copy_(decoder.weight)
 
     @property
-    def dictionary(self) -> nn.Linear:
-        """The decoder's layer: its weight (D, units) holds the dictionary's directions as columns."""
+    def dictionary(self) -> DictionaryDecoder:
+        """The decoder: its weight (units, D) holds the dictionary's directions as rows."""
         return self.decoder[0]
 
     @torch.no_grad()
@@ -128,17 +210,17 @@ class DictionaryNet(AutoencoderNet):
 
     @torch.no_grad()
     def normalize_decoder(self) -> None:
-        """Scale every decoder column to unit norm."""
+        """Scale every direction to unit norm."""
         weight = self.dictionary.weight
-        weight.div_(weight.norm(dim=0, keepdim=True).clamp(min=1e-12))
+        weight.div_(weight.norm(dim=1, keepdim=True).clamp(min=1e-12))
 
     @torch.no_grad()
     def project_gradients(self) -> None:
-        """Remove from each decoder column's gradient its component along the column, which would
-        only change the column's norm (undone by :meth:`normalize_decoder`)."""
+        """Remove from each direction's gradient its component along the direction, which would only
+        change its norm (undone by :meth:`normalize_decoder`)."""
         weight, grad = self.dictionary.weight, self.dictionary.weight.grad
         if grad is not None and self.unit_norm_decoder:
-            grad.sub_(weight * (grad * weight).sum(0, keepdim=True))
+            grad.sub_(weight * (grad * weight).sum(1, keepdim=True))
 
     @torch.no_grad()
     def count_firing(self, fired: torch.Tensor, rows: int | torch.Tensor) -> None:
@@ -154,27 +236,46 @@ class DictionaryNet(AutoencoderNet):
     def loss_terms(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         """``"recon"``: squared error over the data's variance (the fraction of variance unexplained);
         the bottleneck's and penalties' terms; ``"aux"`` (AuxK) when ``aux_k`` > 0."""
-        encoding, bottleneck_terms = self.run_encoder(x)
-        if self.training:
-            with torch.no_grad():
-                active = encoding.code > 0
-                self.fired, self.l0, self.batch_rows = active.any(0), active.sum(1).float().mean(), x.shape[0]
-        logits = self.decoder(encoding.code)
-        terms = {"recon": self.reconstruction_loss(logits, x).mean() / self.variance, **bottleneck_terms}
-        for penalty in self.penalties:
-            terms[penalty.name] = penalty(encoding)
+        if self.penalties or not (self.dictionary.sparse and hasattr(self.bottleneck, "top_k")):
+            encoding, terms = self.run_encoder(x)
+            pre_code, logits = encoding.pre_code, self.decoder(encoding.code)
+            self._record_firing(encoding.code > 0)
+            terms.update({penalty.name: penalty(encoding) for penalty in self.penalties})
+        else:
+            # a top-k code decoded from its k values and units: no (N, units) code is formed
+            corrupted = self.corruption(x, self.noise_stream) if self.training and self.corruption is not None else x
+            pre_code = self.encoder[:-1](corrupted)
+            values, units = self.bottleneck.top_k(pre_code)
+            logits = self.dictionary.decode_active(values, units)
+            self._record_firing(values > 0, units)
+            terms = {}
+        terms = {"recon": self.reconstruction_loss(logits, x).mean() / self.variance, **terms}
         if self.aux_k > 0:
-            terms["aux"] = self.aux_loss(encoding.pre_code, (x - logits).detach())
+            terms["aux"] = self.aux_loss(pre_code, (x - logits).detach())
         return terms
+
+    @torch.no_grad()
+    def _record_firing(self, active: torch.Tensor, units: torch.Tensor | None = None) -> None:
+        """What the dead-unit counter and the history read after a training batch: the units active on
+        some row (``active`` (N, units), or (N, k) flags of the ``units`` of a top-k code) and the mean
+        count of active units per row."""
+        if not self.training:
+            return
+        if units is None:
+            fired = active.any(0)
+        else:
+            fired = torch.zeros(self.bottleneck.latent, dtype=torch.bool, device=active.device)
+            fired[units[active]] = True
+        self.fired, self.l0, self.batch_rows = fired, active.sum(1).float().mean(), active.shape[0]
 
     def aux_loss(self, pre_code: torch.Tensor, residual: torch.Tensor) -> torch.Tensor:
         """AuxK: how much of ``residual`` (N, D) the dead units' ``aux_k`` largest pre-activations per row
         fail to reconstruct, over the residual's energy; 0 without dead units."""
         dead = self.dead_units()
-        # a fixed width keeps the step free of host synchronisation; live units are pushed out of the top
-        masked = pre_code.masked_fill(~dead, float("-inf"))
-        values, indices = masked.topk(self.aux_k, dim=-1, sorted=False)
-        code = torch.zeros_like(pre_code).scatter(-1, indices, values.relu().nan_to_num(0.0, 0.0, 0.0))
-        estimate = code @ self.dictionary.weight.t()
-        unexplained = (estimate - residual).square().sum() / residual.square().sum().clamp(min=1e-12)
-        return unexplained * dead.any().to(unexplained.dtype)
+        if not dead.any():  # one synchronisation saves a top-k and a product over every unit
+            return pre_code.new_zeros(())
+        # live units are pushed out of the top; relu(-inf) = 0 where fewer than aux_k are dead
+        values, indices = pre_code.masked_fill(~dead, float("-inf")).topk(self.aux_k, dim=-1, sorted=False)
+        code = torch.zeros_like(pre_code).scatter(-1, indices, values.relu())
+        estimate = self.dictionary(code) - self.dictionary.bias
+        return (estimate - residual).square().sum() / residual.square().sum().clamp(min=1e-12)

@@ -26,10 +26,17 @@ K_SPARSE_KINDS = ("topk", "batchtopk", "jumprelu")
 THRESHOLD_MOMENTUM = 0.99
 
 
+def top_k(pre_code: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """(values, units), each (N, k): the k largest entries of each row of ``pre_code`` (N, units) through
+    a ReLU, and where they are."""
+    values, units = pre_code.topk(k, dim=-1, sorted=False)
+    return values.relu(), units
+
+
 def topk_code(pre_code: torch.Tensor, k: int) -> torch.Tensor:
     """The k largest entries of each row of ``pre_code`` (N, units), through a ReLU; the rest 0."""
-    values, indices = pre_code.topk(k, dim=-1, sorted=False)
-    return torch.zeros_like(pre_code).scatter(-1, indices, values.relu())
+    values, units = top_k(pre_code, k)
+    return torch.zeros_like(pre_code).scatter(-1, units, values)
 
 
 def batch_topk_code(pre_code: torch.Tensor, k: int) -> torch.Tensor:
@@ -103,6 +110,8 @@ class KSparseBottleneck(Bottleneck):
             raise ValueError(f"kind must be one of {K_SPARSE_KINDS}, got {kind!r}")
         self.kind = kind
         self.k = k
+        # the threshold's straight-through gradient reads the code's gradient below the threshold too
+        self.dense_code_gradient = kind == "jumprelu"
         self.bandwidth = bandwidth
         if kind == "jumprelu":
             # on its own scale, not a log: Adam's steps of about lr then move it by lr, so that a threshold
@@ -110,6 +119,12 @@ class KSparseBottleneck(Bottleneck):
             self.jump_threshold = torch.nn.Parameter(torch.full((latent,), float(threshold_init)))
         # BatchTopK's inference threshold; negative until the first training batch has set it
         self.register_buffer("threshold", torch.tensor(-1.0))
+
+    def __getattr__(self, name):
+        # ``top_k`` exists for the kind with k units in every row only
+        if name == "top_k" and self.__dict__.get("kind") == "topk":
+            return lambda pre_code: top_k(pre_code, self.k)
+        return super().__getattr__(name)
 
     def forward(self, pre_code: torch.Tensor) -> torch.Tensor:
         if self.kind == "topk":
