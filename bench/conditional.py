@@ -77,8 +77,8 @@ def main():
             start = time.perf_counter()
             model = make(seed).fit(X, y)
             seconds = time.perf_counter() - start
-            judge(f"{name} seed {seed}", lambda c: model.sample(args.n, random_state=1, y=c), classes, classifier,
-                  X_test, seconds)
+            judge(f"{name} seed {seed}", lambda c, model=model: model.sample(args.n, random_state=1, y=c), classes,
+                  classifier, X_test, seconds)
 
 
 if __name__ == "__main__":

@@ -231,8 +231,8 @@ class NeuralEstimator(OnnxExportMixin, BaseEstimator):
             if self._pretrain_mode() is not None:
                 pretrain_history = pretrain_layers(
                     self, self.model_, X_train, X_val,
-                    lambda model, epochs, phase: make_trainer(model, epochs,
-                                                              in_phase(self._callbacks(False, checkpoint=False), phase)))
+                    lambda model, epochs, phase: make_trainer(
+                        model, epochs, in_phase(self._callbacks(False, checkpoint=False), phase)))
             solved = self._solve(X_train, X_val)
             if solved is None:
                 trainer.fit(X_train, X_val)
