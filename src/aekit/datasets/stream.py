@@ -10,6 +10,14 @@ An epoch (:meth:`RowStream.shuffled_batches`) reads contiguous blocks in a rando
 ``torch.utils.data.DataLoader`` whose workers only read (they start from a fork server: see
 ``_worker_context``); every random choice is drawn in the main process from the generator it is
 given, so the batches do not depend on the number of workers.
+
+The blocks of an epoch are taken in groups of ``GROUP_BLOCKS``. A group of full blocks is striped:
+each block's rows are shuffled, and every batch takes ``batch_size / GROUP_BLOCKS`` rows from each
+block in turn, so that a contiguous share of a batch comes from a few of the group's blocks. Processes
+training together (:meth:`RowStream.shuffled_shares`) then each read only the blocks of their share
+of every batch, and the batches are the ones a single process reads. Other groups (the epoch's last,
+one with the short last block, or a batch size that GROUP_BLOCKS does not divide) are read whole by
+every process, their rows shuffled together.
 """
 
 import math
@@ -30,7 +38,9 @@ STREAM_BYTES = 2**30
 # _BLOCK_BYTES: a few blocks are in memory at once (the shuffle buffer and the workers' reads).
 _BLOCK_BATCHES = 64
 _BLOCK_BYTES = 8 * 2**20
-_BUFFER_BLOCKS = 4
+# blocks of an epoch taken together: a striped group, or a buffer whose rows are shuffled together;
+# processes training together read their own share of a striped group when their number divides it
+GROUP_BLOCKS = 8
 # sequential passes (scaler fit, code range) read this much at a time
 _PASS_BYTES = 32 * 2**20
 # a held-out set (validation, init sample) is this many contiguous pieces at seeded places
@@ -226,32 +236,65 @@ class RowStream:
     def shuffled_batches(self, batch_size: int, generator: torch.Generator) -> Iterator[torch.Tensor]:
         """One epoch of float32 batches (tensors) of ``batch_size`` rows (the last may be smaller).
 
-        Blocks of contiguous rows are read in an order drawn from ``generator``, by
-        ``num_workers`` worker processes, and the rows of every few blocks are shuffled together.
+        Blocks of contiguous rows are read in an order drawn from ``generator``, by ``num_workers``
+        worker processes, and shuffled in groups (see the module's docstring).
         """
+        for rows, _ in self.shuffled_shares(batch_size, generator):
+            yield rows
+
+    def shuffled_shares(self, batch_size: int, generator: torch.Generator, rank: int = 0,
+                        world: int = 1) -> Iterator[tuple[torch.Tensor, int]]:
+        """The epoch of :meth:`shuffled_batches` as ``(share, rows of the batch)`` for process ``rank``
+        of ``world``: its contiguous share of each batch (rows ``n * rank // world`` to ``n * (rank +
+        1) // world`` of a batch of n), reading only the blocks of striped groups that hold its shares.
+        The random draws are the same in every process, whatever its rank."""
         # whole batches per block: buffers and batches then keep one size all epoch, and the allocator
         # reuses their memory instead of fragmenting it (which grows the process steadily)
         batches = max(1, min(_BLOCK_BATCHES, _BLOCK_BYTES // (4 * self.n_features * batch_size)))
         block_rows = batches * batch_size
         n_blocks = math.ceil(self.n_rows / block_rows)
         order = torch.randperm(n_blocks, generator=generator).tolist()
+        groups = [order[i:i + GROUP_BLOCKS] for i in range(0, n_blocks, GROUP_BLOCKS)]
+        can_stripe = batch_size % GROUP_BLOCKS == 0 and GROUP_BLOCKS % world == 0
+        striped = [can_stripe and len(g) == GROUP_BLOCKS and (max(g) + 1) * block_rows <= self.n_rows
+                   for g in groups]
+        mine = GROUP_BLOCKS // world if can_stripe else 0
+        reads = [b for g, s in zip(groups, striped) for b in (g[rank * mine:(rank + 1) * mine] if s else g)]
         # The loader's own generator only seeds its workers, which draw nothing: a fixed one keeps the
         # global torch generator untouched.
-        loader = torch.utils.data.DataLoader(_Blocks(self, block_rows), batch_size=None, sampler=order,
-                                             num_workers=self.num_workers, generator=torch.Generator(),
-                                             multiprocessing_context=_worker_context() if self.num_workers else None)
-        pending = []
-        for i, block in enumerate(loader, 1):
-            pending.append(block)
-            if len(pending) < _BUFFER_BLOCKS and i < n_blocks:
+        loader = iter(torch.utils.data.DataLoader(
+            _Blocks(self, block_rows), batch_size=None, sampler=reads, num_workers=self.num_workers,
+            generator=torch.Generator(), multiprocessing_context=_worker_context() if self.num_workers else None))
+        pending = torch.empty(0, self.n_features)
+        for i, (group, is_striped) in enumerate(zip(groups, striped)):
+            if is_striped:
+                yield from self._striped_shares(loader, generator, block_rows, batch_size, rank, mine)
                 continue
-            rows = torch.cat(pending)
+            rows = torch.cat([pending] + [next(loader) for _ in group])
             shuffle = torch.randperm(len(rows), generator=generator)
-            # rows short of a full batch wait for the next buffer, so only the epoch's last batch is short
-            full = len(rows) if i == n_blocks else len(rows) - len(rows) % batch_size
+            # rows short of a full batch wait for the next group, so only the epoch's last batch is short
+            full = len(rows) if i == len(groups) - 1 else len(rows) - len(rows) % batch_size
             for start in range(0, full, batch_size):
-                yield rows[shuffle[start:min(start + batch_size, full)]]
-            pending = [rows[shuffle[full:]]]
+                yield _share(rows[shuffle[start:min(start + batch_size, full)]], rank, world)
+            pending = rows[shuffle[full:]]
+        if len(pending):
+            yield _share(pending, rank, world)
+
+    @staticmethod
+    def _striped_shares(loader, generator, block_rows, batch_size, rank, mine):
+        """The batches of a striped group: each takes ``batch_size / GROUP_BLOCKS`` rows of every block's
+        shuffled rows, block after block; this process holds blocks ``rank * mine`` to ``(rank + 1) *
+        mine`` of the group, the share it yields."""
+        shuffles = [torch.randperm(block_rows, generator=generator) for _ in range(GROUP_BLOCKS)]
+        blocks = [next(loader)[shuffles[rank * mine + j]] for j in range(mine)]
+        piece = batch_size // GROUP_BLOCKS
+        for start in range(0, block_rows, piece):
+            yield torch.cat([block[start:start + piece] for block in blocks]), batch_size
+
+
+def _share(batch: torch.Tensor, rank: int, world: int) -> tuple[torch.Tensor, int]:
+    n = len(batch)
+    return batch[n * rank // world:n * (rank + 1) // world], n
 
 
 def _worker_context():

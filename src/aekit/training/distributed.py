@@ -6,9 +6,11 @@ CPU tensors; with ``device="auto"`` or ``"cuda"`` every rank uses ``cuda:LOCAL_R
 holds the whole data set and draws the same permutation each epoch (same seed); the trainer slices
 global batches of ``processes x batch_size`` rows and each rank trains on its contiguous share of
 every one, so that step t sees the rows that one process with the global batch size would see.
-Rows on disk (:class:`aekit.datasets.RowStream`) are read the same way: every rank reads every block
-of the epoch, in the same shuffled order, and trains on its share (reading costs each rank the whole
-file per epoch; the arithmetic is what is divided).
+Rows on disk (:class:`aekit.datasets.RowStream`) give the same batches: every rank draws the same
+order of blocks, and where a group of blocks is striped (see :mod:`aekit.datasets.stream`; when the
+number of processes divides ``GROUP_BLOCKS`` = 8 and the global batch is a multiple of it) each rank
+reads only the blocks that hold its shares, a ``1 / processes`` part of them; the other groups (an
+epoch's last few blocks) are read by every rank, which takes its share.
 
 aekit runs on PyTorch's distributed package, not its own: rendezvous, launcher and collectives are
 torch's. It does not wrap models in ``DistributedDataParallel``, whose hooks fire during the
@@ -113,6 +115,15 @@ class DataParallel:
             start, stop = rows * self.rank // self.world_size, rows * (self.rank + 1) // self.world_size
             self.share = (stop - start) / rows
             yield inputs[start:stop], None if targets is None else targets[start:stop]
+
+    def stream_shares(self, stream, batch_size: int, generator: torch.Generator) -> Iterator[torch.Tensor]:
+        """This rank's share of each global batch of ``batch_size`` rows of ``stream`` (a
+        :class:`aekit.datasets.RowStream`), reading only what its shares need where it can."""
+        for rows, total in stream.shuffled_shares(batch_size, generator, self.rank, self.world_size):
+            if total < self.world_size:
+                continue
+            self.share = len(rows) / total
+            yield rows
 
     @contextmanager
     def rank_streams(self, generators: dict[str, torch.Generator]) -> Iterator[None]:

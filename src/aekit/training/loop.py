@@ -168,7 +168,10 @@ class Trainer:
         parallel = self._data_parallel
         sums, n = {}, 0
         with nullcontext() if parallel is None else parallel.rank_streams(self.generators):
-            for batch in self._batches(X) if parallel is None else parallel.shares(self._batches(X)):
+            batches = self._batches(X)
+            if parallel is not None and isinstance(X, torch.Tensor | tuple):  # a stream yields shares
+                batches = parallel.shares(batches)
+            for batch in batches:
                 terms = self.step(self, batch)
                 rows = batch[0].shape[0]
                 for name, value in terms.items():
@@ -185,7 +188,11 @@ class Trainer:
         the model's device."""
         if not isinstance(X, torch.Tensor | tuple):
             device = next(self.model.parameters()).device
-            for batch in X.shuffled_batches(self.batch_size, self.generators["shuffle"]):
+            parallel, shuffle = self._data_parallel, self.generators["shuffle"]
+            # several processes: each reads what its shares of the global batches need
+            batches = (X.shuffled_batches(self.batch_size, shuffle) if parallel is None
+                       else parallel.stream_shares(X, self.batch_size, shuffle))
+            for batch in batches:
                 yield batch.to(device, non_blocking=True), None
             return
         inputs, targets = as_pair(X)
