@@ -7,10 +7,13 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import aekit
 from aekit import SparseAutoencoder
+from aekit.cli import main
 from aekit.datasets import make_superposition
 from aekit.metrics import l0, mcc
 from aekit.nn.dictionary import DictionaryNet, geometric_median
 from aekit.nn.ksparse import KSparseBottleneck, batch_topk_code, topk_code
+from aekit.report.context import Context
+from aekit.report.stages.regularised import sparse as sparse_stage
 
 KINDS = ("topk", "batchtopk", "jumprelu")
 LAST_BIT = "float32 BLAS results differ in the last bit when rows are reordered or re-batched"
@@ -178,3 +181,25 @@ def test_dead_units_reconstruct_the_residual_with_auxk(superposed):
                          expected_failed_checks=lambda est: dict.fromkeys(ORDER_CHECKS, LAST_BIT))
 def test_k_sparse_kinds_pass_sklearn_checks(estimator, check):
     check(estimator)
+
+
+def test_cli_trains_a_topk_dictionary_on_a_folder_of_shards(tmp_path, capsys, one_thread):
+    X = make_superposition(1500, n_features=32, n_dims=12, l0=3, random_state=0)[0]
+    (tmp_path / "shards").mkdir()
+    for i, part in enumerate(np.array_split(X, 2)):
+        np.save(tmp_path / "shards" / f"part{i}.npy", part.astype(np.float16))
+    argv = ["train", "sparse", "--data", str(tmp_path / "shards"), "--set", "sparsity=topk", "--set", "k=3",
+            "--set", "latent=32", "--epochs", "1", "--out", str(tmp_path / "run"), "--quiet"]
+    assert main(argv) == 0
+    model = aekit.load(tmp_path / "run")
+    assert model.sparsity == "topk" and model.components_.shape == (32, 12)
+    assert main([*argv[:-3], "--set", "k=33", "--out", str(tmp_path / "bad"), "--quiet"]) == 2
+    assert "k=33 (the number of active units) exceeds latent=32" in capsys.readouterr().err
+
+
+def test_report_sparse_stage_has_a_topk_model(tmp_path, one_thread):
+    ctx = Context("digits", tmp_path, quick=True, retrain=False, progress=lambda message: None)
+    section = sparse_stage.run(ctx)
+    topk_rows = {row["metric"]: row for row in section.rows if row["model"] == "sparse, TopK k=32"}
+    assert topk_rows["L0: active units per test row"]["value"] <= 32
+    assert set(topk_rows) >= {"fraction of variance unexplained (test)", "dead units (zero on every test row)"}

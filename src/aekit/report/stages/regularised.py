@@ -7,7 +7,7 @@ import torch
 from ... import plots
 from ...estimators import Autoencoder, ContractiveAutoencoder, DenoisingAutoencoder, SparseAutoencoder
 from ...losses import encoder_jacobian_norm
-from ...metrics import psnr
+from ...metrics import dead_fraction, fraction_of_variance_unexplained, l0, psnr
 from ...noise import corrupt
 from ..context import Context
 from ..types import Section, stage
@@ -48,11 +48,15 @@ def denoising(ctx: Context) -> Section:
 def sparse(ctx: Context) -> Section:
     """A penalty on code activity makes few of many units respond to each input: a KL penalty pulls each
     unit's mean activation to a target (here 0.05), an L1 penalty drives activations to exactly zero.
-    Each unit then stands for a part of the input (a stroke).
+    A k-sparse code keeps only each row's k largest units (TopK, Gao et al. 2024), trained as a
+    dictionary with unit-norm directions: the way sparse autoencoders find features in the activations
+    of other networks. Each unit then stands for a part of the input (a stroke).
     """
     shape = {"latent": 256, "epochs": ctx.epochs(20), **ctx.model_params()}
     kl = ctx.fit("sparse_kl", SparseAutoencoder(sparsity="kl", **shape))
     l1 = ctx.fit("sparse_l1", SparseAutoencoder(sparsity="l1", code_activation="relu", **shape))
+    # k = 32 active of 256 units, on the scaled rows (a dictionary decodes linearly)
+    topk = ctx.fit("sparse_topk", SparseAutoencoder(sparsity="topk", k=32, **shape))
     plain = ctx.fit("plain_256", Autoencoder(hidden=(), code_activation="relu", **shape))
     section = Section()
     section.row("sparse, KL target 0.05", "mean unit activation on test rows", kl.transform(ctx.X_test).mean(),
@@ -60,14 +64,25 @@ def sparse(ctx: Context) -> Section:
     section.row("sparse, L1", "fraction of exact zeros in the codes", (l1.transform(ctx.X_test) == 0).mean(),
                 "plain ReLU autoencoder", (plain.transform(ctx.X_test) == 0).mean(), better="higher")
     pca = ctx.pca(shape["latent"])
-    for name, model in (("sparse, KL target 0.05", kl), ("sparse, L1", l1)):
+    models = (("sparse, KL target 0.05", kl), ("sparse, L1", l1), ("sparse, TopK k=32", topk))
+    for name, model in models:
         section.beside(name, "test squared error per row", ctx.test_error(model),
                        {f"PCA-{len(pca.components)}": ctx.test_error(pca),
                         "plain ReLU autoencoder, same shape": ctx.test_error(plain)})
+    pca_fvu = fraction_of_variance_unexplained(ctx.X_test, pca.reconstruct(ctx.X_test))
+    codes = {"L1": l1.transform(ctx.X_test), "TopK k=32": topk.transform(ctx.X_test)}
+    for (name, model), (short, other) in zip(models[1:], (("L1", "TopK k=32"), ("TopK k=32", "L1"))):
+        section.row(name, "L0: active units per test row", l0(codes[short]), other, l0(codes[other]), better=None)
+        section.row(name, "fraction of variance unexplained (test)",
+                    fraction_of_variance_unexplained(ctx.X_test, model.reconstruct(ctx.X_test)),
+                    f"PCA-{len(pca.components)}", pca_fvu)
+        section.row(name, "dead units (zero on every test row)", dead_fraction(codes[short]), other,
+                    dead_fraction(codes[other]))
     section.figures += [("KL: pooled activations and each unit's mean.", plots.code_histogram(kl, ctx.X_test)),
                         ("L1: pooled activations and each unit's mean.", plots.code_histogram(l1, ctx.X_test))]
     if ctx.has_images:
-        section.figures.append(("KL-sparse first-layer filters: local strokes.", plots.filters(kl)))
+        section.figures += [("KL-sparse first-layer filters: local strokes.", plots.filters(kl)),
+                            ("TopK encoder filters (k=32 of 256 units).", plots.filters(topk))]
     return section
 
 
