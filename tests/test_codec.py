@@ -219,6 +219,14 @@ def test_entropy_coder_is_near_the_entropy():
     assert len(codec.entropy_encode(row, bits)) <= 1.05 * -np.log2(pmf[row]).sum() / 8 + 5
 
 
+def test_tables_of_one_symbol_take_no_bits():
+    symbols = np.array([[0, 1], [0, 0], [0, 1]])
+    tables = [np.array([7]), np.array([1, 3])]
+    payload = codec.encode_with_tables(symbols, tables)
+    assert payload == codec.encode_with_tables(symbols[:, 1:], tables[1:])
+    np.testing.assert_array_equal(codec.decode_with_tables(payload, 3, tables), symbols)
+
+
 def test_building_blocks_reject_bad_input():
     with pytest.raises(ValueError, match=r"integers in \[0, 4\)"):
         codec.entropy_encode(np.array([[4]]), 2)

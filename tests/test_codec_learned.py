@@ -39,7 +39,7 @@ def test_prior_gives_each_integer_its_mass_and_the_masses_sum_to_one():
     torch.manual_seed(0)
     prior = LogisticMixturePrior(latent=3, components=3)
     with torch.no_grad():
-        prior.means.normal_(0, 3)
+        prior.location.normal_(0, 3)
         prior.log_scales.normal_(0, 0.5)
     y = torch.arange(-200, 201, dtype=torch.float32)[:, None].expand(-1, 3)
     mass = prior.likelihood(y)

@@ -42,17 +42,28 @@ class LogisticMixturePrior(nn.Module):
     torch.Size([5, 3])
     """
 
-    def __init__(self, latent: int, components: int = 4):
+    def __init__(self, latent: int, components: int = 4, unit: float = 1.0):
         super().__init__()
-        # components start spread over [-2, 2] with unit scale: a broad prior that training narrows
+        # The parameters are in units of ``unit`` integers (the encoder's own units when the codes
+        # are its outputs / step): the optimiser moves them at the pace it moves the encoder. They
+        # start spread over [-2, 2] with unit scale: a broad prior that training narrows.
         spread = torch.linspace(-2.0, 2.0, components) if components > 1 else torch.zeros(1)
-        self.means = nn.Parameter(spread.repeat(latent, 1))
+        self.unit = unit
+        self.location = nn.Parameter(spread.repeat(latent, 1))
         self.log_scales = nn.Parameter(torch.zeros(latent, components))
         self.logits = nn.Parameter(torch.zeros(latent, components))
 
+    @property
+    def means(self) -> torch.Tensor:
+        """Component means (latent, components), in integers."""
+        return self.location * self.unit
+
+    def _inverse_scales(self):
+        return torch.exp(-self.log_scales) / self.unit
+
     def cdf(self, x: torch.Tensor) -> torch.Tensor:
         """The prior's CDF at ``x`` (N, latent), elementwise per dimension."""
-        z = (x.unsqueeze(-1) - self.means) * torch.exp(-self.log_scales)
+        z = (x.unsqueeze(-1) - self.means) * self._inverse_scales()
         return (torch.softmax(self.logits, -1) * torch.sigmoid(z)).sum(-1)
 
     def likelihood(self, y: torch.Tensor) -> torch.Tensor:
@@ -68,8 +79,22 @@ class LogisticMixturePrior(nn.Module):
 
     def _flipped_cdf(self, x, flip):
         # the CDF of the mirrored density at x: 1 - CDF(-x) for flip = -1, without the cancellation
-        z = (x.unsqueeze(-1) - flip.unsqueeze(-1) * self.means) * torch.exp(-self.log_scales)
+        z = (x.unsqueeze(-1) - flip.unsqueeze(-1) * self.means) * self._inverse_scales()
         return (torch.softmax(self.logits, -1) * torch.sigmoid(z)).sum(-1)
+
+    @torch.no_grad()
+    def fit_to(self, y: torch.Tensor) -> None:
+        """Start from the codes ``y`` (N, latent): components at evenly spaced quantiles of each
+        dimension, each as wide as the spread between neighbouring quantiles, equally weighted. The
+        first batch's codes are where training begins; a prior far from them would spend hundreds
+        of steps getting there."""
+        components = self.location.shape[1]
+        levels = torch.linspace(0.5 / components, 1 - 0.5 / components, components, device=y.device)
+        quantiles = torch.quantile(y.float(), levels.float(), dim=0).T  # (latent, components)
+        width = (y.std(0) / components).clamp_min(0.5)[:, None].expand_as(quantiles)
+        self.location.copy_(quantiles / self.unit)
+        self.log_scales.copy_(torch.log(width / self.unit))
+        self.logits.zero_()
 
     def bits(self, y: torch.Tensor) -> torch.Tensor:
         """-log2 of :meth:`likelihood`, per element (N, latent)."""
@@ -88,7 +113,7 @@ class LogisticMixturePrior(nn.Module):
         for j, (a, b) in enumerate(zip(np.asarray(low, np.int64), np.asarray(high, np.int64))):
             edges = torch.arange(a, b + 2, dtype=torch.float64) - 0.5
             weights = torch.softmax(self.logits[j].double(), -1)
-            z = (edges[:, None] - self.means[j].double()) * torch.exp(-self.log_scales[j].double())
+            z = (edges[:, None] - self.means[j].double()) * self._inverse_scales()[j].double()
             cdf = (weights * torch.sigmoid(z)).sum(-1)
             cdf[0], cdf[-1] = 0.0, 1.0
             mass = (cdf[1:] - cdf[:-1]).clamp_min(0).numpy()
@@ -98,7 +123,7 @@ class LogisticMixturePrior(nn.Module):
 
 class EntropyBottleneck(Bottleneck):
     """Integer codes under a learned factorised prior: ``forward`` rounds the encoder's outputs
-    divided by ``step`` (and gives the integers times ``step``); ``sample`` adds uniform noise in
+    times a learned gain per dimension divided by ``step`` (and gives the integers times ``step``); ``sample`` adds uniform noise in
     [-1/2, 1/2) instead (the relaxation of rounding that keeps gradients) and returns the term
     ``"rate"``: bits per row under the prior of the integers, summed over the code dimensions. With
     noise, those bits are what coding the rounded codes costs on average.
@@ -116,15 +141,25 @@ class EntropyBottleneck(Bottleneck):
 
     def __init__(self, latent: int, components: int = 4, step: float = 1.0):
         super().__init__(latent)
-        self.prior = LogisticMixturePrior(latent, components)
+        self.prior = LogisticMixturePrior(latent, components, unit=1 / step)
         self.step = step
+        self.log_gain = nn.Parameter(torch.zeros(latent))
+        self.register_buffer("started", torch.zeros((), dtype=torch.bool))
+
+    def _levels(self, pre_code):
+        """The encoder's outputs in integer units: times a learned gain per dimension (a log, so that
+        an optimiser halves a dimension's spread, and saves a bit, in as many steps as it doubles it)."""
+        return pre_code * torch.exp(self.log_gain) / self.step
 
     def forward(self, pre_code: torch.Tensor) -> torch.Tensor:
-        return torch.round(pre_code / self.step) * self.step
+        return torch.round(self._levels(pre_code)) * self.step
 
     def sample(self, pre_code, noise_stream=None):
+        if self.training and not self.started and len(pre_code) > 1:
+            self.prior.fit_to(self._levels(pre_code.detach()))
+            self.started.fill_(True)
         noise = torch.rand(pre_code.shape, generator=noise_stream, device=pre_code.device, dtype=pre_code.dtype)
-        noisy = pre_code / self.step + noise - 0.5
+        noisy = self._levels(pre_code) + noise - 0.5
         return noisy * self.step, {"rate": self.prior.bits(noisy).sum(-1).mean()}
 
 

@@ -3,7 +3,7 @@ outlier scores, and rate against distortion of codecs.
 
 Example
 -------
->>> fig = rate_distortion({"aekit": [(20, 18.1), (40, 19.0)], "JPEG": [(300, 17.5)]})
+>>> fig = rate_distortion({"aekit": [(20, 18.1), (40, 19.0)], "JPEG": [(300, 17.5)]}, pixels=784)
 """
 
 from collections.abc import Mapping, Sequence
@@ -70,22 +70,27 @@ def roc(scores_by_name: Mapping[str, ArrayLike], is_outlier: ArrayLike,
     return fig
 
 
-def rate_distortion(curves: Mapping[str, Sequence[tuple[float, float]]], title: str = "Rate and distortion") -> Figure:
-    """Bytes per row against PSNR for each codec: ``curves`` maps a name to (bytes, psnr) points.
+def rate_distortion(curves: Mapping[str, Sequence[tuple[float, float]]], title: str = "Rate and distortion",
+                    pixels: int | None = None) -> Figure:
+    """Rate against PSNR for each codec: ``curves`` maps a name to (bytes per row, PSNR) points; a
+    name with one point (a single trained model) is drawn as a marker alone.
+
+    With ``pixels`` (values per row: 784 for a 28 x 28 grey image, 3,072 for 32 x 32 colour), the
+    rate is drawn in bits per pixel, ``8 * bytes / pixels``; else in bytes per row.
 
     Example
     -------
-    >>> fig = rate_distortion({"aekit": [(20, 18.1), (40, 19.0)], "JPEG": [(300, 17.5)]})
+    >>> fig = rate_distortion({"aekit": [(20, 18.1), (40, 19.0)], "JPEG": [(300, 17.5)]}, pixels=784)
     """
     fig = Figure(figsize=(6.5, 4.5), layout="constrained")
     ax = fig.subplots()
+    per = 8.0 / pixels if pixels else 1.0
     for name, points in curves.items():
-        size, quality = np.asarray(sorted(points), dtype=np.float64).T
-        ax.plot(size, quality, marker="o", label=name)
+        size, quality = np.asarray(sorted(points), dtype=np.float64).reshape(-1, 2).T
+        ax.plot(size * per, quality, marker="o", linestyle="-" if len(size) > 1 else "none", label=name)
     ax.set_xscale("log")
-    ax.set_xlabel("bytes per row (log scale)")
+    ax.set_xlabel("bits per pixel (log scale)" if pixels else "bytes per row (log scale)")
     ax.set_ylabel("PSNR (dB)")
     ax.legend()
     ax.set_title(title)
     return fig
-

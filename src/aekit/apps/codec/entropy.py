@@ -133,7 +133,8 @@ def encode_with_tables(symbols, tables) -> bytes:
     encoder = constriction.stream.queue.RangeEncoder()
     if len(symbols):
         for column, model in zip(symbols.T, models):
-            encoder.encode(np.ascontiguousarray(column), model)
+            if model is not None:
+                encoder.encode(np.ascontiguousarray(column), model)
     # whole 32-bit words: up to 4 bytes more than the information, which counts for a single row only
     return encoder.get_compressed().astype("<u4").tobytes()
 
@@ -157,7 +158,7 @@ def _decode(payload, n_rows, models):
     decoder = constriction.stream.queue.RangeDecoder(words)
     out = np.empty((n_rows, len(models)), np.int64)
     for j, model in enumerate(models):
-        out[:, j] = decoder.decode(model, n_rows) if n_rows else []
+        out[:, j] = decoder.decode(model, n_rows) if n_rows and model is not None else 0
     return out
 
 
@@ -165,7 +166,8 @@ def _model(table):
     table = np.asarray(table, np.float64)
     if table.ndim != 1 or len(table) == 0 or not np.all(np.isfinite(table)) or table.min() < 0 or table.sum() <= 0:
         raise ValueError("a probability table must be a non-empty 1-D array of non-negative frequencies")
-    return constriction.stream.model.Categorical(table, perfect=False)
+    # a table of one symbol says everything: its column takes no bits (and constriction refuses it)
+    return constriction.stream.model.Categorical(table, perfect=False) if len(table) > 1 else None
 
 
 def entropy_encode(symbols, bits: int) -> bytes:
