@@ -10,6 +10,8 @@ from ...apps.anomaly import AnomalyDetector
 from ...apps.classifier import AutoencoderClassifier, mask_labels
 from ...apps.retrieval import CodeIndex
 from ...estimators import Autoencoder, SemanticHashingAutoencoder
+from ...estimators.rate_distortion import RateDistortionAutoencoder
+from ...estimators.vqvae import VQVAE
 from ...metrics import precision_at_k, psnr, reconstruction_error
 from ..baselines import classifier_baselines, converged, fit_pca, isolation_forest_scores, pca_codec_point
 from ..context import Context
@@ -85,10 +87,12 @@ def retrieval(ctx: Context) -> Section:
 @stage("compression", "Compression")
 def compression(ctx: Context) -> Section:
     """The codes of a trained autoencoder, quantised and entropy-coded, are a lossy codec for rows like its
-    training data: a digit in a few dozen bytes. The curve sets aekit's codec (the 16-code undercomplete
-    model above, at 4 to 8 bits per code) beside JPEG and WebP from Pillow, one file per image, and
-    PCA-16 codes quantised and entropy-coded the same way; bench/compression.py has the full comparison
-    with a larger model.
+    training data: a digit in a few dozen bytes. Three of aekit's codecs: the 16-code undercomplete model
+    above with its codes quantised to 4 to 8 bits; a rate-distortion autoencoder, trained for bits and
+    squared error together, its integer codes coded under its learned prior (one rate weight, one
+    point); and a VQ-VAE, its codebook indices coded under their measured frequencies. Beside them JPEG,
+    WebP and AVIF from Pillow, one file per image, and PCA-16 codes quantised and entropy-coded as the
+    fixed-bit codec's; bench/compression_rd.py sweeps the rate weight on a convolutional model.
     """
     section = Section()
     if not (ctx.has_images and ctx.image_shape[0] == 1 and ctx.in_unit_interval):
@@ -99,21 +103,39 @@ def compression(ctx: Context) -> Section:
     ours = {}
     for bits in (4, 6, 8):
         data = codec.compress(model, ctx.X_test, bits=bits)
-        ours[bits] = (len(data) / len(ctx.X_test), psnr(ctx.X_test, np.clip(codec.decompress(model, data), 0, 1)))
+        ours[bits] = _codec_point(ctx, model, data)
+    learned = {name: ctx.fit(name, estimator(epochs=ctx.epochs(30), scale=None, **ctx.model_params()))
+               for name, estimator in (("rate_distortion", RateDistortionAutoencoder), ("vqvae", VQVAE))}
+    points = {name: _codec_point(ctx, m, codec.compress(m, ctx.X_test)) for name, m in learned.items()}
     pca = ctx.pca(16)
     others = {"JPEG": [codec.pillow_point(ctx.X_test, size, "JPEG", quality=q, optimize=True) for q in (5, 20, 50, 90)],
               "WebP": [codec.pillow_point(ctx.X_test, size, "WEBP", quality=q, method=6) for q in (0, 25, 75)],
+              "AVIF": [codec.pillow_point(ctx.X_test, size, "AVIF", quality=q, speed=6) for q in (0, 30)],
               "PCA-16 codes": [pca_codec_point(pca, ctx.X, ctx.X_test, bits) for bits in (4, 6, 8)]}
-    bytes_6, psnr_6 = ours[6]
-    section.beside("aekit codec, 16 codes x 6 bits", "bytes per row (batch of the test rows)", bytes_6,
-                   {f"{name} at >= the same PSNR": min((b for b, q in points if q >= psnr_6), default=None)
-                    for name, points in others.items()})
-    section.beside("aekit codec, 16 codes x 6 bits", "PSNR (dB)", psnr_6,
-                   {f"{name} at <= the same bytes": max((q for b, q in points if b <= bytes_6), default=None)
-                    for name, points in others.items()}, better="higher")
-    section.figures.append(("Bytes per row against PSNR on the test rows.",
-                            plots.rate_distortion({"aekit (4, 6, 8 bits)": list(ours.values()), **others})))
+    for label, (rate, quality) in (("RateDistortionAutoencoder()", points["rate_distortion"]),
+                                   ("aekit codec, 16 codes x 6 bits", ours[6])):
+        section.beside(label, "bytes per row (batch of the test rows)", rate,
+                       {f"{name} at >= the same PSNR": min((b for b, q in curve if q >= quality), default=None)
+                        for name, curve in others.items()})
+        section.beside(label, "PSNR (dB)", quality,
+                       {f"{name} at <= the same bytes": max((q for b, q in curve if b <= rate and np.isfinite(q)),
+                                                            default=None)
+                        for name, curve in others.items()}, better="higher")
+    vq = learned["vqvae"].history_[-1]
+    section.notes.append(f"VQVAE(): {points['vqvae'][0]:.1f} bytes per row at {points['vqvae'][1]:.2f} dB; "
+                         f"{vq['codebook_usage']:.0%} of its codebook used in the last epoch (perplexity "
+                         f"{vq['perplexity']:.1f}).")
+    curves = {"aekit (4, 6, 8 bits)": list(ours.values()), "RateDistortionAutoencoder()": [points["rate_distortion"]],
+              "VQVAE()": [points["vqvae"]], **{k: [p for p in v if np.isfinite(p[1])] for k, v in others.items()}}
+    section.figures.append(("Bits per pixel against PSNR on the test rows.",
+                            plots.rate_distortion({k: v for k, v in curves.items() if v},
+                                                  pixels=int(np.prod(ctx.image_shape)))))
     return section
+
+
+def _codec_point(ctx, model, data):
+    """(bytes per test row, PSNR) of a container of the test rows."""
+    return len(data) / len(ctx.X_test), psnr(ctx.X_test, np.clip(codec.decompress(model, data), 0, 1))
 
 
 @stage("anomaly", "Anomaly detection")
