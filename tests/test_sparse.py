@@ -96,6 +96,24 @@ def test_the_encoders_backward_pass_equals_autograd():
                                torch.autograd.grad(reference, params, upstream))
 
 
+@pytest.mark.parametrize("with_aux", [False, True])
+def test_the_fused_encoder_and_top_k_equal_autograd(with_aux):
+    net = DictionaryNet(6, KSparseBottleneck("topk", 40, 3))
+    with torch.no_grad():
+        net.dictionary.bias.normal_()
+    layer = net.encoder[0]
+    x = torch.randn(5, 6, requires_grad=True)
+    params = [x, net.dictionary.bias, layer.weight, layer.bias]
+    values, units, pre = layer.top_k(x, 3)
+    reference_pre = torch.nn.functional.linear(x - net.dictionary.bias, layer.weight, layer.bias)
+    reference_values, reference_units = reference_pre.topk(3, dim=-1, sorted=False)
+    torch.testing.assert_close(units, reference_units)
+    weights = torch.randn(5, 3)
+    loss = (values * weights).sum() + (pre.square().sum() if with_aux else 0)
+    reference = (reference_values.relu() * weights).sum() + (reference_pre.square().sum() if with_aux else 0)
+    torch.testing.assert_close(torch.autograd.grad(loss, params), torch.autograd.grad(reference, params))
+
+
 def test_projected_gradients_keep_columns_unit_norm_to_first_order():
     net = DictionaryNet(6, KSparseBottleneck("topk", 10, 2))
     net.dictionary.weight.grad = torch.randn(10, 6)

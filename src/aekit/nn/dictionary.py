@@ -102,6 +102,16 @@ class DictionaryDecoder(nn.Module):
         return self.bias + sum_of_products(code[rows, units], self.weight, units, rows, code.shape[0])
 
 
+def _weight_and_bias_gradients(grad, centred, units):
+    """Gradients of the encoder's weight (units, D) and bias from the gradient of its outputs ``grad``
+    (N, units), from its non-zeros where it is sparse."""
+    found = _nonzeros(grad)
+    if found is None:
+        return grad.t() @ centred, grad.sum(0)
+    rows, columns = found
+    return sum_of_products(grad[rows, columns], centred, rows, columns, units), grad.sum(0)
+
+
 class _CentredProduct(torch.autograd.Function):
     """(x - centre) @ weight.T + bias, whose backward pass uses the sparsity of its output's gradient
     (a k-sparse code passes gradient to k units per row) and never forms the gradient of ``x - centre``
@@ -116,15 +126,42 @@ class _CentredProduct(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad):
         centred, weight = ctx.saved_tensors
-        found = _nonzeros(grad)
-        if found is None:
-            grad_weight = grad.t() @ centred
-        else:
-            rows, units = found
-            grad_weight = sum_of_products(grad[rows, units], centred, rows, units, weight.shape[0])
-        grad_bias = grad.sum(0)
+        grad_weight, grad_bias = _weight_and_bias_gradients(grad, centred, weight.shape[0])
         grad_x = grad @ weight if ctx.needs_input_grad[0] else None
         return grad_x, -(grad_bias @ weight), grad_weight, grad_bias
+
+
+class _CentredTopK(torch.autograd.Function):
+    """The encoder and a top-k code in one step: ``(values, units, pre_code)`` with ``values`` the k
+    largest pre-activations of each row through a ReLU, at ``units`` (N, k). The backward pass takes the
+    code's gradient as the (N, k) gradient of ``values``: the encoder's gradients are N x k x D
+    multiply-adds, and no (N, units) gradient is formed unless ``pre_code`` itself gets one (AuxK)."""
+
+    @staticmethod
+    def forward(ctx, x, centre, weight, bias, k):
+        centred = x - centre
+        pre_code = torch.addmm(bias, centred, weight.t())
+        values, units = pre_code.topk(k, dim=-1, sorted=False)
+        values = values.relu()
+        ctx.save_for_backward(centred, weight, units, values)
+        ctx.mark_non_differentiable(units)
+        ctx.set_materialize_grads(False)
+        return values, units, pre_code
+
+    @staticmethod
+    def backward(ctx, grad_values, _, grad_pre):
+        centred, weight, units, values = ctx.saved_tensors
+        rows = torch.arange(len(units), device=units.device).repeat_interleave(units.shape[1])
+        flat_units = units.reshape(-1)
+        grad = (grad_values * (values > 0)).reshape(-1) if grad_values is not None else values.new_zeros(rows.shape)
+        grad_weight = sum_of_products(grad, centred, rows, flat_units, weight.shape[0])
+        grad_bias = weight.new_zeros(weight.shape[0]).index_add_(0, flat_units, grad)
+        grad_x = sum_of_products(grad, weight, flat_units, rows, len(units)) if ctx.needs_input_grad[0] else None
+        if grad_pre is not None:
+            dense_weight, dense_bias = _weight_and_bias_gradients(grad_pre, centred, weight.shape[0])
+            grad_weight, grad_bias = grad_weight + dense_weight, grad_bias + dense_bias
+            grad_x = None if grad_x is None else grad_x + grad_pre @ weight
+        return grad_x, -(grad_bias @ weight), grad_weight, grad_bias, None
 
 
 class CentredLinear(nn.Linear):
@@ -140,6 +177,11 @@ class CentredLinear(nn.Linear):
         if _exporting():
             return nn.functional.linear(x - centre, self.weight, self.bias)
         return _CentredProduct.apply(x, centre, self.weight, self.bias)
+
+    def top_k(self, x: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``(values, units, pre_code)``: each row's k largest outputs through a ReLU, where they are
+        (each (N, k)), and all the outputs (N, units); see :class:`_CentredTopK`."""
+        return _CentredTopK.apply(x, self._decoder[0].bias, self.weight, self.bias, k)
 
 
 class DictionaryNet(AutoencoderNet):
@@ -236,7 +278,7 @@ class DictionaryNet(AutoencoderNet):
     def loss_terms(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         """``"recon"``: squared error over the data's variance (the fraction of variance unexplained);
         the bottleneck's and penalties' terms; ``"aux"`` (AuxK) when ``aux_k`` > 0."""
-        if self.penalties or not (self.dictionary.sparse and hasattr(self.bottleneck, "top_k")):
+        if self.penalties or not (self.dictionary.sparse and getattr(self.bottleneck, "kind", None) == "topk"):
             encoding, terms = self.run_encoder(x)
             pre_code, logits = encoding.pre_code, self.decoder(encoding.code)
             self._record_firing(encoding.code > 0)
@@ -244,8 +286,7 @@ class DictionaryNet(AutoencoderNet):
         else:
             # a top-k code decoded from its k values and units: no (N, units) code is formed
             corrupted = self.corruption(x, self.noise_stream) if self.training and self.corruption is not None else x
-            pre_code = self.encoder[:-1](corrupted)
-            values, units = self.bottleneck.top_k(pre_code)
+            values, units, pre_code = self.encoder[0].top_k(corrupted, self.bottleneck.k)
             logits = self.dictionary.decode_active(values, units)
             self._record_firing(values > 0, units)
             terms = {}

@@ -120,12 +120,6 @@ class KSparseBottleneck(Bottleneck):
         # BatchTopK's inference threshold; negative until the first training batch has set it
         self.register_buffer("threshold", torch.tensor(-1.0))
 
-    def __getattr__(self, name):
-        # ``top_k`` exists for the kind with k units in every row only
-        if name == "top_k" and self.__dict__.get("kind") == "topk":
-            return lambda pre_code: top_k(pre_code, self.k)
-        return super().__getattr__(name)
-
     def forward(self, pre_code: torch.Tensor) -> torch.Tensor:
         if self.kind == "topk":
             return topk_code(pre_code, self.k)
