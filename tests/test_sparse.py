@@ -221,3 +221,13 @@ def test_report_sparse_stage_has_a_topk_model(tmp_path, one_thread):
     topk_rows = {row["metric"]: row for row in section.rows if row["model"] == "sparse, TopK k=32"}
     assert topk_rows["L0: active units per test row"]["value"] <= 32
     assert set(topk_rows) >= {"fraction of variance unexplained (test)", "dead units (zero on every test row)"}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_k_sparse_models_export_to_onnx(fitted, superposed, kind, tmp_path):
+    ort = pytest.importorskip("onnxruntime")
+    sae, X = fitted[kind], superposed[0][:20]
+    sae.to_onnx(tmp_path / "encoder.onnx", part="encoder")
+    session = ort.InferenceSession(str(tmp_path / "encoder.onnx"))
+    codes = session.run(None, {session.get_inputs()[0].name: X})[0]
+    np.testing.assert_allclose(codes, sae.transform(X), atol=1e-5)

@@ -127,6 +127,8 @@ class KSparseBottleneck(Bottleneck):
             if self.training:
                 return batch_topk_code(pre_code, self.k)
             return pre_code * (pre_code > self.threshold.clamp(min=0))
+        if not (self.training and torch.is_grad_enabled()):  # plain operations: what an export traces
+            return pre_code.relu() * (pre_code > self.jump_threshold)
         return _JumpReLU.apply(pre_code.relu(), self.jump_threshold, self.bandwidth)
 
     def sample(self, pre_code, noise_stream=None):
