@@ -25,8 +25,9 @@ PSNR: mean over images of each image's PSNR, peak 1. Bytes: per image; aekit's c
 Comparison at matched PSNR: for each baseline, three PSNRs at 1/6, 1/2 and 5/6 of the range where
 the RD curve and the baseline's overlap; the bytes of each there are interpolated linearly in
 log(bytes) along its curve. A codec whose lowest PSNR is above RD's highest (AVIF here) is set
-beside RD's best point with its smallest file: a bound, since it cannot code smaller. Targets (issue 19): RD needs >= 50% fewer bytes than WebP and AVIF at
-each point, and >= 20% fewer than today's fixed-bit codec (format 1).
+beside RD's best point with its smallest file: a bound, since it cannot code smaller. Targets (issue
+19): RD needs >= 50% fewer bytes than WebP and AVIF at each point, and >= 20% fewer than today's
+fixed-bit codec (format 1).
 
 Run: python bench/compression_rd.py [--data digits fashion colour] [--epochs 40]
      [--rate-weights 0.005 0.01 0.02 0.04] [--figures DIR]
@@ -61,8 +62,8 @@ def dataset(name, train_rows):
     if name == "fashion":
         rng = np.random.RandomState(0)
         train, test = load("fashion-mnist", split="train").data, load("fashion-mnist", split="test").data
-        return (train[rng.choice(len(train), train_rows, replace=False)], test[rng.choice(len(test), 1000, replace=False)],
-                (1, 28, 28))
+        return (train[rng.choice(len(train), train_rows, replace=False)],
+                test[rng.choice(len(test), 1000, replace=False)], (1, 28, 28))
     from sklearn.datasets import load_sample_images  # deferred: only the colour data set needs it
 
     china, flower = (image.astype(np.float32) / 255 for image in load_sample_images().images)
@@ -152,7 +153,7 @@ def run(name, args):
     print(f"{'codec':22s} points (bytes/img, PSNR dB)")
     for label, points in curves.items():
         print(f"{label:22s} " + "  ".join(f"({b:.1f}, {q:.2f})" for b, q in sorted(points)))
-    print(f"\nRD autoencoder against each codec at matched PSNR (bytes/img; saving = 1 - RD / other)")
+    print("\nRD autoencoder against each codec at matched PSNR (bytes/img; saving = 1 - RD / other)")
     for label, points in curves.items():
         if label == "RD autoencoder":
             continue

@@ -14,6 +14,7 @@ Run: python bench/compression_speed.py [--latent 32] [--bits 4 8 12] [--repeats 
 
 import argparse
 import time
+from functools import partial
 
 import numpy as np
 
@@ -49,14 +50,12 @@ def main():
     verdicts = []
     for bits in args.bits:
         symbols = codec.quantise(codes, ae.code_range_, bits)
-        coders = {"format 1 (pure Python)": (lambda: range_encode_v1(symbols, bits),
-                                             lambda p: range_decode_v1(p, *symbols.shape, bits)),
-                  "format 2 (constriction)": (lambda: codec.entropy_encode(symbols, bits),
-                                              lambda p: codec.entropy_decode(p, *symbols.shape, bits))}
+        coders = {"format 1 (pure Python)": (range_encode_v1, range_decode_v1),
+                  "format 2 (constriction)": (codec.entropy_encode, codec.entropy_decode)}
         rates = {}
         for name, (encode, decode) in coders.items():
-            enc_s, payload = best_seconds(encode, args.repeats)
-            dec_s, back = best_seconds(lambda: decode(payload), args.repeats)
+            enc_s, payload = best_seconds(partial(encode, symbols, bits), args.repeats)
+            dec_s, back = best_seconds(partial(decode, payload, *symbols.shape, bits), args.repeats)
             assert np.array_equal(back, symbols)
             rates[name] = (len(symbols) / enc_s, len(symbols) / dec_s)
             print(f"{bits:4d} {name:28s} {len(payload):7d} {rates[name][0]:16,.0f} {rates[name][1]:18,.0f}")

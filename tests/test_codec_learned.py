@@ -177,9 +177,10 @@ def test_vq_restarts_keep_the_codebook_in_use(digits):
     assert usage[True] > 0.5 and usage[False] < 0.2
 
 
-@pytest.mark.parametrize("params, message", [({"latent": 7, "code_dim": 2}, "latent=7 must be a multiple of code_dim=2"),
-                                             ({"decay": 1.0}, "decay=1 would never move the codebook"),
-                                             ({"codebook_size": 1}, "invalid value codebook_size=1")])
+@pytest.mark.parametrize("params, message", [
+    ({"latent": 7, "code_dim": 2}, "latent=7 must be a multiple of code_dim=2"),
+    ({"decay": 1.0}, "decay=1 would never move the codebook"),
+    ({"codebook_size": 1}, "invalid value codebook_size=1")])
 def test_vq_parameters_are_checked(digits, params, message):
     with pytest.raises(ValueError, match=message):
         VQVAE(epochs=1, **params).fit(digits[0][:20])
@@ -193,7 +194,8 @@ def test_cli_trains_compresses_and_refuses_bad_input(digits, tmp_path, capsys):
     assert main(["train", "rdae", "--data", str(tmp_path / "train.npy"), "--out", str(model), "--epochs", "2",
                  "--set", "hidden=[16]", "--set", "latent=4", "--device", "cpu", "--quiet"]) == 0
     assert main(["compress", "--model", str(model), "--data", str(tmp_path / "test.npy"), "--out", str(codes)]) == 0
-    assert "25 rows in" in capsys.readouterr().out
+    said = capsys.readouterr().out
+    assert "25 rows in" in said and "integer codes under the model's own entropy model" in said
     assert main(["decompress", "--model", str(model), "--in", str(codes), "--out", str(back)]) == 0
     np.testing.assert_array_equal(np.load(back), aekit.load(model).reconstruct(np.load(tmp_path / "test.npy")))
 

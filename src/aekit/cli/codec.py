@@ -19,7 +19,9 @@ def cmd_compress(args):
     data = codec.compress(estimator, X, bits=args.bits)
     atomic_write_bytes(args.out, data)
     per_row = f" ({len(data) / len(X):.1f} per row)" if len(X) else ""
-    print(f"wrote {args.out}: {len(X)} rows in {len(data)} bytes{per_row}, {args.bits} bits per code")
+    how = (f"{args.bits} bits per code" if codec.read_header(data).bits != codec.OWN_MODEL
+           else "integer codes under the model's own entropy model")
+    print(f"wrote {args.out}: {len(X)} rows in {len(data)} bytes{per_row}, {how}")
 
 
 def cmd_decompress(args):
@@ -39,7 +41,8 @@ def add_compress(compress: Parser) -> None:
     """The options of ``aekit compress``."""
     add_model_data_out(compress, out_help="output file (e.g. codes.aek)")
     compress.add_argument("--bits", type=int, default=_DEFAULT_BITS,
-                          help=f"quantisation bits per code dimension, 2 to 16 (default {_DEFAULT_BITS})")
+                          help=f"quantisation bits per code dimension, 2 to 16 (default {_DEFAULT_BITS}); not used "
+                               "by models with integer codes of their own (rdae, vqvae)")
     compress.add_argument("--device")
     compress.set_defaults(run=cmd_compress)
 

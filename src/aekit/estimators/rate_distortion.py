@@ -22,8 +22,9 @@ BOTTLENECK_LR_FACTOR = 10.0
 
 @register("rdae")
 class RateDistortionAutoencoder(DiscreteCodeMixin, BaseAutoencoder):
-    """An autoencoder whose code is integers under a learned prior, trained on
-    ``rate_weight`` x bits + distortion (Balle, Laparra and Simoncelli 2017).
+    """A learned lossy codec: integer codes under a learned prior, trained on rate and distortion together.
+
+    The loss is ``rate_weight`` x bits + distortion (Balle, Laparra and Simoncelli 2017).
 
     The encoder's outputs are rounded to integers (``transform`` gives them); each code dimension
     has a learned density, a mixture of ``components`` logistics

@@ -15,7 +15,6 @@ import math
 import numpy as np
 import torch
 from torch import nn
-from torch.nn import functional as F
 
 from .bottlenecks import Bottleneck
 
@@ -123,10 +122,11 @@ class LogisticMixturePrior(nn.Module):
 
 class EntropyBottleneck(Bottleneck):
     """Integer codes under a learned factorised prior: ``forward`` rounds the encoder's outputs
-    times a learned gain per dimension divided by ``step`` (and gives the integers times ``step``); ``sample`` adds uniform noise in
-    [-1/2, 1/2) instead (the relaxation of rounding that keeps gradients) and returns the term
-    ``"rate"``: bits per row under the prior of the integers, summed over the code dimensions. With
-    noise, those bits are what coding the rounded codes costs on average.
+    times a learned gain per dimension divided by ``step`` (and gives the integers times ``step``);
+    ``sample`` adds uniform noise in [-1/2, 1/2) instead (the relaxation of rounding that keeps
+    gradients) and returns the term ``"rate"``: bits per row under the prior of the integers, summed
+    over the code dimensions. With noise, those bits are what coding the rounded codes costs on
+    average.
 
     A ``step`` below 1 gives a freshly initialised encoder, whose outputs are of order 1, many
     levels from the start instead of having to grow its weights until rounding stops erasing them.

@@ -33,6 +33,7 @@ from .container import (
     FORMAT_VERSION,
     HEADER_SIZE,
     MAGIC,
+    OWN_MODEL,
     READ_VERSIONS,
     Header,
     compress,
@@ -43,6 +44,6 @@ from .container import (
 from .entropy import decode_with_tables, encode_with_tables, entropy_decode, entropy_encode
 from .quantiser import dequantise, quantise
 
-__all__ = ["FORMAT_VERSION", "HEADER_SIZE", "MAGIC", "READ_VERSIONS", "Header", "compress", "decode_with_tables",
-           "decompress", "dequantise", "encode_with_tables", "entropy_decode", "entropy_encode", "model_hash",
-           "quantise", "read_header"]
+__all__ = ["FORMAT_VERSION", "HEADER_SIZE", "MAGIC", "OWN_MODEL", "READ_VERSIONS", "Header", "compress",
+           "decode_with_tables", "decompress", "dequantise", "encode_with_tables", "entropy_decode", "entropy_encode",
+           "model_hash", "quantise", "read_header"]
