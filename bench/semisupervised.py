@@ -15,16 +15,25 @@ Classifiers
 * ``LogisticRegression(max_iter=5000)`` on the pixels of the labelled rows (converged).
 * ``MLPClassifier((512,), max_iter=2000, random_state=draw)`` on them (converged: it stops on its
   tolerance); it is also the converged "from scratch" network.
-* ``AutoencoderClassifier(random_state=draw)``: its defaults (label spreading over a neighbour graph
-  of every row, then one network trained on the labelled rows with virtual adversarial, entropy and
-  spread-label terms on every row; see its docstring), on every training row.
+* ``AutoencoderClassifier(random_state=draw)`` (``--routes rows``): its defaults for rows without an
+  image shape (label spreading over a neighbour graph of every row, then one network trained on the
+  labelled rows with virtual adversarial, entropy and spread-label terms on every row; see its
+  docstring), on every training row.
+* ``AutoencoderClassifier(image_shape=(1, 28, 28), random_state=draw)`` (``--routes images``, the
+  default): its defaults for images (a pre-trained conv autoencoder's encoder trained FixMatch-style
+  with the spread labels and a moving average of the weights).
 
 The target is set against the better baseline: error <= 0.75x at 100 labels, <= 0.85x at 1,000.
+``--validation`` scores on a stratified quarter of the training rows instead of the test rows (the
+split every choice was made on); ``--set name=value`` sets a parameter of the aekit classifiers and
+``--pretrain-epochs N`` the epochs of the image route's autoencoder (0: random weights).
 
 Run: python bench/semisupervised.py [--data digits fashion] [--labels 100 1000] [--draws 3] [--test-rows N]
+[--routes rows images] [--validation] [--set flip=False]
 """
 
 import argparse
+import ast
 import os
 import time
 import warnings
@@ -33,43 +42,62 @@ import numpy as np
 import torch
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier
 
 from _machine import describe
-from aekit import AutoencoderClassifier
+from aekit import Autoencoder, AutoencoderClassifier
 from aekit.apps.classifier import mask_labels
+from aekit.apps.classifier.estimator import IMAGE_AUTOENCODER
 from aekit.datasets import load
 from semisup_routes import dataset as fashion_rows
 
 TARGETS = {100: 0.75, 1000: 0.85}
-CLASSIFIERS = {
+BASELINES = {
     "LR on pixels (labelled only)": lambda draw: LogisticRegression(max_iter=5000),
     "MLP (512,) (labelled only)": lambda draw: MLPClassifier((512,), max_iter=2000, random_state=draw),
-    "AutoencoderClassifier()": lambda draw: AutoencoderClassifier(random_state=draw, device="cpu"),
 }
-BASELINES = list(CLASSIFIERS)[:2]
+ROUTES = {"rows": "AutoencoderClassifier()", "images": "AutoencoderClassifier(image_shape)"}
 
 
-def dataset(name, test_rows):
-    """(X, y, X_test, y_test), rows as float32; Fashion-MNIST's rows as in bench/semisup_routes.py."""
+def classifiers(routes, params, pretrain_epochs):
+    """{name: draw -> unfitted classifier}: the baselines, then the aekit routes asked for."""
+    out = dict(BASELINES)
+    if "rows" in routes:
+        out[ROUTES["rows"]] = lambda draw: AutoencoderClassifier(random_state=draw, device="cpu", **params)
+    if "images" in routes:
+        given = {} if pretrain_epochs is None else {
+            "autoencoder": Autoencoder(**IMAGE_AUTOENCODER, epochs=pretrain_epochs)}
+        out[ROUTES["images"]] = lambda draw: AutoencoderClassifier(image_shape=(1, 28, 28), random_state=draw,
+                                                                   device="cpu", **given, **params)
+    return out
+
+
+def dataset(name, test_rows, validation=False):
+    """(X, y, X_test, y_test), rows as float32; Fashion-MNIST's rows as in bench/semisup_routes.py;
+    ``validation``: a stratified quarter of the training rows instead of the test rows."""
     if name == "fashion":
-        return fashion_rows("fashion", test_rows)
+        return fashion_rows("fashion", test_rows, validation=validation)
     train, test = load("mnist5k", split="train"), load("mnist5k", split="test")
-    return train.data.astype(np.float32), train.target, test.data.astype(np.float32), test.target
+    X, y, X_test, y_test = train.data.astype(np.float32), train.target, test.data.astype(np.float32), test.target
+    if validation:
+        X, X_test, y, y_test = train_test_split(X, y, test_size=0.25, stratify=y, random_state=1)
+    return X, y, X_test, y_test
 
 
-def errors(X, y, X_test, y_test, n_labels, draws):
+def errors(X, y, X_test, y_test, n_labels, draws, models):
     """{classifier: (test errors per draw, seconds per draw)}; baselines see the labelled rows only."""
-    out = {name: ([], []) for name in CLASSIFIERS}
+    out = {name: ([], []) for name in models}
     for draw in range(draws):
         y_masked = mask_labels(y, n_labels, random_state=draw)
         labelled = y_masked != -1
-        for name, make in CLASSIFIERS.items():
+        for name, make in models.items():
             start = time.perf_counter()
             model = make(draw)
             model.fit(*((X[labelled], y_masked[labelled]) if name in BASELINES else (X, y_masked)))
             out[name][1].append(time.perf_counter() - start)
             out[name][0].append(1 - model.score(X_test, y_test))
+            print(f"  draw {draw}: {name} {out[name][0][-1]:.3f} ({out[name][1][-1]:.0f} s)", flush=True)
     return {name: (np.array(e), np.array(t)) for name, (e, t) in out.items()}
 
 
@@ -79,28 +107,35 @@ def main():
     parser.add_argument("--labels", nargs="+", type=int, default=[100, 1000])
     parser.add_argument("--draws", type=int, default=3)
     parser.add_argument("--test-rows", type=int, default=10000, help="Fashion-MNIST test rows")
+    parser.add_argument("--routes", nargs="+", default=["images"], choices=list(ROUTES))
+    parser.add_argument("--validation", action="store_true", help="score on a quarter of the training rows")
+    parser.add_argument("--set", nargs="*", default=[], help="name=value parameters of the aekit classifiers")
+    parser.add_argument("--pretrain-epochs", type=int, help="epochs of the image route's conv autoencoder")
     args = parser.parse_args()
+    params = {k: ast.literal_eval(v) for k, v in (pair.split("=", 1) for pair in args.set)}
+    models = classifiers(args.routes, params, args.pretrain_epochs)
     warnings.filterwarnings("ignore", category=ConvergenceWarning)
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
     start = time.perf_counter()
-    print(f"machine: {describe()}")
+    print(f"machine: {describe()}\n{vars(args)}")
     print(f"test error, mean +- std over {args.draws} label draws; ratio to the better baseline")
     met = []
     for name in args.data:
-        X, y, X_test, y_test = dataset(name, args.test_rows)
+        X, y, X_test, y_test = dataset(name, args.test_rows, args.validation)
         for n_labels in args.labels:
             target = TARGETS.get(n_labels, 0.75)
-            print(f"\n{name}: {n_labels} labels, {len(X) - n_labels} unlabelled training rows, {len(X_test)} test "
-                  f"rows; target <= {target}x the better baseline")
-            print(f"{'classifier':30s} {'error':>15s} {'ratio':>6s} {'s/draw':>7s}")
-            result = errors(X, y, X_test, y_test, n_labels, args.draws)
+            print(f"\n{name}: {n_labels} labels, {len(X) - n_labels} unlabelled training rows, {len(X_test)} "
+                  f"{'validation' if args.validation else 'test'} rows; target <= {target}x the better baseline")
+            print(f"{'classifier':36s} {'error':>15s} {'ratio':>6s} {'s/draw':>7s}")
+            result = errors(X, y, X_test, y_test, n_labels, args.draws, models)
             baseline = min(result[k][0].mean() for k in BASELINES)
             for label, (errs, seconds) in result.items():
-                print(f"{label:30s} {errs.mean():6.3f} +- {errs.std():.3f} {errs.mean() / baseline:6.2f} "
+                print(f"{label:36s} {errs.mean():6.3f} +- {errs.std():.3f} {errs.mean() / baseline:6.2f} "
                       f"{seconds.mean():7.1f}", flush=True)
-            ratio = result["AutoencoderClassifier()"][0].mean() / baseline
-            met.append(ratio <= target)
-            print(f"AutoencoderClassifier() at {ratio:.2f}x: target {'met' if met[-1] else 'NOT met'}")
+            for route in args.routes:
+                ratio = result[ROUTES[route]][0].mean() / baseline
+                met.append(ratio <= target)
+                print(f"{ROUTES[route]} at {ratio:.2f}x: target {'met' if met[-1] else 'NOT met'}")
     print(f"\nall targets {'met' if all(met) else 'NOT met'}; wall time {time.perf_counter() - start:.0f} s")
 
 

@@ -195,31 +195,39 @@ def test_spread_labels_and_the_adversarial_term():
     assert virtual_adversarial_loss(net, x, log_p, 1.0, torch.Generator()).item() > 0
 
 
+def assert_resumes_exactly(monkeypatch, make, X, y, epoch: int, reference) -> None:
+    """``make()`` (a classifier with a ``checkpoint_dir``) fitted on ``X, y`` with the ``epoch``-th
+    epoch any Trainer starts (counting from 1) interrupted, then resumed, ends as ``reference``."""
+    original, calls = Trainer._train_epoch, []
+
+    def crashing(self, rows):
+        calls.append(1)
+        if len(calls) == epoch:
+            raise KeyboardInterrupt
+        return original(self, rows)
+
+    monkeypatch.setattr(Trainer, "_train_epoch", crashing)
+    with pytest.raises(KeyboardInterrupt):
+        make().fit(X, y)
+    monkeypatch.setattr(Trainer, "_train_epoch", original)
+    resumed = make().fit(X, y, resume=True)
+    for name, value in reference.model_.state_dict().items():
+        assert torch.equal(value, resumed.model_.state_dict()[name]), name
+    assert [r["loss"] for r in resumed.history_] == [r["loss"] for r in reference.history_]
+
+
 def test_joint_validation_resume_and_save(digits, tmp_path, monkeypatch):
     X, _, y_semi, X_test, _ = digits
     params = dict(JOINT, epochs=4, validation_fraction=0.3)
     reference = AutoencoderClassifier(**params).fit(X, y_semi)
     assert "val_cross_entropy" in reference.history_[-1]
-    original, calls = Trainer._train_epoch, []
-
-    def crash_in_the_second_joint_epoch(self, rows):
-        calls.append(1)
-        if len(calls) == 4:  # two epochs of pre-training first
-            raise KeyboardInterrupt
-        return original(self, rows)
-
-    monkeypatch.setattr(Trainer, "_train_epoch", crash_in_the_second_joint_epoch)
-    with pytest.raises(KeyboardInterrupt):
-        AutoencoderClassifier(**params, checkpoint_dir=str(tmp_path / "ckpt")).fit(X, y_semi)
-    monkeypatch.setattr(Trainer, "_train_epoch", original)
+    # two epochs of pre-training first: the second joint epoch is interrupted
+    assert_resumes_exactly(monkeypatch, lambda: AutoencoderClassifier(**params, checkpoint_dir=str(tmp_path / "ckpt")),
+                           X, y_semi, 4, reference)
     assert sorted(p.name for p in (tmp_path / "ckpt").iterdir()) == ["joint", "pretrain"]
-    resumed = AutoencoderClassifier(**params, checkpoint_dir=str(tmp_path / "ckpt")).fit(X, y_semi, resume=True)
-    for name, value in reference.model_.state_dict().items():
-        assert torch.equal(value, resumed.model_.state_dict()[name]), name
-    assert [r["loss"] for r in resumed.history_] == [r["loss"] for r in reference.history_]
     reference.save(tmp_path / "clf")
     loaded = aekit.load(tmp_path / "clf", device="cpu")
-    assert loaded.get_params()["unlabelled"] == "graph+consistency"
+    assert loaded.get_params()["unlabelled"] == "auto" and loaded._method() == "graph+consistency"
     np.testing.assert_array_equal(loaded.predict_proba(X_test), reference.predict_proba(X_test))
 
 
@@ -487,6 +495,8 @@ def test_cli_trains_the_default_and_resumes(tmp_path, capsys):
     assert "trained AutoencoderClassifier for 4 epochs (pretrain: 1, joint: 3): " in capsys.readouterr().out
     assert sorted(p.name for p in (out / "checkpoints").iterdir()) == ["joint", "pretrain"]
     clf = aekit.load(out, device="cpu")
+    # the digits are 8 x 8 images: the CLI passes their shape, so the joint phase is FixMatch's
+    assert clf.image_shape_ == (1, 8, 8) and clf._method() == "fixmatch" and "confident" in clf.history_[-1]
     assert main([*train, "--resume"]) == 0  # every phase finished: nothing more is trained
     np.testing.assert_array_equal(aekit.load(out, device="cpu").predict_proba(load("digits").data),
                                   clf.predict_proba(load("digits").data))

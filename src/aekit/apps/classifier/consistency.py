@@ -73,7 +73,6 @@ class JointStep:
     def __call__(self, trainer: Trainer, batch) -> dict[str, torch.Tensor]:
         rows, spread = batch
         net, weights = trainer.model, trainer.loss_weights
-        (optimizer,) = trainer.optimizers.values()
         pick = torch.randint(len(self.labelled_rows), (self.labelled_batch,), generator=trainer.generators["labelled"])
         pick = pick.to(rows.device)
         targets = self.labelled_targets[pick]
@@ -81,8 +80,7 @@ class JointStep:
             # one pass over both batches: the network has no batch statistics, so this equals two
             logits = net(torch.cat([self.labelled_rows[pick], rows]))
             labelled, log_p = logits[:self.labelled_batch], F.log_softmax(logits[self.labelled_batch:], 1)
-            terms = {"cross_entropy": F.cross_entropy(labelled, targets),
-                     "error": (labelled.argmax(1) != targets).float().mean()}
+            terms = labelled_terms(labelled, targets)
             if weights["consistency"]:
                 terms["consistency"] = virtual_adversarial_loss(net, rows, log_p.detach(), self.radius,
                                                                 trainer.generators["consistency"])
@@ -91,11 +89,22 @@ class JointStep:
             if weights["graph"]:
                 terms["graph"] = -(spread * log_p).sum(1).mean()
             loss = total_loss(terms, weights)
-        optimizer.zero_grad(set_to_none=True)
-        trainer.backward(loss, optimizer)
-        trainer.optimizer_step(optimizer)
-        terms["loss"] = loss
-        return {name: value.detach() for name, value in terms.items()}
+        return optimiser_step(trainer, loss, terms)
+
+
+def labelled_terms(logits: torch.Tensor, targets: torch.Tensor) -> dict[str, torch.Tensor]:
+    """``cross_entropy`` and ``error`` (fraction misclassified) of a labelled batch's ``logits``."""
+    return {"cross_entropy": F.cross_entropy(logits, targets), "error": (logits.argmax(1) != targets).float().mean()}
+
+
+def optimiser_step(trainer: Trainer, loss: torch.Tensor, terms: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """A step of the trainer's one optimiser on ``loss``; returns the detached ``terms`` and ``loss``."""
+    (optimizer,) = trainer.optimizers.values()
+    optimizer.zero_grad(set_to_none=True)
+    trainer.backward(loss, optimizer)
+    trainer.optimizer_step(optimizer)
+    terms["loss"] = loss
+    return {name: value.detach() for name, value in terms.items()}
 
 
 class DecayInSecondHalf(LearningRateSchedule):
@@ -112,4 +121,5 @@ def data_radius(rows: torch.Tensor, fraction: float) -> float:
     return fraction * float((rows - rows.mean(0)).norm(dim=1).mean())
 
 
-__all__ = ["DecayInSecondHalf", "JointStep", "data_radius", "unit", "virtual_adversarial_loss"]
+__all__ = ["DecayInSecondHalf", "JointStep", "data_radius", "labelled_terms", "optimiser_step", "unit",
+           "virtual_adversarial_loss"]

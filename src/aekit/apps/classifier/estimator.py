@@ -1,22 +1,18 @@
 """The semi-supervised and transfer classifier: the estimator, whose ``fit`` is a short sequence of
-named phases (see :mod:`.phases`) on an encoder from one of four sources (see :mod:`.sources`).
-
-How the encoder is laid out (which aekit model it comes from, which dense blocks earlier classifiers
-stacked on it) and the classes are fitted state: ``aekit.load`` restores them (``_set_extra_state``)
-before it builds the network (``_build_net``) that the saved weights fill.
+named phases (see :mod:`.phases`) on an encoder from one of four sources (see :mod:`.sources`); what
+the fitted classifier does (predict, transform, save) is in :mod:`.fitted`.
 """
 
 import os
 from typing import Self
 
 import numpy as np
-import torch
 from sklearn.base import ClassifierMixin, TransformerMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import column_or_1d, validate_data
 from torch import nn
 
-from ... import registry, saving
+from ... import registry
 from ...datasets.scaling import Scaler
 from ...datasets.stream import as_stream
 from ...devices import resolve_device
@@ -25,46 +21,49 @@ from ...estimators._base import BaseAutoencoder, NeuralEstimator
 from ...estimators.autoencoder import Autoencoder
 from ...nn import ACTIVATIONS
 from ...seeding import seeded
+from .fitted import FittedClassifierMixin
 from .labels import labelled_classes
-from .network import ClassifierNet, classifier_net, frozen_parameters
+from .network import ClassifierNet, frozen_parameters
 from .phases import LabelledPhases, labelled_features, pretrain
-from .sources import (
-    FeatureSource,
-    Layout,
-    encoder_spec,
-    features_of,
-    fresh_encoder,
-    given_encoder,
-    is_fitted,
-    layout_of,
-)
+from .sources import encoder_spec, features_of, given_encoder, is_fitted, layout_of
 
 _SHARED_PARAMS = ("image_shape", "scale", "batch_size", "lr", "lr_schedule", "optimizer",
                   "weight_decay", "clip_grad_norm", "validation_fraction", "early_stopping", "checkpoint_dir",
                   "checkpoint_every", "random_state", "device", "verbose")
 # How the unlabelled rows teach the classifier (the ``unlabelled`` parameter); the first is the default.
-UNLABELLED_METHODS = ("graph+consistency", "pretrain")
+UNLABELLED_METHODS = ("auto", "graph+consistency", "fixmatch", "pretrain")
+# The autoencoder of unlabelled="fixmatch" when none is given: a small CNN (two stride-2 3x3
+# convolutions, 32 and 64 channels, a dense ReLU code of 128), no scaling of rows already in [0, 1].
+IMAGE_AUTOENCODER = dict(arch="conv", hidden=(32, 64), latent=128, code_activation="relu", scale="auto")
 
 
 @registry.register("classifier")
-class AutoencoderClassifier(FeatureSource, ClassifierMixin, TransformerMixin, NeuralEstimator):
+class AutoencoderClassifier(FittedClassifierMixin, ClassifierMixin, TransformerMixin, NeuralEstimator):
     """A semi-supervised classifier (``y == -1`` marks an unlabelled row), or a classifier on the
     features of an encoder trained elsewhere (transfer).
 
-    ``fit(X, y)`` takes every row, labelled or not. By default (``unlabelled="graph+consistency"``)
-    one network learns from both kinds of row at once. First the labels are spread over a
+    ``fit(X, y)`` takes every row, labelled or not. By default (``unlabelled="auto"``) one network
+    learns from both kinds of row at once, in one of two ways. Both first spread the labels over a
     10-nearest-neighbour graph of every row (on their first 50 principal components; label
-    spreading, Zhou et al. 2004), giving each row a distribution over the classes. Then the network
-    (the encoder of ``autoencoder`` and a dense head) is trained for ``steps``
-    Adam steps, each on ``batch_size`` labelled rows (drawn with replacement) and
-    ``unlabelled_batch_size`` rows of any kind, on the sum of: cross-entropy on the labelled rows;
-    ``consistency_weight`` x virtual adversarial training (Miyato et al. 2018: the prediction at a
-    row and at the row moved, by ``consistency_radius`` x the mean distance of a row to the mean
-    row, in the direction that changes it most, should agree); ``entropy_weight`` x the entropy of
-    the predictions; ``graph_weight`` x cross-entropy against the spread distributions. Test error
-    (bench/semisupervised.py, 3 label draws) beside the better of a logistic regression and an MLP
-    on the labelled rows: MNIST digits 0.097 vs 0.228 (100 labels), 0.051 vs 0.105 (1,000);
-    Fashion-MNIST only level with them: 0.290 vs 0.284 (100), 0.185 vs 0.189 (1,000).
+    spreading, Zhou et al. 2004), giving each row a distribution over the classes; both then train
+    the network (the encoder of ``autoencoder`` and a dense head) for ``steps`` Adam steps, each on
+    ``batch_size`` labelled rows (drawn with replacement) and ``unlabelled_batch_size`` rows of any
+    kind, on cross-entropy on the labelled rows + ``graph_weight`` x cross-entropy against the
+    spread distributions + a consistency term:
+
+    - rows without ``image_shape`` (``"graph+consistency"``): ``consistency_weight`` x virtual
+      adversarial training (Miyato et al. 2018: the prediction at a row and at the row moved, by
+      ``consistency_radius`` x the mean distance of a row to the mean row, in the direction that
+      changes it most, should agree) + ``entropy_weight`` x the entropy of the predictions;
+    - images (``image_shape`` given; ``"fixmatch"``, Sohn et al. 2020): a small CNN (the encoder of
+      a convolutional autoencoder) sees shifted (and with ``flip``, mirrored) views; where its
+      prediction on such a weak view is confident (>= 0.95), it is the target of
+      ``consistency_weight`` x cross-entropy on a strong view (larger shift, contrast, an erased
+      square) of the same row; the classifier keeps a moving average of the weights.
+
+    Test error (bench/semisupervised.py, 3 label draws) beside the better of a logistic regression
+    and an MLP on the labelled rows: MNIST digits 0.097 vs 0.228 (100 labels), 0.051 vs 0.105
+    (1,000), without ``image_shape``; Fashion-MNIST (with ``image_shape``) see BENCHMARKS.md.
 
     The network starts from the encoder of ``autoencoder`` pre-trained on every row (its code
     standardised): on a validation split of the digits, 100 labels, this lowered the error in each
@@ -86,32 +85,38 @@ class AutoencoderClassifier(FeatureSource, ClassifierMixin, TransformerMixin, Ne
     autoencoder : aekit autoencoder, optional
         The network's encoder; default ``Autoencoder()`` (784-512-256-16 ReLU layers for MNIST, no
         batch normalisation: virtual adversarial training needs none) with its per-feature min-max
-        scaling. A copy is pre-trained here on every row of ``X``, with the classifier's
-        ``random_state``, ``device``, ``image_shape`` and ``verbose`` where the autoencoder leaves
-        them at their defaults. An already fitted autoencoder is used as it is
-        (a clone of it, as cross-validation makes, is unfitted again).
+        scaling, or for ``"fixmatch"`` ``Autoencoder(**IMAGE_AUTOENCODER)`` (two stride-2 3x3
+        convolutions of 32 and 64 channels, a ReLU code of 128; rows in [0, 1] are not scaled).
+        A copy is pre-trained here on every row of ``X``, with the classifier's ``random_state``,
+        ``device``, ``image_shape`` and ``verbose`` where the autoencoder leaves them at their defaults.
+        An already fitted autoencoder is used as it is (a clone of it, as cross-validation makes, is
+        unfitted again).
         ``Autoencoder(..., epochs=0)`` gives the same network from random weights.
     encoder : str, path, fitted aekit estimator or torch.nn.Module, optional
         An encoder trained elsewhere (see above); not together with ``autoencoder``. A clone of
         a fitted estimator is unfitted: give a saved model folder where estimators are cloned
         (cross-validation, grid search).
-    unlabelled : {"graph+consistency", "pretrain"}, default="graph+consistency"
-        How the unlabelled rows teach the classifier (see above).
+    unlabelled : {"auto", "graph+consistency", "fixmatch", "pretrain"}, default="auto"
+        How the unlabelled rows teach the classifier (see above); "auto" is "fixmatch" when
+        ``image_shape`` is given, else "graph+consistency".
     steps : int, default=2000
         Joint-phase steps when ``epochs`` is None, up to 64 passes over the rows (2,000 steps, 63
         passes over 4,000 rows, sufficed on the digits and Fashion-MNIST).
     unlabelled_batch_size : int, default=128
         Rows (labelled or not) in each step of the joint phase, beside ``batch_size`` labelled ones.
     consistency_weight : float, default=1.0
-        Weight of the virtual adversarial term; 0 leaves it out.
+        Weight of the virtual adversarial term (of the FixMatch term for images); 0 leaves it out.
     consistency_radius : float, default=0.3
         Size of the adversarial move, as a fraction of the mean distance of a scaled row to the mean
         row (any numeric table works unchanged); best of 0.1-1 on the digits (Fashion-MNIST: 0.1, by 0.006).
     entropy_weight : float, default=1.0
-        Weight of the entropy of the predictions on the unlabelled batch.
+        Weight of the entropy of the predictions on the unlabelled batch ("graph+consistency" only).
     graph_weight : float, default=1.0
         Weight of the cross-entropy against the spread labels (digits, 100 labels: 0.146 without,
         0.093 with; bench/semisup_routes.py).
+    flip : bool, default=True
+        Whether the views of ``"fixmatch"`` mirror images left-right (right for clothes and
+        objects; False where a mirror image is another class or none, as for digits and text).
     freeze : bool or int, default=False
         What fine-tuning leaves unchanged: True for the whole encoder, an integer for its first
         layers with weights (False or 0 for none). Without ``fine_tune`` the encoder is never changed.
@@ -126,7 +131,8 @@ class AutoencoderClassifier(FeatureSource, ClassifierMixin, TransformerMixin, Ne
     encoder_lr : float, optional
         Learning rate of the encoder during fine-tuning; default ``lr / 10``.
     image_shape : tuple (C, H, W), optional
-        Shape of each row as an image, given to the autoencoder when it has none.
+        Shape of each row as an image, given to the autoencoder when it has none; with it the
+        default method is ``"fixmatch"``.
     scale : {"minmax", "standard", None}, default=None
         Scaling of the data for a ``torch.nn.Module`` encoder; aekit encoders bring their own.
     epochs : int, optional
@@ -180,9 +186,9 @@ class AutoencoderClassifier(FeatureSource, ClassifierMixin, TransformerMixin, Ne
     (3,)
     """
 
-    def __init__(self, autoencoder=None, *, encoder=None, unlabelled="graph+consistency", steps=2000,
+    def __init__(self, autoencoder=None, *, encoder=None, unlabelled="auto", steps=2000,
                  unlabelled_batch_size=128, consistency_weight=1.0, consistency_radius=0.3, entropy_weight=1.0,
-                 graph_weight=1.0, freeze=False, head=(), activation="relu", fine_tune=False,
+                 graph_weight=1.0, flip=True, freeze=False, head=(), activation="relu", fine_tune=False,
                  fine_tune_epochs=100, encoder_lr=None, image_shape=None, scale=None, epochs=None, batch_size=32,
                  lr=1e-3, lr_schedule=None, optimizer="adam", weight_decay=0.0, clip_grad_norm=None,
                  validation_fraction=0.0, early_stopping=None, checkpoint_dir=None,
@@ -199,6 +205,7 @@ class AutoencoderClassifier(FeatureSource, ClassifierMixin, TransformerMixin, Ne
         "autoencoder": p.Spec(lambda v: v is None or isinstance(v, BaseAutoencoder),
                               "None or an aekit autoencoder (Autoencoder(), VariationalAutoencoder(), ...)"),
         "encoder": encoder_spec(),
+        "flip": p.one_of(True, False),
         "freeze": p.one_of(True, False) | p.integer(0),
         "head": p.widths(),
         "activation": p.one_of(*ACTIVATIONS),
@@ -218,7 +225,10 @@ class AutoencoderClassifier(FeatureSource, ClassifierMixin, TransformerMixin, Ne
                              "encoder is used with the scaling it was trained with")
         if self._joint() and self.fine_tune:
             raise ValueError(f"{name}: fine_tune=True applies to unlabelled='pretrain' or encoder=; with "
-                             "unlabelled='graph+consistency' the joint phase trains the whole network")
+                             f"unlabelled={self._method()!r} the joint phase trains the whole network")
+        if self._method() == "fixmatch" and self.image_shape is None:
+            raise ValueError(f"{name}: unlabelled='fixmatch' needs image_shape=(C, H, W): it trains on "
+                             "shifted, flipped and erased images")
         if self.freeze is True and self.fine_tune:
             raise ValueError(f"{name}: freeze=True with fine_tune=True leaves no encoder layer to fine-tune; "
                              "give the number of layers to freeze")
@@ -272,7 +282,10 @@ class AutoencoderClassifier(FeatureSource, ClassifierMixin, TransformerMixin, Ne
         try:
             if self._joint():
                 seeds = tuple(int(s) for s in rng.randint(0, 2**31 - 1, size=2))
-                phases.joint(net, self.scaler_.transform(X), labelled, seeds)
+                if self._method() == "fixmatch":
+                    phases.fixmatch(net, self.scaler_.transform(X), labelled, seeds, self.image_shape_, self.flip)
+                else:
+                    phases.joint(net, self.scaler_.transform(X), labelled, seeds)
             else:
                 phases.head(net, features)
                 if self.fine_tune:
@@ -282,9 +295,18 @@ class AutoencoderClassifier(FeatureSource, ClassifierMixin, TransformerMixin, Ne
             net.eval()
         return self
 
+    def _method(self) -> str:
+        """The method ``fit`` follows: ``unlabelled``, with ``"auto"`` resolved (``"fixmatch"`` for
+        images, ``"graph+consistency"`` for other rows), and ``"pretrain"`` for a given encoder."""
+        if self.encoder is not None:
+            return "pretrain"
+        if self.unlabelled == "auto":
+            return "fixmatch" if self.image_shape is not None else "graph+consistency"
+        return self.unlabelled
+
     def _joint(self) -> bool:
-        """Whether ``fit`` trains the joint phase (unlabelled rows through the graph and consistency)."""
-        return self.unlabelled == "graph+consistency" and self.encoder is None
+        """Whether ``fit`` trains a joint phase (the unlabelled rows through the graph and consistency)."""
+        return self._method() in ("graph+consistency", "fixmatch")
 
     def _checked_data(self, X, y):
         """``X`` as float32 rows or a stream of rows on disk, and ``y`` as a 1-D array of as many labels."""
@@ -293,7 +315,7 @@ class AutoencoderClassifier(FeatureSource, ClassifierMixin, TransformerMixin, Ne
             X, y = validate_data(self, X, y, dtype=[np.float32, np.float64])
             return X.astype(np.float32, copy=False), y
         if self._joint():
-            raise ValueError(f"{type(self).__name__}: unlabelled='graph+consistency' holds every row in memory "
+            raise ValueError(f"{type(self).__name__}: unlabelled={self._method()!r} holds every row in memory "
                              f"(a neighbour graph of them); for {stream} use unlabelled='pretrain'")
         self._check_stream(stream)
         y = column_or_1d(y, warn=True)
@@ -305,7 +327,10 @@ class AutoencoderClassifier(FeatureSource, ClassifierMixin, TransformerMixin, Ne
         """The fitted estimator or module that gives the encoder, and the history of pre-training it."""
         if self.encoder is not None:
             return given_encoder(self.encoder, self.device), []
-        autoencoder = self.autoencoder if self.autoencoder is not None else Autoencoder()
+        if self.autoencoder is not None:
+            autoencoder = self.autoencoder
+        else:
+            autoencoder = Autoencoder(**IMAGE_AUTOENCODER) if self._method() == "fixmatch" else Autoencoder()
         if is_fitted(autoencoder):
             self.autoencoder_ = autoencoder
             return autoencoder, []
@@ -336,65 +361,5 @@ class AutoencoderClassifier(FeatureSource, ClassifierMixin, TransformerMixin, Ne
         self.n_parameters_ = sum(q.numel() for q in net.parameters())
         return self.model_
 
-    def _network(self, n_features: int, n_classes: int) -> ClassifierNet:
-        """A ClassifierNet of the layout ``self._layout`` for ``n_classes``, with fresh weights."""
-        base, blocks = self._layout
-        first = fresh_encoder(base, n_features, self.image_shape_)
-        return classifier_net(first, blocks, tuple(self.head), self.activation, n_features, n_classes)
 
-    # ---- as the encoder of another classifier ---------------------------------------------------
-    def feature_layout(self) -> Layout:
-        """The layout of :meth:`transform`'s features: this classifier's, with its head's hidden layers."""
-        base, blocks = self._layout
-        return base, [*blocks, (tuple(self.head), self.activation)]
-
-    def feature_modules(self) -> nn.Module:
-        """The fitted modules that compute :meth:`transform`'s features."""
-        return nn.Sequential(*self.model_.encoder, self.model_.head[0])
-
-    # ---- saving ---------------------------------------------------------------------------------
-    def _build_net(self, n_features, image_shape):
-        """For ``aekit.load``: the network of the layout and classes ``_set_extra_state`` restored."""
-        return self._network(n_features, len(self.classes_))
-
-    def _extra_state(self):
-        base, blocks = self._layout
-        if isinstance(base, nn.Module):
-            raise ValueError(f"cannot save an {type(self).__name__} whose encoder is a {type(base).__name__}: "
-                             "aekit saves configurations as JSON and cannot describe an arbitrary torch "
-                             "module; use an aekit model as the encoder, or save model_.state_dict() yourself")
-        return {"classes": self.classes_.tolist(),
-                "encoder": saving.estimator_to_json(base),
-                "blocks": [[list(hidden), activation] for hidden, activation in blocks]}
-
-    def _set_extra_state(self, state):
-        self.classes_ = np.asarray(state["classes"])
-        self._layout = (saving.estimator_from_json(state["encoder"]),
-                        [(tuple(hidden), activation) for hidden, activation in state["blocks"]])
-
-    # ---- using a fitted classifier --------------------------------------------------------------
-    def transform(self, X) -> np.ndarray:
-        """The features of ``X`` that the head classifies, shape (n_samples, width)."""
-        return self._per_row(lambda x: self.model_.encoder(x), X)
-
-    def predict_proba(self, X) -> np.ndarray:
-        """Class probabilities, shape (n_samples, n_classes), columns in the order of ``classes_``."""
-        return self._per_row(lambda x: torch.softmax(self.model_(x), dim=1), X)
-
-    def predict(self, X) -> np.ndarray:
-        """The most probable class of each row of ``X``."""
-        proba = self.predict_proba(X)  # first: it raises NotFittedError on an unfitted classifier
-        return self.classes_[proba.argmax(1)]
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.transformer_tags.preserves_dtype = ["float32"]
-        return tags
-
-    @property
-    def inverse_transform(self):
-        # a classifier has no decoder: hide NeuralEstimator's method (hasattr gives False)
-        raise AttributeError(f"{type(self).__name__} has no decoder, hence no inverse_transform")
-
-
-__all__ = ["UNLABELLED_METHODS", "AutoencoderClassifier"]
+__all__ = ["IMAGE_AUTOENCODER", "UNLABELLED_METHODS", "AutoencoderClassifier"]

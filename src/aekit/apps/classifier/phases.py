@@ -10,7 +10,8 @@
 Or, with ``unlabelled="graph+consistency"``, one phase instead of all four:
 :meth:`LabelledPhases.joint` trains the whole network on the labelled rows and every row at once
 (see :mod:`.consistency`), every row's target its label distribution spread over a neighbour graph
-(see :mod:`.graph`).
+(see :mod:`.graph`); for images, ``unlabelled="fixmatch"``, :meth:`LabelledPhases.fixmatch` does
+the same with augmented views (see :mod:`.fixmatch`).
 
 The loop's batches are ``(inputs, class indices)``, or in the joint phase ``(rows, spread label
 distributions)``.
@@ -30,6 +31,7 @@ from ...estimators._base import BaseAutoencoder
 from ...nn.inference import batched
 from ...training import Trainer, make_optimizer
 from .consistency import DecayInSecondHalf, JointStep, data_radius
+from .fixmatch import AveragedNet, FixMatchStep
 from .graph import spread_labels
 from .network import ClassifierNet
 
@@ -138,29 +140,60 @@ class LabelledPhases:
 
     def joint(self, net: ClassifierNet, rows: np.ndarray, labelled: np.ndarray, seeds: tuple[int, int]) -> None:
         """Train the whole network on the scaled ``rows`` (every row, in memory) and the training
-        part of those whose ``labelled`` is True: label spreading first, then the joint phase.
-        ``seeds`` start the generators of the labelled batches and of the VAT directions."""
+        part of those whose ``labelled`` is True: label spreading first, then the joint phase of
+        :mod:`.consistency`. ``seeds`` start the generators of the labelled batches and of the VAT
+        directions."""
         s = self.settings
+        inputs, spread, labelled_train, validation = self._spread(rows, labelled)
+        step = JointStep(inputs[labelled_train], self.targets[self.splits[0]], s.batch_size,
+                         data_radius(inputs, s.consistency_radius))
+        weights = {"cross_entropy": 1.0, "error": 0.0, "consistency": s.consistency_weight,
+                   "entropy": s.entropy_weight, "graph": s.graph_weight}
+        self._train_joint(net, net.parameters(), step, weights, {"consistency": seeds[1]}, seeds[0],
+                          (inputs, spread), validation)
+
+    def fixmatch(self, net: ClassifierNet, rows: np.ndarray, labelled: np.ndarray, seeds: tuple[int, int],
+                 image_shape: tuple[int, int, int], mirror: bool) -> None:
+        """As :meth:`joint`, for rows that are images of ``image_shape``: the FixMatch phase of
+        :mod:`.fixmatch` (views flipped left-right when ``mirror``); ``net`` ends with the moving
+        average of the weights. ``seeds`` start the generators of the labelled batches and of the views."""
+        s = self.settings
+        inputs, spread, labelled_train, validation = self._spread(rows, labelled)
+        step = FixMatchStep(inputs[labelled_train], self.targets[self.splits[0]], s.batch_size, image_shape, mirror)
+        weights = {"cross_entropy": 1.0, "error": 0.0, "confident": 0.0, "consistency": s.consistency_weight,
+                   "graph": s.graph_weight}
+        model = AveragedNet(net)
+        self._train_joint(model, net.parameters(), step, weights, {"augment": seeds[1]}, seeds[0],
+                          (inputs, spread), validation)
+        net.load_state_dict(model.average.state_dict())
+
+    def _spread(self, rows: np.ndarray, labelled: np.ndarray):
+        """The rows as a tensor, their spread label distributions (from the training part of the
+        labels: the validation labels stay unseen), the indices of the labelled training rows, and
+        the validation pair (rows, class indices)."""
         train, val = self.splits
         labelled_train = np.flatnonzero(labelled)[train]
         known = np.full(len(rows), -1)
-        known[labelled_train] = self.targets[train].cpu().numpy()  # the validation labels stay unseen
+        known[labelled_train] = self.targets[train].cpu().numpy()
         spread = torch.from_numpy(spread_labels(rows, known, self.n_classes)).to(self.device)
         inputs = torch.from_numpy(np.ascontiguousarray(rows, np.float32)).to(self.device)
-        step = JointStep(inputs[labelled_train], self.targets[train], s.batch_size,
-                         data_radius(inputs, s.consistency_radius))
-        generators = {**self.generators, "labelled": torch.Generator().manual_seed(seeds[0]),
-                      "consistency": torch.Generator().manual_seed(seeds[1])}
-        epochs = s.epochs if s.epochs is not None else joint_epochs(s.steps, len(rows), s.unlabelled_batch_size)
-        weights = {"cross_entropy": 1.0, "error": 0.0, "consistency": s.consistency_weight,
-                   "entropy": s.entropy_weight, "graph": s.graph_weight}
+        return inputs, spread, labelled_train, (inputs[np.flatnonzero(labelled)[val]], self.targets[val])
+
+    def _train_joint(self, model: nn.Module, parameters, step, weights: dict[str, float], step_seeds: dict[str, int],
+                     labelled_seed: int, data, validation) -> None:
+        """The joint phase's Trainer (``step``, the loss ``weights``, the generators ``"labelled"`` and
+        ``step_seeds``) on ``data`` (rows, spread distributions), recorded as phase ``"joint"``."""
+        s = self.settings
+        generators = {**self.generators, "labelled": torch.Generator().manual_seed(labelled_seed),
+                      **{name: torch.Generator().manual_seed(seed) for name, seed in step_seeds.items()}}
+        n_rows = len(data[0])
+        epochs = s.epochs if s.epochs is not None else joint_epochs(s.steps, n_rows, s.unlabelled_batch_size)
         callbacks = self.callbacks("joint") + ([DecayInSecondHalf()] if s.lr_schedule is None else [])
-        trainer = Trainer(net, {"main": make_optimizer(s.optimizer, net.parameters(), s.lr, s.weight_decay)},
+        trainer = Trainer(model, {"main": make_optimizer(s.optimizer, parameters, s.lr, s.weight_decay)},
                           epochs=epochs, batch_size=s.unlabelled_batch_size, generators=generators,
                           callbacks=callbacks, loss_weights=weights, step=step)
-        validation = (inputs[np.flatnonzero(labelled)[val]], self.targets[val])
         try:
-            trainer.fit((inputs, spread), validation)
+            trainer.fit(data, validation)
         finally:
             self.history.extend({"phase": "joint", **record} for record in trainer.history)
 

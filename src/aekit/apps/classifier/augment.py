@@ -1,0 +1,124 @@
+"""Random views of images for consistency training (FixMatch, Sohn et al. 2020), in torch.
+
+Every random draw comes from the ``torch.Generator`` given (a CPU generator: the same seed gives the
+same views whatever the device the images are on), so a seeded classifier trains the same network
+twice. Images are (N, C, H, W) tensors whose values lie in [0, 1] (the scaled rows of an image
+classifier; a value outside is clipped by the contrast change only).
+
+- :func:`weak_view`: a horizontal flip with probability 1/2 (optional) and a shift of up to 2 pixels
+  each way (zero fill): the image the prediction that becomes a pseudo-label is made on.
+- :func:`strong_view`: the flip, a shift of up to 4 pixels, a random contrast (x -> mean + c (x -
+  mean), c in [0.5, 1.5], clipped to [0, 1]) and one erased square (side 8-14 pixels on 28 x 28
+  images, in proportion on others): the image that must be given the pseudo-label.
+
+Chosen in bench/semisup_conv.py on a validation split of Fashion-MNIST.
+"""
+
+import torch
+from torch.nn import functional as F
+
+# Largest shift of the weak and the strong view, in pixels of a 28 x 28 image (in proportion on others).
+WEAK_SHIFT, STRONG_SHIFT = 2, 4
+# Side of the erased square, as a fraction of the image's shorter side (8-14 pixels of 28).
+ERASE_SIDES = (8 / 28, 14 / 28)
+CONTRAST = (0.5, 1.5)
+
+
+def _uniform(n: int, generator: torch.Generator, device: torch.device) -> torch.Tensor:
+    return torch.rand(n, generator=generator).to(device)
+
+
+def _integers(low: int, high: int, n: int, generator: torch.Generator, device: torch.device) -> torch.Tensor:
+    """``n`` integers in [low, high], drawn on the CPU (the generator's device), moved to ``device``."""
+    return torch.randint(low, high + 1, (n,), generator=generator).to(device)
+
+
+def scaled_pixels(pixels: int, size: int) -> int:
+    """``pixels`` of a 28-pixel side, in proportion on a side of ``size`` (at least 1).
+
+    Example
+    -------
+    >>> scaled_pixels(4, 28), scaled_pixels(4, 8), scaled_pixels(2, 8)
+    (4, 1, 1)
+    """
+    return max(1, round(pixels * size / 28))
+
+
+def flip(images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Each image mirrored left-right with probability 1/2."""
+    mirrored = _uniform(len(images), generator, images.device) < 0.5
+    return torch.where(mirrored[:, None, None, None], images.flip(-1), images)
+
+
+def shift(images: torch.Tensor, max_shift: int, generator: torch.Generator) -> torch.Tensor:
+    """Each image moved by its own offset in [-max_shift, max_shift]^2 pixels, the uncovered part 0.
+
+    Example
+    -------
+    >>> x = torch.ones(3, 2, 5, 5)
+    >>> y = shift(x, 1, torch.Generator().manual_seed(0))
+    >>> y.shape, bool((y.sum((1, 2, 3)) >= 2 * 16).all())
+    (torch.Size([3, 2, 5, 5]), True)
+    """
+    n, _, height, width = images.shape
+    padded = F.pad(images, (max_shift,) * 4)
+    dy = _integers(0, 2 * max_shift, n, generator, images.device)
+    dx = _integers(0, 2 * max_shift, n, generator, images.device)
+    rows = (dy[:, None] + torch.arange(height, device=images.device))[:, :, None]  # (N, H, 1)
+    cols = (dx[:, None] + torch.arange(width, device=images.device))[:, None, :]  # (N, 1, W)
+    index = torch.arange(n, device=images.device)[:, None, None]
+    return padded[index, :, rows, cols].permute(0, 3, 1, 2)  # (N, H, W, C) -> (N, C, H, W)
+
+
+def contrast(images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Each image's contrast about its mean multiplied by a factor in ``CONTRAST``, clipped to [0, 1]."""
+    low, high = CONTRAST
+    factor = (low + (high - low) * _uniform(len(images), generator, images.device)).view(-1, 1, 1, 1)
+    mean = images.mean((1, 2, 3), keepdim=True)
+    return ((images - mean) * factor + mean).clamp(0, 1)
+
+
+def erase(images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """One square per image set to 0, its centre anywhere (it may reach over the border)."""
+    n, _, height, width = images.shape
+    device = images.device
+    short = min(height, width)
+    side = _integers(max(1, round(ERASE_SIDES[0] * short)), max(1, round(ERASE_SIDES[1] * short)), n, generator,
+                     device)
+    cy, cx = _integers(0, height - 1, n, generator, device), _integers(0, width - 1, n, generator, device)
+    half = (side // 2)[:, None]
+    inside_y = (torch.arange(height, device=device)[None] - cy[:, None]).abs() <= half  # (N, H)
+    inside_x = (torch.arange(width, device=device)[None] - cx[:, None]).abs() <= half  # (N, W)
+    return images.masked_fill((inside_y[:, :, None] & inside_x[:, None, :])[:, None], 0.0)
+
+
+def weak_view(images: torch.Tensor, generator: torch.Generator, mirror: bool = True) -> torch.Tensor:
+    """A flip (when ``mirror``) and a small shift of each image.
+
+    Example
+    -------
+    >>> g = torch.Generator().manual_seed(0)
+    >>> weak_view(torch.rand(4, 1, 28, 28), g).shape
+    torch.Size([4, 1, 28, 28])
+    """
+    if mirror:
+        images = flip(images, generator)
+    return shift(images, scaled_pixels(WEAK_SHIFT, min(images.shape[2:])), generator)
+
+
+def strong_view(images: torch.Tensor, generator: torch.Generator, mirror: bool = True) -> torch.Tensor:
+    """A flip (when ``mirror``), a larger shift, a contrast change and an erased square.
+
+    Example
+    -------
+    >>> x = torch.rand(4, 3, 8, 8)
+    >>> torch.equal(strong_view(x, torch.Generator().manual_seed(0)), strong_view(x, torch.Generator().manual_seed(0)))
+    True
+    """
+    if mirror:
+        images = flip(images, generator)
+    images = shift(images, scaled_pixels(STRONG_SHIFT, min(images.shape[2:])), generator)
+    return erase(contrast(images, generator), generator)
+
+
+__all__ = ["contrast", "erase", "flip", "scaled_pixels", "shift", "strong_view", "weak_view"]

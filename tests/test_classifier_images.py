@@ -1,0 +1,81 @@
+"""AutoencoderClassifier on images (``image_shape`` given): the FixMatch joint phase, its seeded views,
+the moving average of the weights, and their place in fit, save/load, resume and the CLI."""
+
+import numpy as np
+import pytest
+import torch
+
+import aekit
+from aekit import Autoencoder, AutoencoderClassifier
+from aekit.apps.classifier import mask_labels
+from aekit.apps.classifier.augment import shift, strong_view, weak_view
+from aekit.apps.classifier.estimator import IMAGE_AUTOENCODER
+from aekit.datasets import load
+from test_classifier import assert_resumes_exactly  # tests/ is on sys.path
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+SMALL_CNN = dict(arch="conv", hidden=(4, 8), latent=16, code_activation="relu", scale="auto", epochs=1)
+IMAGES = dict(image_shape=(1, 8, 8), steps=40, random_state=0, device="cpu")
+
+
+@pytest.fixture(scope="module")
+def digits():
+    """240 training digits (8 x 8 images) with 60 labels, and 200 test digits."""
+    train, test = load("digits", split="train"), load("digits", split="test")
+    X, y = train.data[:240], train.target[:240]
+    return X, y, mask_labels(y, 60, random_state=0), test.data[:200], test.target[:200]
+
+
+def test_views_are_seeded_shifted_and_mirrored_only_when_asked():
+    x = torch.rand(16, 3, 8, 8)
+    for view in (weak_view, strong_view):
+        a, b = (view(x, torch.Generator().manual_seed(0)) for _ in range(2))
+        assert a.shape == x.shape and torch.equal(a, b)
+        assert not torch.equal(a, view(x, torch.Generator().manual_seed(1)))
+        assert a.min() >= 0 and a.max() <= 1
+    ones = shift(torch.ones(50, 1, 8, 8), 1, torch.Generator().manual_seed(0))
+    assert set(ones.sum((1, 2, 3)).tolist()) <= {64.0, 56.0, 49.0}  # one row and/or column uncovered
+    dot = torch.zeros(200, 1, 8, 8)
+    dot[:, 0, 4, 0] = 1  # a pixel on the left edge: a shift of 1 (8 pixels) keeps it in columns 0-1
+    columns = lambda v: v.sum((1, 2)).argmax(-1).flatten()  # noqa: E731
+    assert columns(weak_view(dot, torch.Generator().manual_seed(0), mirror=False)).max() <= 1
+    assert columns(weak_view(dot, torch.Generator().manual_seed(0))).max() >= 6
+
+
+def test_images_train_the_fixmatch_phase_on_a_pretrained_conv_encoder(digits):
+    X, y, y_semi, X_test, y_test = digits
+    clf = AutoencoderClassifier(**IMAGES).fit(X, y_semi)
+    assert clf.autoencoder_.get_params()["arch"] == "conv"
+    assert {k: clf.autoencoder_.get_params()[k] for k in IMAGE_AUTOENCODER} == IMAGE_AUTOENCODER
+    phases = [r["phase"] for r in clf.history_]
+    assert phases.count("pretrain") == 20 and phases.count("joint") == 20  # 2 batches of 240 rows an epoch
+    assert {"cross_entropy", "consistency", "confident", "graph"} <= set(clf.history_[-1])
+    assert "entropy" not in clf.history_[-1]
+    assert clf.transform(X[:5]).shape == (5, 128)
+    assert clf.score(X_test, y_test) > 0.2  # chance: 0.1 (40 steps: it is no contest, see bench/semisupervised.py)
+    with pytest.raises(ValueError, match="unlabelled='fixmatch' needs image_shape"):
+        AutoencoderClassifier(unlabelled="fixmatch").fit(X, y_semi)
+    # without image_shape the default is the graph-and-VAT phase, with it one can still ask for it
+    rows = AutoencoderClassifier(Autoencoder(hidden=(16,), latent=8, epochs=1), steps=20, random_state=0,
+                                 device="cpu").fit(X, y_semi)
+    assert "entropy" in rows.history_[-1] and rows._method() == "graph+consistency"
+    assert AutoencoderClassifier(image_shape=(1, 8, 8), unlabelled="graph+consistency")._method() == "graph+consistency"
+
+
+def test_fixmatch_is_deterministic_resumes_exactly_and_saves(digits, tmp_path, monkeypatch):
+    X, _, y_semi, X_test, _ = digits
+    params = dict(IMAGES, autoencoder=Autoencoder(**SMALL_CNN), epochs=3, validation_fraction=0.2, flip=False)
+    reference = AutoencoderClassifier(**params).fit(X, y_semi)
+    again = AutoencoderClassifier(**params).fit(X, y_semi)
+    np.testing.assert_array_equal(again.predict_proba(X_test), reference.predict_proba(X_test))
+    assert not np.array_equal(AutoencoderClassifier(**{**params, "random_state": 1}).fit(X, y_semi).predict_proba(
+        X_test), reference.predict_proba(X_test))
+    assert "val_cross_entropy" in reference.history_[-1]
+    # one epoch of pre-training first: the second joint epoch is interrupted (the average resumes too)
+    assert_resumes_exactly(monkeypatch, lambda: AutoencoderClassifier(**params, checkpoint_dir=str(tmp_path / "ckpt")),
+                           X, y_semi, 3, reference)
+    reference.save(tmp_path / "clf")
+    loaded = aekit.load(tmp_path / "clf", device="cpu")
+    assert loaded.get_params()["image_shape"] == (1, 8, 8) and loaded._method() == "fixmatch"
+    np.testing.assert_array_equal(loaded.predict_proba(X_test), reference.predict_proba(X_test))
