@@ -96,21 +96,26 @@ def test_the_encoders_backward_pass_equals_autograd():
                                torch.autograd.grad(reference, params, upstream))
 
 
+@pytest.mark.parametrize("per_batch", [False, True])
 @pytest.mark.parametrize("with_aux", [False, True])
-def test_the_fused_encoder_and_top_k_equal_autograd(with_aux):
+def test_the_fused_encoder_and_top_k_equal_autograd(with_aux, per_batch):
     net = DictionaryNet(6, KSparseBottleneck("topk", 40, 3))
     with torch.no_grad():
         net.dictionary.bias.normal_()
     layer = net.encoder[0]
     x = torch.randn(5, 6, requires_grad=True)
     params = [x, net.dictionary.bias, layer.weight, layer.bias]
-    values, units, pre = layer.top_k(x, 3)
+    values, rows, units, pre = layer.top_k(x, 3, per_batch)
     reference_pre = torch.nn.functional.linear(x - net.dictionary.bias, layer.weight, layer.bias)
-    reference_values, reference_units = reference_pre.topk(3, dim=-1, sorted=False)
-    torch.testing.assert_close(units, reference_units)
-    weights = torch.randn(5, 3)
-    loss = (values * weights).sum() + (pre.square().sum() if with_aux else 0)
-    reference = (reference_values.relu() * weights).sum() + (reference_pre.square().sum() if with_aux else 0)
+    reference_code = (batch_topk_code if per_batch else topk_code)(reference_pre, 3)
+    code = torch.zeros(5, 40).index_put((rows, units), values)
+    torch.testing.assert_close(code, reference_code)
+    assert torch.equal(rows, rows.sort().values)
+    decoded = net.dictionary.decode_active(values, rows, units, 5)
+    torch.testing.assert_close(decoded, net.dictionary(reference_code))
+    weights = torch.randn(5, 6)
+    loss = (decoded * weights).sum() + (pre.square().sum() if with_aux else 0)
+    reference = (net.dictionary(reference_code) * weights).sum() + (reference_pre.square().sum() if with_aux else 0)
     torch.testing.assert_close(torch.autograd.grad(loss, params), torch.autograd.grad(reference, params))
 
 

@@ -89,10 +89,14 @@ class DictionaryDecoder(nn.Module):
         self.sparse = sparse
         nn.init.kaiming_uniform_(self.weight, a=5 ** 0.5)
 
-    def decode_active(self, values: torch.Tensor, units: torch.Tensor) -> torch.Tensor:
-        """Rows from the k active units of each (``units`` (N, k)) and their ``values`` (N, k): one
-        fused gather-and-sum (``embedding_bag``), N x k x D multiply-adds, in both directions."""
-        return self.bias + nn.functional.embedding_bag(units, self.weight, per_sample_weights=values, mode="sum")
+    def decode_active(self, values: torch.Tensor, rows: torch.Tensor, units: torch.Tensor, n_rows: int
+                      ) -> torch.Tensor:
+        """``n_rows`` rows from their active ``units`` and ``values`` (each (M,), sorted by ``rows``): one
+        fused gather-and-sum per row (``embedding_bag``), M x D multiply-adds, in both directions."""
+        counts = torch.bincount(rows, minlength=n_rows)
+        offsets = counts.cumsum(0) - counts
+        return self.bias + nn.functional.embedding_bag(units, self.weight, offsets, mode="sum",
+                                                       per_sample_weights=values)
 
     def forward(self, code: torch.Tensor) -> torch.Tensor:
         found = None if _exporting() or not self.sparse else _nonzeros(code)
@@ -132,36 +136,44 @@ class _CentredProduct(torch.autograd.Function):
 
 
 class _CentredTopK(torch.autograd.Function):
-    """The encoder and a top-k code in one step: ``(values, units, pre_code)`` with ``values`` the k
-    largest pre-activations of each row through a ReLU, at ``units`` (N, k). The backward pass takes the
-    code's gradient as the (N, k) gradient of ``values``: the encoder's gradients are N x k x D
-    multiply-adds, and no (N, units) gradient is formed unless ``pre_code`` itself gets one (AuxK)."""
+    """The encoder and a top-k code in one step: ``(values, rows, units, pre_code)``, the kept
+    pre-activations through a ReLU (M,) and where they are (M,), in row order, and all the outputs
+    (N, units). It keeps each row's k largest, or with ``per_batch`` the k x N largest of the batch
+    (BatchTopK). The backward pass takes the code's gradient as the (M,) gradient of ``values``: the
+    encoder's gradients are M x D multiply-adds, and no (N, units) gradient is formed unless
+    ``pre_code`` itself gets one (AuxK)."""
 
     @staticmethod
-    def forward(ctx, x, centre, weight, bias, k):
+    def forward(ctx, x, centre, weight, bias, k, per_batch):
         centred = x - centre
         pre_code = torch.addmm(bias, centred, weight.t())
-        values, units = pre_code.topk(k, dim=-1, sorted=False)
+        n, width = pre_code.shape
+        if per_batch:
+            values, flat = pre_code.flatten().topk(min(k * n, pre_code.numel()), sorted=False)
+            flat, order = flat.sort()
+            values, rows, units = values[order], flat // width, flat % width
+        else:
+            values, units = pre_code.topk(k, dim=-1, sorted=False)
+            values, units = values.flatten(), units.flatten()
+            rows = torch.arange(n, device=units.device).repeat_interleave(k)
         values = values.relu()
-        ctx.save_for_backward(centred, weight, units, values)
-        ctx.mark_non_differentiable(units)
+        ctx.save_for_backward(centred, weight, rows, units, values)
+        ctx.mark_non_differentiable(rows, units)
         ctx.set_materialize_grads(False)
-        return values, units, pre_code
+        return values, rows, units, pre_code
 
     @staticmethod
-    def backward(ctx, grad_values, _, grad_pre):
-        centred, weight, units, values = ctx.saved_tensors
-        rows = torch.arange(len(units), device=units.device).repeat_interleave(units.shape[1])
-        flat_units = units.reshape(-1)
-        grad = (grad_values * (values > 0)).reshape(-1) if grad_values is not None else values.new_zeros(rows.shape)
-        grad_weight = sum_of_products(grad, centred, rows, flat_units, weight.shape[0])
-        grad_bias = weight.new_zeros(weight.shape[0]).index_add_(0, flat_units, grad)
-        grad_x = sum_of_products(grad, weight, flat_units, rows, len(units)) if ctx.needs_input_grad[0] else None
+    def backward(ctx, grad_values, _rows, _units, grad_pre):
+        centred, weight, rows, units, values = ctx.saved_tensors
+        grad = grad_values * (values > 0) if grad_values is not None else torch.zeros_like(values)
+        grad_weight = sum_of_products(grad, centred, rows, units, weight.shape[0])
+        grad_bias = weight.new_zeros(weight.shape[0]).index_add_(0, units, grad)
+        grad_x = sum_of_products(grad, weight, units, rows, len(centred)) if ctx.needs_input_grad[0] else None
         if grad_pre is not None:
             dense_weight, dense_bias = _weight_and_bias_gradients(grad_pre, centred, weight.shape[0])
             grad_weight, grad_bias = grad_weight + dense_weight, grad_bias + dense_bias
             grad_x = None if grad_x is None else grad_x + grad_pre @ weight
-        return grad_x, -(grad_bias @ weight), grad_weight, grad_bias, None
+        return grad_x, -(grad_bias @ weight), grad_weight, grad_bias, None, None
 
 
 class CentredLinear(nn.Linear):
@@ -178,10 +190,11 @@ class CentredLinear(nn.Linear):
             return nn.functional.linear(x - centre, self.weight, self.bias)
         return _CentredProduct.apply(x, centre, self.weight, self.bias)
 
-    def top_k(self, x: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """``(values, units, pre_code)``: each row's k largest outputs through a ReLU, where they are
-        (each (N, k)), and all the outputs (N, units); see :class:`_CentredTopK`."""
-        return _CentredTopK.apply(x, self._decoder[0].bias, self.weight, self.bias, k)
+    def top_k(self, x: torch.Tensor, k: int, per_batch: bool = False
+              ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``(values, rows, units, pre_code)``: the kept outputs through a ReLU and where they are (each
+        (M,), in row order), and all the outputs (N, units); see :class:`_CentredTopK`."""
+        return _CentredTopK.apply(x, self._decoder[0].bias, self.weight, self.bias, k, per_batch)
 
 
 class DictionaryNet(AutoencoderNet):
@@ -278,17 +291,22 @@ class DictionaryNet(AutoencoderNet):
     def loss_terms(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         """``"recon"``: squared error over the data's variance (the fraction of variance unexplained);
         the bottleneck's and penalties' terms; ``"aux"`` (AuxK) when ``aux_k`` > 0."""
-        if self.penalties or not (self.dictionary.sparse and getattr(self.bottleneck, "kind", None) == "topk"):
+        kind = getattr(self.bottleneck, "kind", None)
+        # BatchTopK keeps the batch's k x N largest in training only (a threshold at inference)
+        fused = kind == "topk" or (kind == "batchtopk" and self.training)
+        if self.penalties or not (self.dictionary.sparse and fused):
             encoding, terms = self.run_encoder(x)
             pre_code, logits = encoding.pre_code, self.decoder(encoding.code)
             self._record_firing(encoding.code > 0)
             terms.update({penalty.name: penalty(encoding) for penalty in self.penalties})
         else:
-            # a top-k code decoded from its k values and units: no (N, units) code is formed
+            # the code decoded from its kept values and units: no (N, units) code is formed
             corrupted = self.corruption(x, self.noise_stream) if self.training and self.corruption is not None else x
-            values, units, pre_code = self.encoder[0].top_k(corrupted, self.bottleneck.k)
-            logits = self.dictionary.decode_active(values, units)
-            self._record_firing(values > 0, units)
+            values, rows, units, pre_code = self.encoder[0].top_k(corrupted, self.bottleneck.k, kind == "batchtopk")
+            logits = self.dictionary.decode_active(values, rows, units, len(x))
+            if kind == "batchtopk":
+                self.bottleneck.follow_threshold(values)
+            self._record_firing(values > 0, units, len(x))
             terms = {}
         terms = {"recon": self.reconstruction_loss(logits, x).mean() / self.variance, **terms}
         if self.aux_k > 0:
@@ -296,18 +314,19 @@ class DictionaryNet(AutoencoderNet):
         return terms
 
     @torch.no_grad()
-    def _record_firing(self, active: torch.Tensor, units: torch.Tensor | None = None) -> None:
+    def _record_firing(self, active: torch.Tensor, units: torch.Tensor | None = None, n_rows: int = 0) -> None:
         """What the dead-unit counter and the history read after a training batch: the units active on
-        some row (``active`` (N, units), or (N, k) flags of the ``units`` of a top-k code) and the mean
-        count of active units per row."""
+        some row (``active`` (N, units), or flags (M,) of the kept ``units`` of ``n_rows`` rows) and the
+        mean count of active units per row."""
         if not self.training:
             return
         if units is None:
-            fired = active.any(0)
+            fired, l0, n_rows = active.any(0), active.sum(1).float().mean(), len(active)
         else:
             fired = torch.zeros(self.bottleneck.latent, dtype=torch.bool, device=active.device)
             fired[units[active]] = True
-        self.fired, self.l0, self.batch_rows = fired, active.sum(1).float().mean(), active.shape[0]
+            l0 = active.sum().float() / n_rows
+        self.fired, self.l0, self.batch_rows = fired, l0, n_rows
 
     def aux_loss(self, pre_code: torch.Tensor, residual: torch.Tensor) -> torch.Tensor:
         """AuxK: how much of ``residual`` (N, D) the dead units' ``aux_k`` largest pre-activations per row

@@ -138,13 +138,14 @@ class KSparseBottleneck(Bottleneck):
             l0 = _Step.apply(pre_code.relu(), self.jump_threshold, self.bandwidth).sum(1).mean()
             terms["sparsity"] = (l0 / self.k - 1).square()
         if self.training and self.kind == "batchtopk":
-            self._follow_threshold(code)
+            self.follow_threshold(code)
         return code, terms
 
     @torch.no_grad()
-    def _follow_threshold(self, code: torch.Tensor) -> None:
-        """Move the inference threshold towards the smallest value the batch kept (without a host
-        synchronisation: a batch that kept nothing leaves it)."""
-        smallest = code.masked_fill(code <= 0, float("inf")).min()
+    def follow_threshold(self, kept: torch.Tensor) -> None:
+        """Move BatchTopK's inference threshold towards the smallest positive value a training batch
+        kept (``kept``: its code, or the kept values), without a host synchronisation: a batch that
+        kept nothing leaves it."""
+        smallest = kept.masked_fill(kept <= 0, float("inf")).min()
         moved = torch.where(self.threshold < 0, smallest, torch.lerp(smallest, self.threshold, THRESHOLD_MOMENTUM))
         self.threshold.copy_(torch.where(torch.isfinite(smallest), moved, self.threshold))
