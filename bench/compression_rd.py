@@ -82,7 +82,8 @@ def interpolate_bytes(curve, quality):
 
 
 def matched(rd, other):
-    """([(psnr, rd bytes, other bytes)] at three PSNRs inside both curves' ranges, exact). When the
+    """([(psnr, rd bytes, other bytes)] at three PSNRs inside both curves' ranges (at the one PSNR of
+    a codec of one point), exact). When the
     other codec's lowest PSNR is above all of RD's, it cannot match RD's PSNR with fewer bytes than
     its smallest file: ([(RD's best PSNR, RD's bytes there, that smallest file)], a lower bound)."""
     finite = [p for p in other if math.isfinite(p[1])]  # a mean PSNR is infinite when one image is exact
@@ -92,6 +93,8 @@ def matched(rd, other):
         other = finite
         return [(q, interpolate_bytes(rd, q), interpolate_bytes(other, q))
                 for q in (low + (high - low) * f for f in (1 / 6, 1 / 2, 5 / 6))], True
+    if len(finite) == 1 and low == high:  # one trained model (the VQ-VAE): RD at its PSNR
+        return [(low, interpolate_bytes(rd, low), finite[0][0])], True
     best = max(rd, key=lambda p: p[1])
     if min(p[1] for p in other) > best[1]:
         return [(best[1], best[0], min(p[0] for p in other))], False

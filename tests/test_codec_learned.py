@@ -53,14 +53,20 @@ def test_prior_gives_each_integer_its_mass_and_the_masses_sum_to_one():
         np.testing.assert_allclose(table[1:-1] / table.sum(), inner[:, j], atol=1e-5)
 
 
-def test_entropy_bottleneck_rounds_in_inference_and_adds_noise_in_training():
+def test_entropy_bottleneck_decodes_rounded_codes_and_rates_noisy_ones():
     bottleneck = EntropyBottleneck(latent=2, step=0.25)
     x = torch.tensor([[0.1, 0.3], [-0.6, 1.0]])
     assert bottleneck(x).tolist() == [[0.0, 0.25], [-0.5, 1.0]]
-    generator = torch.Generator().manual_seed(0)
-    noisy, terms = bottleneck.sample(x, generator)
-    assert torch.all((noisy - x).abs() <= 0.125) and not torch.equal(noisy, bottleneck(x))
+    x.requires_grad_(True)
+    code, terms = bottleneck.sample(x, torch.Generator().manual_seed(0))
+    # the decoder gets the rounded codes, with the identity's gradient; the rate is of noisy ones
+    assert torch.equal(code, bottleneck(x))
+    code.sum().backward()
+    torch.testing.assert_close(x.grad, torch.ones_like(x))
     assert terms["rate"] > 0 and terms["rate"].requires_grad
+    noise = torch.rand(x.shape, generator=torch.Generator().manual_seed(0))
+    noisy_rate = bottleneck.prior.bits(x.detach() / 0.25 + noise - 0.5).sum(-1).mean()
+    torch.testing.assert_close(terms["rate"], noisy_rate)
 
 
 def test_vector_quantiser_picks_the_nearest_entry_and_restarts_dead_ones():

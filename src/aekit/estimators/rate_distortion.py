@@ -28,10 +28,11 @@ class RateDistortionAutoencoder(DiscreteCodeMixin, BaseAutoencoder):
 
     The encoder's outputs are rounded to integers (``transform`` gives them); each code dimension
     has a learned density, a mixture of ``components`` logistics
-    (:class:`aekit.nn.quantised.LogisticMixturePrior`). Training replaces rounding by uniform noise
-    in [-1/2, 1/2), under which the prior's mass of each unit interval is the probability of the
-    rounded code, so the term ``"rate"`` (bits per row) is what coding costs; ``"recon"`` is the
-    squared error summed over the features (scaled units). One model is one point of the
+    (:class:`aekit.nn.quantised.LogisticMixturePrior`). For the rate, training replaces rounding by
+    uniform noise in [-1/2, 1/2), under which the prior's mass of each unit interval is the
+    probability of the rounded code, so the term ``"rate"`` (bits per row) is what coding costs;
+    ``"recon"`` is the squared error summed over the features (scaled units) of the decoded rounded
+    codes (straight-through gradients). One model is one point of the
     rate-distortion curve: a larger ``rate_weight`` gives fewer bits and more distortion.
 
     At the end of ``fit`` the prior is turned into integer coding tables over each dimension's
