@@ -7,6 +7,7 @@ import pytest
 
 import aekit
 from aekit import GAN, VariationalAutoencoder
+from aekit.datasets import load
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -88,3 +89,15 @@ def test_wgan_gp_trains_a_critic_with_a_gradient_penalty(two_classes):
     assert record["val_loss"] == pytest.approx(record["val_d_loss"] + record["val_g_loss"])
     with pytest.raises(ValueError, match="invalid value loss='hinge'"):
         GAN(loss="hinge").fit(X)
+
+
+def test_convolutional_conditional_models():
+    digits = load("digits")
+    gan, vae = GAN(arch="conv", hidden=(8, 4), latent=4), VariationalAutoencoder(arch="conv", hidden=(4, 8), latent=4)
+    for model in (gan, vae):
+        model.set_params(epochs=1, conditional=True, image_shape=(1, 8, 8), random_state=0, device="cpu")
+        model.fit(digits.data, digits.target)
+        assert model.sample(3, y=2).shape == (3, 64)
+    # the GAN's class vectors join after each batch normalisation of the generator (its modules 3 and
+    # 6 are BatchNorm2d), one value per channel; the VAE's after the decoder's first layer
+    assert gan.model_.condition.positions == (3, 6) and vae.model_.condition.positions == (1,)

@@ -2,10 +2,13 @@
 
 A network conditioned on a class gets it as a one-hot vector beside its input. Added to the output
 of the network's first (dense) layer, a learned vector per class is exactly that extra input
-(:class:`ClassShift`); a discriminator compares its last features with a learned vector per class
+(:class:`ClassShift`); added after a batch normalisation instead, it is the class-dependent bias of
+conditional batch normalisation, where the batch statistics cannot wash it out; a discriminator compares its last features with a learned vector per class
 (:class:`ClassProjection`, the projection discriminator of Miyato and Koyama 2018), which judges
 whether a row fits its class, where a class given as an input only shifts the logit.
 """
+
+from collections.abc import Sequence
 
 import torch
 from torch import nn
@@ -24,30 +27,45 @@ def _require(y: torch.Tensor | None) -> torch.Tensor:
 
 
 class ClassShift(nn.Module):
-    """A learned vector per class added to the output of ``network[0]`` (its first dense layer).
+    """Learned vectors per class added inside a network: after its first ``positions[0]`` modules
+    (by default after its first dense layer), then after its first ``positions[1]``, and so on; one
+    value per channel for image-shaped outputs.
 
     Parameters
     ----------
     n_classes : int
-    width : int
-        Outputs of the first layer.
+    widths : sequence of int
+        Outputs (channels) of ``network[:position]`` for each position.
+    positions : sequence of int, increasing
+    std : float
+        Standard deviation of the class vectors at the start.
 
     Example
     -------
     >>> net = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
-    >>> ClassShift(10, 8).run(net, torch.zeros(2, 4), torch.tensor([1, 7])).shape
+    >>> ClassShift(10, [8]).run(net, torch.zeros(2, 4), torch.tensor([1, 7])).shape
     torch.Size([2, 3])
     """
 
-    def __init__(self, n_classes: int, width: int):
+    def __init__(self, n_classes: int, widths: Sequence[int], positions: Sequence[int] = (1,),
+                 std: float = CLASS_VECTOR_STD):
         super().__init__()
         self.n_classes = n_classes
-        self.shift = nn.Embedding(n_classes, width)
-        nn.init.normal_(self.shift.weight, std=CLASS_VECTOR_STD)
+        self.positions = tuple(positions)
+        self.shifts = nn.ModuleList(nn.Embedding(n_classes, width) for width in widths)
+        for shift in self.shifts:
+            nn.init.normal_(shift.weight, std=std)
 
     def run(self, network: nn.Sequential, inputs: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
-        """``network(inputs)`` with the first layer's output shifted by each row's class vector."""
-        return network[1:](network[0](inputs) + self.shift(_require(y)))
+        """``network(inputs)`` with the outputs at ``positions`` shifted by each row's class vectors."""
+        y = _require(y)
+        hidden, start = inputs, 0
+        for position, shift in zip(self.positions, self.shifts):
+            hidden = network[start:position](hidden)
+            vectors = shift(y)
+            hidden = hidden + vectors.view(*vectors.shape, *([1] * (hidden.dim() - 2)))
+            start = position
+        return network[start:](hidden)
 
 
 class ClassProjection(nn.Module):
@@ -72,7 +90,12 @@ class ClassProjection(nn.Module):
         return discriminator[-1](features).squeeze(1) + (self.embedding(_require(y)) * features).sum(1)
 
 
-def first_layer_width(network: nn.Sequential, in_features: int) -> int:
-    """Outputs of ``network[0]`` for inputs of ``in_features`` values."""
+def output_width(network: nn.Sequential, in_features: int, position: int = 1) -> int:
+    """Outputs (channels) of ``network[:position]`` for inputs of ``in_features`` values, found by a
+    pass in eval mode (batch normalisation's running statistics stay as they are)."""
+    was_training = network.training
+    network.eval()
     with torch.no_grad():
-        return network[0](torch.zeros(1, in_features)).shape[1]
+        width = network[:position](torch.zeros(1, in_features)).shape[1]
+    network.train(was_training)
+    return width

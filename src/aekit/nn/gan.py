@@ -16,7 +16,7 @@ from torch.nn.utils.parametrizations import spectral_norm as _spectral_norm
 
 from ..losses import output_transform
 from .activations import make_activation
-from .conditioning import ClassProjection, ClassShift, first_layer_width
+from .conditioning import ClassProjection, ClassShift, output_width
 from .net import start_output_at_mean
 
 # DCGAN geometry: a 4x4 kernel with stride 2 and padding 1 halves a size exactly (floor for odd
@@ -27,6 +27,8 @@ _LEAK = 0.2  # the discriminator's LeakyReLU slope (DCGAN)
 LOSSES = ("non-saturating", "wgan-gp")
 # Weight of WGAN-GP's gradient penalty (Gulrajani et al. 2017, lambda = 10 in every experiment there).
 GRADIENT_PENALTY = 10.0
+# Standard deviation of the generator's class vectors at the start, beside features of unit variance
+GENERATOR_CLASS_STD = 1.0
 
 
 def _discriminator_layer(layer, spectral_norm):
@@ -149,7 +151,11 @@ class GANNet(nn.Module):
         # registered only when conditional: unconditional weights keep the names they were saved under
         self.condition = self.projection = None
         if n_classes:
-            self.condition = ClassShift(n_classes, first_layer_width(decoder, latent))
+            # after each of the generator's batch normalisations (conditional batch norm's class biases):
+            # the batch statistics would wash out class vectors added before them
+            positions = [i + 1 for i, m in enumerate(decoder) if isinstance(m, nn.BatchNorm1d | nn.BatchNorm2d)] or [1]
+            self.condition = ClassShift(n_classes, [output_width(decoder, latent, at) for at in positions], positions,
+                                        std=GENERATOR_CLASS_STD)
             self.projection = ClassProjection(n_classes, discriminator[-1].in_features)
         # The random stream of the latent noise; set only while training (generators cannot be
         # pickled, and a fitted estimator must be).

@@ -13,7 +13,7 @@ from torch import nn
 
 from ..losses import output_transform, reconstruction_loss_from_logits
 from .bottlenecks import Bottleneck
-from .conditioning import ClassShift, first_layer_width
+from .conditioning import ClassShift, output_width
 from .penalties import Encoding
 
 
@@ -86,7 +86,7 @@ class AutoencoderNet(nn.Module):
         self.output_bias_at_mean = output_bias_at_mean
         self.n_classes = n_classes
         # registered only when conditional: unconditional weights keep the names they were saved under
-        self.condition = ClassShift(n_classes, first_layer_width(decoder, bottleneck.latent)) if n_classes else None
+        self.condition = ClassShift(n_classes, [output_width(decoder, bottleneck.latent)]) if n_classes else None
         # The random stream of corruption, samples and random projections; set only while training
         # (generators cannot be pickled, and a fitted estimator must be).
         self.noise_stream = None
