@@ -3,9 +3,10 @@
 A network conditioned on a class gets it as a one-hot vector beside its input. Added to the output
 of the network's first (dense) layer, a learned vector per class is exactly that extra input
 (:class:`ClassShift`); added after a batch normalisation instead, it is the class-dependent bias of
-conditional batch normalisation, where the batch statistics cannot wash it out; a discriminator compares its last features with a learned vector per class
-(:class:`ClassProjection`, the projection discriminator of Miyato and Koyama 2018), which judges
-whether a row fits its class, where a class given as an input only shifts the logit.
+conditional batch normalisation, where the batch statistics cannot wash it out (a GAN's generator).
+A discriminator compares its last features with a learned vector per class (:class:`ClassProjection`,
+the projection discriminator of Miyato and Koyama 2018), which judges whether a row fits its class,
+where a class given as an input only shifts the logit.
 """
 
 from collections.abc import Sequence

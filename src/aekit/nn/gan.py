@@ -131,8 +131,8 @@ class GANNet(nn.Module):
         ``GRADIENT_PENALTY`` * E (||grad D(x_hat)|| - 1)^2 on random points between real and
         generated rows (Gulrajani et al. 2017), and -E D(G(z)) for the generator.
     n_classes : int
-        Above 0, a conditional GAN: the generator's first layer gets a vector per class
-        (:class:`aekit.nn.conditioning.ClassShift`), the discriminator a projection of its features
+        Above 0, a conditional GAN: the generator gets a vector per class after each batch
+        normalisation (:class:`aekit.nn.conditioning.ClassShift`), the discriminator a projection of its features
         on one (:class:`aekit.nn.conditioning.ClassProjection`); generated rows take the classes of
         the real rows of their batch.
     """
