@@ -73,6 +73,10 @@ def test_anomaly_scorer_round_trip(tmp_path, digits):
         close(run(tmp_path / "scorer.onnx", X[-batch:]), detector.score_samples(X[-batch:]))
     detector.to_onnx(tmp_path / "encoder.onnx")  # the autoencoder's
     close(run(tmp_path / "encoder.onnx", X[:5]), detector.transform(X[:5]))
+    detector.save(tmp_path / "detector")  # `aekit export` exports a saved detector's scorer
+    assert main(["export", "--model", str(tmp_path / "detector"), "--part", "scorer",
+                 "--out", str(tmp_path / "saved.onnx")]) == 0
+    close(run(tmp_path / "saved.onnx", X[:9]), detector.score_samples(X[:9]))
 
 
 def test_gan_exports_its_generator_only(tmp_path, digits):

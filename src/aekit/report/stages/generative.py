@@ -70,7 +70,8 @@ def gan(ctx: Context) -> Section:
     section.figures.append(("Discriminator accuracy on real and generated rows, per epoch.",
                             plots.gan_monitor(model)))
     if ctx.has_labels and ctx.has_images:
-        conditional = ctx.fit("gan_conditional", GAN(conditional=True, epochs=ctx.epochs(30), **ctx.model_params()),
+        # a conditional GAN takes more epochs than the unconditional one (bench/conditional.py)
+        conditional = ctx.fit("gan_conditional", GAN(conditional=True, epochs=ctx.epochs(50), **ctx.model_params()),
                               y=ctx.y)
         _samples_per_class(ctx, section, conditional, "conditional GAN")
     return section
