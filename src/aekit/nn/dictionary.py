@@ -332,10 +332,11 @@ class DictionaryNet(AutoencoderNet):
         """AuxK: how much of ``residual`` (N, D) the dead units' ``aux_k`` largest pre-activations per row
         fail to reconstruct, over the residual's energy; 0 without dead units."""
         dead = self.dead_units()
-        if not dead.any():  # one synchronisation saves a top-k and a product over every unit
+        n_dead = int(dead.sum())  # one synchronisation saves a top-k and a product over every unit
+        if n_dead == 0:
             return pre_code.new_zeros(())
-        # live units are pushed out of the top; relu(-inf) = 0 where fewer than aux_k are dead
-        values, indices = pre_code.masked_fill(~dead, float("-inf")).topk(self.aux_k, dim=-1, sorted=False)
-        code = torch.zeros_like(pre_code).scatter(-1, indices, values.relu())
-        estimate = self.dictionary(code) - self.dictionary.bias
+        values, units = pre_code.masked_fill(~dead, float("-inf")).topk(min(self.aux_k, n_dead), dim=-1,
+                                                                         sorted=False)
+        estimate = nn.functional.embedding_bag(units, self.dictionary.weight, per_sample_weights=values.relu(),
+                                               mode="sum")
         return (estimate - residual).square().sum() / residual.square().sum().clamp(min=1e-12)
