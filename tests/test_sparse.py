@@ -236,3 +236,13 @@ def test_k_sparse_models_export_to_onnx(fitted, superposed, kind, tmp_path):
     session = ort.InferenceSession(str(tmp_path / "encoder.onnx"))
     codes = session.run(None, {session.get_inputs()[0].name: X})[0]
     np.testing.assert_allclose(codes, sae.transform(X), atol=1e-5)
+
+
+@pytest.mark.parametrize("kind", ["topk", "batchtopk"])
+def test_resumed_training_equals_uninterrupted(superposed, kind, tmp_path):
+    params = dict(TINY, sparsity=kind, dead_after=100, random_state=0)
+    SparseAutoencoder(**{**params, "epochs": 2}, checkpoint_dir=str(tmp_path)).fit(superposed[0])
+    resumed = SparseAutoencoder(**params, checkpoint_dir=str(tmp_path)).fit(superposed[0], resume=True)
+    whole = SparseAutoencoder(**params).fit(superposed[0])
+    np.testing.assert_array_equal(resumed.components_, whole.components_)
+    assert [r["dead_fraction"] for r in resumed.history_] == [r["dead_fraction"] for r in whole.history_]
