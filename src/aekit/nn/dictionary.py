@@ -1,5 +1,5 @@
 """A sparse dictionary: one encoder layer, any code (k-sparse, ReLU + L1, ...), one linear decoder whose
-columns are the dictionary's directions, trained by the recipe of sparse autoencoders at scale.
+weight rows are the dictionary's directions, trained by the recipe of sparse autoencoders at scale.
 
 The recipe (Gao et al. 2024, "Scaling and evaluating sparse autoencoders"; Bricken et al. 2023):
 
@@ -16,9 +16,11 @@ The recipe (Gao et al. 2024, "Scaling and evaluating sparse autoencoders"; Brick
   energy), which brings dead units back. The count of rows since each unit last fired is a buffer
   (``rows_since_fired``), advanced by :meth:`DictionaryNet.count_firing`.
 
-A k-sparse code is decoded from its non-zeros (:class:`DictionaryDecoder`): N x k x D multiply-adds
-instead of N x units x D, in the forward pass and in both gradients, which leaves the encoder's
-products as the floor of a training step.
+A top-k code (TopK; BatchTopK in training) is computed with the encoder in one autograd step
+(:class:`_CentredTopK`) and decoded from its kept values and units (``embedding_bag``); other sparse
+codes are decoded from their non-zeros (:class:`DictionaryDecoder`). Both take N x k x D
+multiply-adds instead of N x units x D, in the forward pass and in the gradients, which leaves the
+encoder's forward product as the floor of a training step.
 """
 
 import torch
