@@ -168,9 +168,11 @@ def run(name, args):
             continue
         cells = "  ".join(f"{q:.2f} dB: {a:.1f} vs {b:.1f} ({1 - a / b:+.0%})" for q, a, b in rows)
         if not exact:
-            cells = f"{label} never reaches RD's PSNRs: its smallest file against RD's best point: {cells}"
+            cells = (f"its lowest PSNR ({min(p[1] for p in points):.2f} dB) is above RD's: its smallest file "
+                     f"against RD's best point: {cells}")
         verdict = "" if target is None else ("  target met" if all(1 - a / b >= target for _, a, b in rows)
                                              else "  target NOT met")
+        verdict += "" if exact or not verdict else " (as a bound only)"
         print(f"{label:22s} {cells}{verdict}")
     if args.figures:
         fig = plots.rate_distortion(curves, title=f"{name}: rate and distortion on the test rows",
