@@ -9,7 +9,8 @@ Gaussian fitted to each class's training rows (the simple class-conditional base
 
 Target (issue 20): at least 90% of sample(n, y=c) assigned to class c.
 
-Run: python bench/conditional.py [--epochs 30] [--gan-epochs 30] [--n 100] [--seeds 1] [--only VAE,GAN]
+Run: python bench/conditional.py [--epochs 30] [--gan-epochs 30] [--n 100] [--seeds 1] [--first-seed 0]
+[--only Variational,GAN]
 """
 
 import argparse
@@ -49,7 +50,8 @@ def main():
     parser.add_argument("--gan-epochs", type=int, default=30)
     parser.add_argument("--n", type=int, default=100, help="samples per class")
     parser.add_argument("--seeds", type=int, default=1)
-    parser.add_argument("--only", help="comma-separated parts of model names to run, e.g. VAE")
+    parser.add_argument("--first-seed", type=int, default=0, help="seeds FIRST..FIRST+N-1 (to split a run)")
+    parser.add_argument("--only", help="comma-separated parts of model names to run, e.g. Variational")
     args = parser.parse_args()
     train, test = load("mnist5k", split="train"), load("mnist5k", split="test")
     X, y, X_test, y_test = train.data, train.target, test.data, test.target
@@ -73,7 +75,7 @@ def main():
     for name, make in models.items():
         if args.only and not any(part in name for part in args.only.split(",")):
             continue
-        for seed in range(args.seeds):
+        for seed in range(args.first_seed, args.first_seed + args.seeds):
             start = time.perf_counter()
             model = make(seed).fit(X, y)
             seconds = time.perf_counter() - start
