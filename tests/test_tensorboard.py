@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import aekit
-from aekit import GAN, Autoencoder, VariationalAutoencoder
+from aekit import GAN, AnomalyDetector, Autoencoder, VariationalAutoencoder
 from aekit.cli import main
 from aekit.datasets import load
 from aekit.training import distributed
@@ -89,3 +89,9 @@ def test_cli_train_log_dir_and_a_conditional_model(tmp_path):
     assert list((tmp_path / "logs").rglob("metadata.tsv"))  # the digits' labels
     model = aekit.load(tmp_path / "vae")
     assert model.conditional and model.sample(3, y=7).shape == (3, 64)
+
+
+def test_an_anomaly_detector_passes_log_dir_to_its_autoencoder(tmp_path, digits):
+    detector = AnomalyDetector(Autoencoder(hidden=(8,), latent=2), epochs=1, log_dir=str(tmp_path), device="cpu")
+    detector.fit(digits[0])
+    assert "train/loss" in read(tmp_path)["scalars"]

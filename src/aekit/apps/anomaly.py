@@ -40,7 +40,7 @@ MIN_INTENSITY_FEATURES = 64
 _TINY_NORM = 1e-8
 # Training settings a detector passes on to the autoencoder it trains (None: the autoencoder's
 # own). They are the ones `aekit train` sets on every model.
-_FORWARDED = ("epochs", "image_shape", "checkpoint_dir", "random_state", "device", "verbose")
+_FORWARDED = ("epochs", "image_shape", "checkpoint_dir", "log_dir", "random_state", "device", "verbose")
 # Fitted state of the autoencoder that the detector mirrors, so that it saves and loads like a model:
 # what aekit.load reads from config.json, then the network it builds.
 _MIRRORED_CONFIG = ("n_features_in_", "image_shape_", "scaler_", "history_")
@@ -141,7 +141,7 @@ class AnomalyDetector(OnnxExportMixin, OutlierMixin, TransformerMixin, BaseEstim
         Expected fraction of outliers: ``predict`` flags that fraction of the training rows.
     n_components : int, default=3
         Components of the Gaussian mixture of the codes (``"density"`` only).
-    epochs, image_shape, checkpoint_dir, random_state, device, verbose : optional
+    epochs, image_shape, checkpoint_dir, log_dir, random_state, device, verbose : optional
         Passed to the autoencoder that ``fit`` trains (None keeps its own); ``random_state`` also
         seeds the mixture. Ignored, apart from the mixture's seed, for a fitted autoencoder.
 
@@ -174,7 +174,7 @@ class AnomalyDetector(OnnxExportMixin, OutlierMixin, TransformerMixin, BaseEstim
     """
 
     def __init__(self, autoencoder=None, *, scores="auto", contamination=0.1, n_components=3, epochs=None,
-                 image_shape=None, checkpoint_dir=None, random_state=None, device=None, verbose=None):
+                 image_shape=None, checkpoint_dir=None, log_dir=None, random_state=None, device=None, verbose=None):
         p.store(self, locals())
 
     _param_table = {
