@@ -7,7 +7,7 @@ import torch
 from sklearn.base import clone
 
 import aekit
-from aekit import Autoencoder, codec
+from aekit import Autoencoder, codec, plots
 from aekit.cli import main
 from aekit.datasets import load
 from aekit.estimators.rate_distortion import CODE_STEP, RateDistortionAutoencoder
@@ -218,3 +218,15 @@ def test_cli_trains_compresses_and_refuses_bad_input(digits, tmp_path, capsys):
                  "--set", "rate_weight=-0.5", "--quiet"]) == 2
     assert "invalid value rate_weight=-0.5" in capsys.readouterr().err
     assert not (tmp_path / "x.npy").exists() and not (tmp_path / "bad" / "config.json").exists()
+
+
+# ---- the picture ----------------------------------------------------------------------------------
+def test_rate_distortion_plot_in_bits_per_pixel():
+    fig = plots.rate_distortion({"RD": [(98.0, 22.0), (49.0, 20.0)], "VQ-VAE": [(49.0, 19.0)],
+                                 "AVIF": [(400.0, float("inf"))]}, pixels=784)
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == "bits per pixel (log scale)"
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    assert set(lines) == {"RD", "VQ-VAE"}  # a curve of infinite PSNRs (lossless) cannot be drawn
+    assert lines["RD"].get_xdata().tolist() == pytest.approx([0.5, 1.0])
+    assert lines["VQ-VAE"].get_linestyle() == "None"

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 from numpy.typing import ArrayLike
 from sklearn.metrics import roc_auc_score, roc_curve
 
@@ -86,9 +87,18 @@ def rate_distortion(curves: Mapping[str, Sequence[tuple[float, float]]], title: 
     ax = fig.subplots()
     per = 8.0 / pixels if pixels else 1.0
     for name, points in curves.items():
+        # a mean PSNR is infinite when one image came back exact (a lossless setting): not drawable
+        points = [p for p in points if np.isfinite(p[1])]
+        if not points:
+            continue
         size, quality = np.asarray(sorted(points), dtype=np.float64).reshape(-1, 2).T
         ax.plot(size * per, quality, marker="o", linestyle="-" if len(size) > 1 else "none", label=name)
     ax.set_xscale("log")
+    # ticks at 1, 2 and 5 of each decade, written plainly: a log axis's default labels of a range
+    # within one decade (0.2 to 0.6 bits per pixel, say) overlap
+    ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("bits per pixel (log scale)" if pixels else "bytes per row (log scale)")
     ax.set_ylabel("PSNR (dB)")
     ax.legend()
