@@ -266,3 +266,24 @@ def test_cli_round_trip_and_errors(ae, digits, tmp_path, capsys):
         assert main([*argv, "--out", str(tmp_path / "x")]) == 2
         assert message in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
+
+
+def _resealed(data, payload):
+    """``data``'s header over another payload, with its length and checksum made right: what only a
+    deliberately made file has."""
+    head = bytearray(data[:codec.HEADER_SIZE - 4])
+    head[24:28] = struct.pack("<I", len(payload))
+    return bytes(head) + struct.pack("<I", zlib.crc32(payload, zlib.crc32(bytes(head)))) + payload
+
+
+def test_a_deliberately_made_payload_is_refused_with_a_sentence(ae, digits):
+    data = codec.compress(ae, digits[1][:20], bits=6)
+    payload = data[codec.HEADER_SIZE:]
+    for bad, message in [(b"\x07" + payload[1:], "damaged payload: unknown model kind 7"),
+                         (payload + bytes(range(1, 13)), "damaged payload: .*left over after the last row"),
+                         (b"", "damaged payload: unknown model kind None")]:
+        with pytest.raises(ValueError, match=message):
+            codec.decompress(ae, _resealed(data, bad))
+    fitted = codec.compress(ae, digits[1], bits=6)  # enough rows for fitted bells: 9 bytes a dimension
+    with pytest.raises(ValueError, match="damaged payload: 5 bytes, fewer than the model of 6 dimensions"):
+        codec.decompress(ae, _resealed(fitted, fitted[codec.HEADER_SIZE:codec.HEADER_SIZE + 5]))

@@ -171,6 +171,10 @@ def _decode(payload, n_rows, models):
     out = np.empty((n_rows, len(models)), np.int64)
     for j, model in enumerate(models):
         out[:, j] = decoder.decode(model, n_rows) if n_rows and model is not None else 0
+    # what the encoder wrote ends with the last symbol; a range coder cannot always tell (a cut
+    # payload, or one word too many, can pass here: the container's length and checksum catch those)
+    if not decoder.maybe_exhausted():
+        raise ValueError("coded data is left over after the last row")
     return out
 
 
