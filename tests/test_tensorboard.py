@@ -95,3 +95,12 @@ def test_an_anomaly_detector_passes_log_dir_to_its_autoencoder(tmp_path, digits)
     detector = AnomalyDetector(Autoencoder(hidden=(8,), latent=2), epochs=1, log_dir=str(tmp_path), device="cpu")
     detector.fit(digits[0])
     assert "train/loss" in read(tmp_path)["scalars"]
+
+
+def test_a_k_sparse_dictionary_logs_its_fvu_l0_and_dead_units(tmp_path, digits):
+    X, _ = digits
+    aekit.SparseAutoencoder(sparsity="topk", k=4, latent=32, scale=None, epochs=2, log_dir=str(tmp_path),
+                            random_state=0, device="cpu").fit(X)
+    scalars = read(tmp_path)["scalars"]
+    for name in ("train/fvu", "train/l0", "train/dead_fraction", "validation/recon"):
+        assert name in scalars

@@ -66,6 +66,9 @@ class SparseAutoencoder(Autoencoder):
     jump_threshold_init : float, default=0.001
         JumpReLU's starting threshold.
 
+    ``log_dir`` writes TensorBoard event files as for ``Autoencoder`` (``fvu``, ``l0`` and
+    ``dead_fraction`` among the scalars).
+
     ``sparsity_weight`` weighs the JumpReLU L0 term (default 1). A dictionary's reconstruction term
     is its squared error over the data's variance: its ``history_`` ``recon`` (and ``fvu``) is the
     fraction of variance unexplained; ``l0`` the mean active units per row; ``dead_fraction`` the
@@ -95,8 +98,8 @@ class SparseAutoencoder(Autoencoder):
                  contractive_estimator="exact", contractive_projections=8, pretrain=None, pretrain_epochs=10,
                  epochs=20, batch_size=128, lr=1e-3, lr_schedule=None, optimizer="adam", weight_decay=0.0,
                  clip_grad_norm=None, validation_fraction=0.1, early_stopping=None, checkpoint_dir=None,
-                 checkpoint_every=1, random_state=None, device="auto", precision="32", compile=False,
-                 verbose=False):
+                 checkpoint_every=1, log_dir=None, random_state=None, device="auto", precision="32",
+                 compile=False, verbose=False):
         p.store(self, locals())
 
     _param_table = {
