@@ -67,7 +67,7 @@ def classifiers(routes, params, pretrain_epochs):
         out[ROUTES["rows"]] = lambda draw: AutoencoderClassifier(random_state=draw, device="cpu", **params)
     if "images" in routes:
         given = {} if pretrain_epochs is None else {
-            "autoencoder": Autoencoder(**IMAGE_AUTOENCODER, epochs=pretrain_epochs)}
+            "autoencoder": Autoencoder(**{**IMAGE_AUTOENCODER, "epochs": pretrain_epochs})}
         out[ROUTES["images"]] = lambda draw: AutoencoderClassifier(image_shape=(1, 28, 28), random_state=draw,
                                                                    device="cpu", **given, **params)
     return out
@@ -86,9 +86,10 @@ def dataset(name, test_rows, validation=False):
 
 
 def errors(X, y, X_test, y_test, n_labels, draws, models):
-    """{classifier: (test errors per draw, seconds per draw)}; baselines see the labelled rows only."""
+    """{classifier: (test errors per draw, seconds per draw)} over the label ``draws`` (seeds);
+    baselines see the labelled rows only."""
     out = {name: ([], []) for name in models}
-    for draw in range(draws):
+    for draw in draws:
         y_masked = mask_labels(y, n_labels, random_state=draw)
         labelled = y_masked != -1
         for name, make in models.items():
@@ -106,6 +107,8 @@ def main():
     parser.add_argument("--data", nargs="+", default=["digits", "fashion"], choices=["digits", "fashion"])
     parser.add_argument("--labels", nargs="+", type=int, default=[100, 1000])
     parser.add_argument("--draws", type=int, default=3)
+    parser.add_argument("--first-draw", type=int, default=0, help="draws first-draw, ..., first-draw + draws - 1 "
+                        "(to run draws in parallel processes)")
     parser.add_argument("--test-rows", type=int, default=10000, help="Fashion-MNIST test rows")
     parser.add_argument("--routes", nargs="+", default=["images"], choices=list(ROUTES))
     parser.add_argument("--validation", action="store_true", help="score on a quarter of the training rows")
@@ -127,7 +130,8 @@ def main():
             print(f"\n{name}: {n_labels} labels, {len(X) - n_labels} unlabelled training rows, {len(X_test)} "
                   f"{'validation' if args.validation else 'test'} rows; target <= {target}x the better baseline")
             print(f"{'classifier':36s} {'error':>15s} {'ratio':>6s} {'s/draw':>7s}")
-            result = errors(X, y, X_test, y_test, n_labels, args.draws, models)
+            draws = range(args.first_draw, args.first_draw + args.draws)
+            result = errors(X, y, X_test, y_test, n_labels, draws, models)
             baseline = min(result[k][0].mean() for k in BASELINES)
             for label, (errs, seconds) in result.items():
                 print(f"{label:36s} {errs.mean():6.3f} +- {errs.std():.3f} {errs.mean() / baseline:6.2f} "

@@ -48,8 +48,8 @@ def test_images_train_the_fixmatch_phase_on_a_pretrained_conv_encoder(digits):
     clf = AutoencoderClassifier(**IMAGES).fit(X, y_semi)
     assert clf.autoencoder_.get_params()["arch"] == "conv"
     assert {k: clf.autoencoder_.get_params()[k] for k in IMAGE_AUTOENCODER} == IMAGE_AUTOENCODER
-    phases = [r["phase"] for r in clf.history_]
-    assert phases.count("pretrain") == 20 and phases.count("joint") == 20  # 2 batches of 240 rows an epoch
+    # the CNN starts from random weights (pre-training it did not help); 3 batches of 96 of 240 rows an epoch
+    assert [r["phase"] for r in clf.history_] == ["joint"] * 14
     assert {"cross_entropy", "consistency", "confident", "graph"} <= set(clf.history_[-1])
     assert "entropy" not in clf.history_[-1]
     assert clf.transform(X[:5]).shape == (5, 128)

@@ -33,8 +33,13 @@ _SHARED_PARAMS = ("image_shape", "scale", "batch_size", "lr", "lr_schedule", "op
 # How the unlabelled rows teach the classifier (the ``unlabelled`` parameter); the first is the default.
 UNLABELLED_METHODS = ("auto", "graph+consistency", "fixmatch", "pretrain")
 # The autoencoder of unlabelled="fixmatch" when none is given: a small CNN (two stride-2 3x3
-# convolutions, 32 and 64 channels, a dense ReLU code of 128), no scaling of rows already in [0, 1].
-IMAGE_AUTOENCODER = dict(arch="conv", hidden=(32, 64), latent=128, code_activation="relu", scale="auto")
+# convolutions, 32 and 64 channels, a dense ReLU code of 128), no scaling of rows already in [0, 1],
+# from random weights: pre-training it (20 epochs) raised the validation error on Fashion-MNIST, 1,000
+# labels, from 0.174 to 0.189 (bench/semisupervised.py --validation [--pretrain-epochs 0]).
+# Steps of the joint phase and rows of any kind in each, by method, where the parameters are None:
+# FixMatch's as bench/semisup_conv.py chose them (validation: 0.16 against 0.174 with the other pair).
+JOINT_BUDGET = {"graph+consistency": (2000, 128), "fixmatch": (3000, 96)}
+IMAGE_AUTOENCODER = dict(arch="conv", hidden=(32, 64), latent=128, code_activation="relu", scale="auto", epochs=0)
 
 
 @registry.register("classifier")
@@ -65,9 +70,11 @@ class AutoencoderClassifier(FittedClassifierMixin, ClassifierMixin, TransformerM
     and an MLP on the labelled rows: MNIST digits 0.097 vs 0.228 (100 labels), 0.051 vs 0.105
     (1,000), without ``image_shape``; Fashion-MNIST (with ``image_shape``) see BENCHMARKS.md.
 
-    The network starts from the encoder of ``autoencoder`` pre-trained on every row (its code
-    standardised): on a validation split of the digits, 100 labels, this lowered the error in each
-    of 4 label draws (0.092 -> 0.086). ``Autoencoder(epochs=0)`` starts from random weights.
+    For rows, the network starts from the encoder of ``autoencoder`` pre-trained on every row (its
+    code standardised): on a validation split of the digits, 100 labels, this lowered the error in
+    each of 4 label draws (0.092 -> 0.086). ``Autoencoder(epochs=0)`` starts from random weights,
+    as the default CNN for images does (pre-training it raised the validation error on
+    Fashion-MNIST, 1,000 labels, from 0.174 to 0.189).
 
     With ``unlabelled="pretrain"`` (the method of earlier versions) the autoencoder is pre-trained on
     all rows, a dense head is trained on the labelled rows' codes (standardised with the mean and
@@ -86,7 +93,8 @@ class AutoencoderClassifier(FittedClassifierMixin, ClassifierMixin, TransformerM
         The network's encoder; default ``Autoencoder()`` (784-512-256-16 ReLU layers for MNIST, no
         batch normalisation: virtual adversarial training needs none) with its per-feature min-max
         scaling, or for ``"fixmatch"`` ``Autoencoder(**IMAGE_AUTOENCODER)`` (two stride-2 3x3
-        convolutions of 32 and 64 channels, a ReLU code of 128; rows in [0, 1] are not scaled).
+        convolutions of 32 and 64 channels, a ReLU code of 128; rows in [0, 1] are not scaled;
+        ``epochs=0``: not pre-trained).
         A copy is pre-trained here on every row of ``X``, with the classifier's ``random_state``,
         ``device``, ``image_shape`` and ``verbose`` where the autoencoder leaves them at their defaults.
         An already fitted autoencoder is used as it is (a clone of it, as cross-validation makes, is
@@ -99,11 +107,12 @@ class AutoencoderClassifier(FittedClassifierMixin, ClassifierMixin, TransformerM
     unlabelled : {"auto", "graph+consistency", "fixmatch", "pretrain"}, default="auto"
         How the unlabelled rows teach the classifier (see above); "auto" is "fixmatch" when
         ``image_shape`` is given, else "graph+consistency".
-    steps : int, default=2000
-        Joint-phase steps when ``epochs`` is None, up to 64 passes over the rows (2,000 steps, 63
-        passes over 4,000 rows, sufficed on the digits and Fashion-MNIST).
-    unlabelled_batch_size : int, default=128
-        Rows (labelled or not) in each step of the joint phase, beside ``batch_size`` labelled ones.
+    steps : int, optional
+        Joint-phase steps when ``epochs`` is None, up to 64 passes over the rows; default 2,000
+        (63 passes over 4,000 rows sufficed on the digits and Fashion-MNIST), 3,000 for "fixmatch".
+    unlabelled_batch_size : int, optional
+        Rows (labelled or not) in each step of the joint phase, beside ``batch_size`` labelled ones;
+        default 128, 96 for "fixmatch".
     consistency_weight : float, default=1.0
         Weight of the virtual adversarial term (of the FixMatch term for images); 0 leaves it out.
     consistency_radius : float, default=0.3
@@ -186,8 +195,8 @@ class AutoencoderClassifier(FittedClassifierMixin, ClassifierMixin, TransformerM
     (3,)
     """
 
-    def __init__(self, autoencoder=None, *, encoder=None, unlabelled="auto", steps=2000,
-                 unlabelled_batch_size=128, consistency_weight=1.0, consistency_radius=0.3, entropy_weight=1.0,
+    def __init__(self, autoencoder=None, *, encoder=None, unlabelled="auto", steps=None,
+                 unlabelled_batch_size=None, consistency_weight=1.0, consistency_radius=0.3, entropy_weight=1.0,
                  graph_weight=1.0, flip=True, freeze=False, head=(), activation="relu", fine_tune=False,
                  fine_tune_epochs=100, encoder_lr=None, image_shape=None, scale=None, epochs=None, batch_size=32,
                  lr=1e-3, lr_schedule=None, optimizer="adam", weight_decay=0.0, clip_grad_norm=None,
@@ -199,8 +208,8 @@ class AutoencoderClassifier(FittedClassifierMixin, ClassifierMixin, TransformerM
         **{name: NeuralEstimator._param_table[name] for name in _SHARED_PARAMS},
         "epochs": p.integer(0) | p.NONE,
         "unlabelled": p.one_of(*UNLABELLED_METHODS),
-        "steps": p.integer(1),
-        "unlabelled_batch_size": p.integer(1),
+        "steps": p.integer(1) | p.NONE,
+        "unlabelled_batch_size": p.integer(1) | p.NONE,
         **{name: p.real(0) for name in ("consistency_weight", "consistency_radius", "entropy_weight", "graph_weight")},
         "autoencoder": p.Spec(lambda v: v is None or isinstance(v, BaseAutoencoder),
                               "None or an aekit autoencoder (Autoencoder(), VariationalAutoencoder(), ...)"),
@@ -275,10 +284,14 @@ class AutoencoderClassifier(FittedClassifierMixin, ClassifierMixin, TransformerM
         device = resolve_device(self.device)
         net = self._start_network(source, init_seed, device)
         phases = LabelledPhases(self, targets, split_seed=split_seed, shuffle_seed=shuffle_seed, device=device,
-                                callbacks=lambda phase: self._callbacks(resume, checkpoint=phase), history=history)
+                                callbacks=lambda phase: self._callbacks(resume, checkpoint=phase), history=history,
+                                budget=self._joint_budget())
         frozen = frozen_parameters(net.encoder, self.freeze)
         statistics, rows, features = labelled_features(net.encoder, self.scaler_, X, labelled, device)
-        net.head[0][0].set_scaler(statistics)  # the head's first module standardises its input
+        # the head's first module standardises its input; not for FixMatch, which trains the CNN whole
+        # from its start: features standardised there (small at a random start) would multiply its step size
+        if self._method() != "fixmatch":
+            net.head[0][0].set_scaler(statistics)
         try:
             if self._joint():
                 seeds = tuple(int(s) for s in rng.randint(0, 2**31 - 1, size=2))
@@ -303,6 +316,12 @@ class AutoencoderClassifier(FittedClassifierMixin, ClassifierMixin, TransformerM
         if self.unlabelled == "auto":
             return "fixmatch" if self.image_shape is not None else "graph+consistency"
         return self.unlabelled
+
+    def _joint_budget(self) -> tuple[int, int]:
+        """Steps of the joint phase and rows in each: the parameters, or the method's defaults."""
+        steps, batch = JOINT_BUDGET.get(self._method(), JOINT_BUDGET["graph+consistency"])
+        return (self.steps if self.steps is not None else steps,
+                self.unlabelled_batch_size if self.unlabelled_batch_size is not None else batch)
 
     def _joint(self) -> bool:
         """Whether ``fit`` trains a joint phase (the unlabelled rows through the graph and consistency)."""
@@ -362,4 +381,4 @@ class AutoencoderClassifier(FittedClassifierMixin, ClassifierMixin, TransformerM
         return self.model_
 
 
-__all__ = ["IMAGE_AUTOENCODER", "UNLABELLED_METHODS", "AutoencoderClassifier"]
+__all__ = ["IMAGE_AUTOENCODER", "JOINT_BUDGET", "UNLABELLED_METHODS", "AutoencoderClassifier"]

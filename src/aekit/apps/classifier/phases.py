@@ -90,13 +90,14 @@ class LabelledPhases:
 
     ``settings`` is the classifier (its ``optimizer``, ``lr``, ``weight_decay``, ``batch_size``,
     ``validation_fraction``, ``epochs``, ``fine_tune_epochs`` and ``encoder_lr``; for the joint phase
-    also ``steps``, ``unlabelled_batch_size``, ``lr_schedule``, the terms' weights and
-    ``consistency_radius``); ``callbacks(phase)`` gives the loop's callbacks of a phase.
+    also ``lr_schedule``, the terms' weights and ``consistency_radius``); ``callbacks(phase)`` gives the
+    loop's callbacks of a phase; ``budget`` the joint phase's steps and rows of any kind in each step.
     """
 
     def __init__(self, settings, targets: np.ndarray, *, split_seed: int, shuffle_seed: int, device: torch.device,
-                 callbacks: Callable[[str], list], history: list[dict]):
+                 callbacks: Callable[[str], list], history: list[dict], budget: tuple[int, int] = (2000, 128)):
         self.settings, self.device, self.callbacks, self.history = settings, device, callbacks, history
+        self.budget = budget
         self.targets = torch.from_numpy(np.asarray(targets, np.int64)).to(device)
         self.n_classes = int(np.max(targets)) + 1
         n_val = int(len(targets) * settings.validation_fraction)
@@ -186,11 +187,11 @@ class LabelledPhases:
         s = self.settings
         generators = {**self.generators, "labelled": torch.Generator().manual_seed(labelled_seed),
                       **{name: torch.Generator().manual_seed(seed) for name, seed in step_seeds.items()}}
-        n_rows = len(data[0])
-        epochs = s.epochs if s.epochs is not None else joint_epochs(s.steps, n_rows, s.unlabelled_batch_size)
+        steps, batch_size = self.budget
+        epochs = s.epochs if s.epochs is not None else joint_epochs(steps, len(data[0]), batch_size)
         callbacks = self.callbacks("joint") + ([DecayInSecondHalf()] if s.lr_schedule is None else [])
         trainer = Trainer(model, {"main": make_optimizer(s.optimizer, parameters, s.lr, s.weight_decay)},
-                          epochs=epochs, batch_size=s.unlabelled_batch_size, generators=generators,
+                          epochs=epochs, batch_size=batch_size, generators=generators,
                           callbacks=callbacks, loss_weights=weights, step=step)
         try:
             trainer.fit(data, validation)
