@@ -22,8 +22,9 @@ _NAMES_IN = {
     ".apps.anomaly": ("AnomalyDetector",),
     ".apps.classifier": ("AutoencoderClassifier",),
     ".apps.retrieval": ("CodeIndex",),
-    ".estimators": ("GAN", "Autoencoder", "ContractiveAutoencoder", "DenoisingAutoencoder",
-                    "SemanticHashingAutoencoder", "SparseAutoencoder", "StackedAutoencoder", "VariationalAutoencoder"),
+    ".estimators": ("GAN", "VQVAE", "Autoencoder", "ContractiveAutoencoder", "DenoisingAutoencoder",
+                    "RateDistortionAutoencoder", "SemanticHashingAutoencoder", "SparseAutoencoder",
+                    "StackedAutoencoder", "VariationalAutoencoder"),
     ".saving": ("load",),
     ".training": ("TrainingDivergedError",),
 }

@@ -24,6 +24,7 @@ from scipy import linalg
 
 # re-exported: the measures of sparse dictionaries live beside this module
 from .dictionary_metrics import dead_fraction, fraction_of_variance_unexplained, l0, mcc, mean_max_cosine
+
 # re-exported: users and the GAN call aekit.metrics.reference_classifier (its home is aekit.reference)
 from .reference import ReferenceClassifier, reference_classifier
 
@@ -229,6 +230,6 @@ def precision_at_k(index: "CodeIndex", Q: ArrayLike, q_labels: ArrayLike, db_lab
     return float(hits.mean()) if hits.size else 0.0
 
 
-__all__ = ["ClassCoverage", "ReferenceClassifier", "class_coverage", "dead_fraction", "fraction_of_variance_unexplained",
-           "frechet_distance", "l0", "mcc", "mean_max_cosine", "precision_at_k", "psnr", "reference_classifier",
-           "reconstruction_error"]
+__all__ = ["ClassCoverage", "ReferenceClassifier", "class_coverage", "dead_fraction",
+           "fraction_of_variance_unexplained", "frechet_distance", "l0", "mcc", "mean_max_cosine",
+           "precision_at_k", "psnr", "reference_classifier", "reconstruction_error"]

@@ -9,8 +9,11 @@ from .presets import (
     SemanticHashingAutoencoder,
     StackedAutoencoder,
 )
+from .rate_distortion import RateDistortionAutoencoder
 from .sparse import SparseAutoencoder
 from .vae import VariationalAutoencoder
+from .vqvae import VQVAE
 
-__all__ = ["GAN", "Autoencoder", "BaseAutoencoder", "ContractiveAutoencoder", "DenoisingAutoencoder", "NeuralEstimator",
-           "SemanticHashingAutoencoder", "SparseAutoencoder", "StackedAutoencoder", "VariationalAutoencoder"]
+__all__ = ["GAN", "VQVAE", "Autoencoder", "BaseAutoencoder", "ContractiveAutoencoder", "DenoisingAutoencoder",
+           "NeuralEstimator", "RateDistortionAutoencoder", "SemanticHashingAutoencoder", "SparseAutoencoder",
+           "StackedAutoencoder", "VariationalAutoencoder"]
