@@ -8,6 +8,7 @@ import pytest
 
 import aekit
 from aekit import GAN, AnomalyDetector, Autoencoder, VariationalAutoencoder
+from aekit.apps.classifier import mask_labels
 from aekit.cli import main
 from aekit.datasets import load
 from aekit.training import distributed
@@ -104,3 +105,11 @@ def test_a_k_sparse_dictionary_logs_its_fvu_l0_and_dead_units(tmp_path, digits):
     scalars = read(tmp_path)["scalars"]
     for name in ("train/fvu", "train/l0", "train/dead_fraction", "validation/recon"):
         assert name in scalars
+
+
+def test_a_classifier_logs_each_phase_and_its_pretraining(tmp_path, digits):
+    X, y = digits
+    aekit.AutoencoderClassifier(Autoencoder(hidden=(16,), latent=4, epochs=2), steps=40, log_dir=str(tmp_path),
+                                random_state=0, device="cpu").fit(X, mask_labels(y, 50, random_state=0))
+    assert {"joint/train/cross_entropy", "joint/train/graph", "joint/lr/main"} <= set(read(tmp_path)["scalars"])
+    assert "train/recon" in read(tmp_path / "pretrain")["scalars"]

@@ -29,7 +29,7 @@ from .sources import encoder_spec, features_of, given_encoder, is_fitted, layout
 
 _SHARED_PARAMS = ("image_shape", "scale", "batch_size", "lr", "lr_schedule", "optimizer",
                   "weight_decay", "clip_grad_norm", "validation_fraction", "early_stopping", "checkpoint_dir",
-                  "checkpoint_every", "random_state", "device", "verbose")
+                  "checkpoint_every", "log_dir", "random_state", "device", "verbose")
 # How the unlabelled rows teach the classifier (the ``unlabelled`` parameter); the first is the default.
 UNLABELLED_METHODS = ("auto", "graph+consistency", "fixmatch", "pretrain")
 # The autoencoder of unlabelled="fixmatch" when none is given: a small CNN (two stride-2 3x3
@@ -167,6 +167,10 @@ class AutoencoderClassifier(FittedClassifierMixin, ClassifierMixin, TransformerM
         ``fit(X, y, resume=True)`` continues from them. The autoencoder pre-trained here
         checkpoints into ``pretrain`` unless it has a ``checkpoint_dir`` of its own.
     checkpoint_every : int, default=1
+    log_dir : str, optional
+        TensorBoard event files, as for :class:`aekit.Autoencoder`: each phase's terms under its
+        name (``joint/train/cross_entropy``, say); the autoencoder pre-trained here logs into
+        ``pretrain`` unless it has a ``log_dir`` of its own.
 
     Attributes
     ----------
@@ -203,7 +207,7 @@ class AutoencoderClassifier(FittedClassifierMixin, ClassifierMixin, TransformerM
                  fine_tune_epochs=100, encoder_lr=None, image_shape=None, scale=None, epochs=None, batch_size=32,
                  lr=1e-3, lr_schedule=None, optimizer="adam", weight_decay=0.0, clip_grad_norm=None,
                  validation_fraction=0.0, early_stopping=None, checkpoint_dir=None,
-                 checkpoint_every=1, random_state=None, device="auto", verbose=False):
+                 checkpoint_every=1, log_dir=None, random_state=None, device="auto", verbose=False):
         p.store(self, locals())
 
     _param_table = {
@@ -357,7 +361,8 @@ class AutoencoderClassifier(FittedClassifierMixin, ClassifierMixin, TransformerM
             return autoencoder, []
         inherited = {"random_state": seed, "device": self.device, "image_shape": self.image_shape,
                      "verbose": self.verbose,
-                     "checkpoint_dir": self.checkpoint_dir and os.path.join(self.checkpoint_dir, "pretrain")}
+                     "checkpoint_dir": self.checkpoint_dir and os.path.join(self.checkpoint_dir, "pretrain"),
+                     "log_dir": self.log_dir and os.path.join(self.log_dir, "pretrain")}
         self.autoencoder_, history = pretrain(autoencoder, X, inherited, resume)
         return self.autoencoder_, history
 
