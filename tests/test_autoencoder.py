@@ -41,6 +41,7 @@ VARIANTS = [
     dict(scale="standard", output_activation="linear"),
     dict(arch="conv", hidden=(4, 8), image_shape=(1, 8, 8)),
     dict(arch="conv", hidden=(4,), image_shape=(1, 8, 8), tied=True),
+    dict(arch="conv-pool", hidden=(4, 8), image_shape=(1, 8, 8)),
 ]
 
 

@@ -21,7 +21,7 @@ from .. import saving
 from ..datasets.scaling import Moments, Scaler
 from ..datasets.stream import RowStream, as_stream, row_blocks
 from ..devices import cpu_has_fast, fast_units, resolve_device
-from ..nn import ACTIVATIONS, build_conv, build_mlp
+from ..nn import ACTIVATIONS, build_conv, build_conv_pool, build_mlp
 from ..nn.inference import INFERENCE_BATCH, batched
 from ..noise import NOISE_KINDS, Corruption, is_range
 from ..seeding import seeded
@@ -41,7 +41,8 @@ from ._fitting import (
 from ._generative import decode_classes
 from ._stacking import pretrain_layers
 
-_DEFAULT_HIDDEN = {"mlp": (512, 256), "conv": (32, 64)}
+_DEFAULT_HIDDEN = {"mlp": (512, 256), "conv": (32, 64), "conv-pool": (32, 64)}
+_CONV_BUILDERS = {"conv": build_conv, "conv-pool": build_conv_pool}
 # What the rows of ``fit``, ``transform`` and the like may be: an array, or rows that stay on disk.
 Rows = ArrayLike | RowStream
 
@@ -57,7 +58,7 @@ class NeuralEstimator(OnnxExportMixin, BaseEstimator):
         "hidden": p.widths() | p.NONE,
         "latent": p.integer(1),
         "activation": p.one_of(*ACTIVATIONS),
-        "arch": p.one_of("mlp", "conv"),
+        "arch": p.one_of("mlp", "conv", "conv-pool"),
         "image_shape": p.widths() | p.NONE,
         "scale": p.one_of("auto", "minmax", "standard", None),
         "epochs": p.integer(0),
@@ -84,7 +85,7 @@ class NeuralEstimator(OnnxExportMixin, BaseEstimator):
     def _validate_params(self):
         p.check_params(self, self._param_table)
         self._check_family()
-        if self.arch == "conv" and self.image_shape is not None and len(self.image_shape) != 3:
+        if self.arch != "mlp" and self.image_shape is not None and len(self.image_shape) != 3:
             raise ValueError(f"{type(self).__name__}: image_shape must be (channels, height, width), "
                              f"got {self.image_shape!r}")
 
@@ -321,7 +322,9 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NeuralE
         built them, so that a seed gives the weights it gave before."""
         def pair(width):
             args = (self._hidden(), width, self.activation, tied)
-            return build_conv(image_shape, *args) if self.arch == "conv" else build_mlp(n_features, *args)
+            if self.arch == "mlp":
+                return build_mlp(n_features, *args)
+            return _CONV_BUILDERS[self.arch](image_shape, *args)
 
         if bottleneck.in_features == bottleneck.latent:
             return pair(bottleneck.latent)

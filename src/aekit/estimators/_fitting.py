@@ -26,7 +26,7 @@ WATCHED_ROWS = 500
 
 def resolve_image_shape(image_shape: tuple | None, arch: str, n_features: int) -> tuple[int, int, int] | None:
     """The (C, H, W) of a row: ``image_shape`` as given (checked against ``n_features``), or for
-    ``arch="conv"`` a square grey image; None for an MLP without one."""
+    a convolutional ``arch`` a square grey image; None for an MLP without one."""
     if image_shape is not None:
         shape = tuple(int(s) for s in image_shape)
         if math.prod(shape) != n_features:
@@ -34,9 +34,9 @@ def resolve_image_shape(image_shape: tuple | None, arch: str, n_features: int) -
                              f"{n_features} features")
         return shape
     side = math.isqrt(n_features)
-    if arch == "conv":
+    if arch != "mlp":
         if side * side != n_features:
-            raise ValueError(f"arch='conv' needs image_shape=(C, H, W) for {n_features} features "
+            raise ValueError(f"arch={arch!r} needs image_shape=(C, H, W) for {n_features} features "
                              "(they are not a square single-channel image)")
         return (1, side, side)
     return None

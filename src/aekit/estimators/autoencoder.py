@@ -33,7 +33,9 @@ class Autoencoder(PenalizedMixin, BaseAutoencoder):
         Per-example squared error or binary cross-entropy, summed over features.
     tied : bool, default=False
         Decoder weights are the transposed encoder weights (shared parameters), with own biases.
-    arch : {"mlp", "conv"}, default="mlp"
+    arch : {"mlp", "conv", "conv-pool"}, default="mlp"
+        "conv": 3x3 convolutions of stride 2; "conv-pool": 3x3 convolutions of stride 1, each followed
+        by a 2x2 max-pool (decoded by upsampling and convolutions; not with ``tied=True``).
     image_shape : tuple (C, H, W), optional
         Shape of each row as an image; needed by ``arch="conv"`` unless rows are square grey images.
     scale : {"minmax", "standard", "auto", None}, default="minmax"
@@ -167,6 +169,9 @@ class Autoencoder(PenalizedMixin, BaseAutoencoder):
             raise ValueError(f"{type(self).__name__}: loss='bce' needs output_activation='sigmoid'")
         if self.pretrain is not None and self.arch != "mlp":
             raise ValueError(f"{type(self).__name__}: pretrain={self.pretrain!r} needs arch='mlp'")
+        if self.tied and self.arch == "conv-pool":
+            raise ValueError(f"{type(self).__name__}: tied=True needs arch='mlp' or 'conv' (a max-pool has no "
+                             "transpose to share weights with)")
         if self.optimizer == "als":
             self._check_linear()
         if self.code_activation == "binary" and self.contractive_weight > 0:

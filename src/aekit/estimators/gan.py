@@ -241,6 +241,7 @@ class GAN(PriorSamplingMixin, NeuralEstimator):
 
     _param_table = {
         **NeuralEstimator._param_table,
+        "arch": p.one_of("mlp", "conv"),  # the GAN has no max-pool networks
         "output_activation": p.one_of("sigmoid", "linear"),
         "n_critic": p.integer(1),
         "label_smoothing": p.real(0, 0.5),

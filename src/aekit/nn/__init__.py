@@ -3,7 +3,7 @@ and penalties between them, and the autoencoder network that composes them."""
 
 from .activations import ACTIVATIONS, make_activation
 from .bottlenecks import BinaryBottleneck, Bottleneck, DeterministicBottleneck, GaussianBottleneck
-from .conv import build_conv
+from .conv import build_conv, build_conv_pool
 from .inference import batched
 from .mlp import build_mlp
 from .net import AutoencoderNet
@@ -11,4 +11,4 @@ from .penalties import ContractivePenalty, Encoding, SparsityPenalty
 
 __all__ = ["ACTIVATIONS", "AutoencoderNet", "BinaryBottleneck", "Bottleneck", "ContractivePenalty",
            "DeterministicBottleneck", "Encoding", "GaussianBottleneck", "SparsityPenalty", "batched", "build_conv",
-           "build_mlp", "make_activation"]
+           "build_conv_pool", "build_mlp", "make_activation"]

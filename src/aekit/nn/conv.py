@@ -53,3 +53,41 @@ def build_conv(image_shape: tuple[int, int, int], channels: tuple[int, ...], lat
             decoder.append(make_activation(activation))
     decoder.append(nn.Flatten())
     return encoder, decoder
+
+
+def build_conv_pool(image_shape: tuple[int, int, int], channels: tuple[int, ...], latent: int, activation: str,
+                    tied: bool) -> tuple[nn.Sequential, nn.Sequential]:
+    """Stages of a 3x3 convolution (stride 1, ``channels`` filters each) and a 2x2 max-pool, then a
+    dense layer to the code units; the decoder mirrors each stage with a nearest-neighbour upsampling
+    back to the stage's input size and a 3x3 convolution.
+
+    Max-pooling keeps the strongest response in each window, which small image classifiers
+    learn from better than stride-2 convolutions. Weights cannot be tied (a max-pool has no transpose
+    with weights to share).
+
+    Example
+    -------
+    >>> enc, dec = build_conv_pool((1, 28, 28), (32, 64), 16, "relu", tied=False)
+    """
+    if tied:
+        raise ValueError("arch='conv-pool' cannot tie its decoder's weights to the encoder's; use tied=False "
+                         "or arch='conv'")
+    c_in, height, width = image_shape
+    sizes = [(height, width)]
+    encoder = nn.Sequential(nn.Unflatten(1, tuple(image_shape)))
+    for c_prev, c_next in zip([c_in, *channels[:-1]], channels):
+        encoder.extend([nn.Conv2d(c_prev, c_next, _KERNEL, 1, _PADDING), make_activation(activation),
+                        nn.MaxPool2d(2)])
+        sizes.append(tuple(s // 2 for s in sizes[-1]))
+    flat = channels[-1] * sizes[-1][0] * sizes[-1][1]
+    encoder.extend([nn.Flatten(), nn.Linear(flat, latent)])
+
+    decoder = nn.Sequential(nn.Linear(latent, flat), make_activation(activation),
+                            nn.Unflatten(1, (channels[-1], *sizes[-1])))
+    for i in reversed(range(len(channels))):
+        # upsampling to the stored size undoes the floor of an odd side's pooling
+        decoder.extend([nn.Upsample(size=sizes[i]), nn.Conv2d(channels[i], [c_in, *channels][i], _KERNEL, 1, _PADDING)])
+        if i > 0:
+            decoder.append(make_activation(activation))
+    decoder.append(nn.Flatten())
+    return encoder, decoder
