@@ -46,7 +46,7 @@ def test_views_are_seeded_shifted_and_mirrored_only_when_asked():
 def test_images_train_the_fixmatch_phase_on_a_pretrained_conv_encoder(digits):
     X, y, y_semi, X_test, y_test = digits
     clf = AutoencoderClassifier(**IMAGES).fit(X, y_semi)
-    assert clf.autoencoder_.get_params()["arch"] == "conv"
+    assert clf.autoencoder_.get_params()["arch"] == "conv-pool"
     assert {k: clf.autoencoder_.get_params()[k] for k in IMAGE_AUTOENCODER} == IMAGE_AUTOENCODER
     # the CNN starts from random weights (pre-training it did not help); 3 batches of 96 of 240 rows an epoch
     assert [r["phase"] for r in clf.history_] == ["joint"] * 14
