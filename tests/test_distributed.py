@@ -90,6 +90,16 @@ def _finish(proc):
     return output
 
 
+def _finish_or_abort(proc):
+    """``_finish``, but None when a rank died of SIGABRT inside gloo (see its one caller)."""
+    try:
+        return _finish(proc)
+    except AssertionError as failure:
+        if "exitcode  : -6" in str(failure) and "terminate called without an active exception" in str(failure):
+            return None
+        raise
+
+
 @pytest.fixture(scope="module")
 def two_ranks(tmp_path_factory):
     out = tmp_path_factory.mktemp("ranks")
@@ -159,10 +169,17 @@ def test_cli_under_torchrun_writes_once_what_one_process_trains(tmp_path, one_th
     two_processes = _start_torchrun(["-m", "aekit", "train", "ae", "--out", str(tmp_path / "two"), *common],
                                     cwd=tmp_path)
     assert main(["train", "ae", "--out", str(tmp_path / "one"), *common, "--set", "batch_size=256"]) == 0
-    assert _finish(two_processes).count("trained Autoencoder") == 1
-    two, one = (load_file(tmp_path / run / "model.safetensors") for run in ("two", "one"))
+    output, run = _finish_or_abort(two_processes), "two"
+    if output is None:
+        # one CI run in several saw a rank abort inside gloo ("terminate called without an active
+        # exception", SIGABRT) while three processes shared two busy cores; the run is tried once more,
+        # alone, so that a second abort, or any other failure, still fails the test
+        output, run = _finish(_start_torchrun(["-m", "aekit", "train", "ae", "--out", str(tmp_path / "again"),
+                                                *common], cwd=tmp_path)), "again"
+    assert output.count("trained Autoencoder") == 1
+    two, one = (load_file(tmp_path / folder / "model.safetensors") for folder in (run, "one"))
     _assert_same(two, one, rtol=0, atol=1e-5)
-    assert (tmp_path / "two" / "history.csv").exists()
+    assert (tmp_path / run / "history.csv").exists()
 
 
 if __name__ == "__main__":
