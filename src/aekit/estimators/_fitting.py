@@ -45,24 +45,33 @@ def resolve_image_shape(image_shape: tuple | None, arch: str, n_features: int) -
 def split_rows(X: np.ndarray, validation_fraction: float, seed: int,
                device: torch.device) -> tuple[torch.Tensor, torch.Tensor | None]:
     """``(train, validation or None)`` tensors on ``device``; a seeded permutation picks the validation rows."""
-    n_val = int(len(X) * validation_fraction)
     # torch shares the array's memory; a read-only input (a memmap, say) is copied first
     X_train, X_val = torch.from_numpy(X if X.flags.writeable else X.copy()).to(device), None
-    if 0 < n_val < len(X):
-        order = torch.from_numpy(np.random.RandomState(seed).permutation(len(X))).to(device)
-        X_train, X_val = X_train[order[n_val:]], X_train[order[:n_val]]
+    split = validation_indices(len(X), validation_fraction, seed)
+    if split is not None:
+        train, val = (torch.from_numpy(indices).to(device) for indices in split)
+        X_train, X_val = X_train[train], X_train[val]
     return X_train, X_val
+
+
+def validation_indices(n_rows: int, validation_fraction: float, seed: int) -> tuple | None:
+    """``(training indices, validation indices)`` of a seeded permutation of ``n_rows``, or None when
+    the fraction holds out no row (or every row): the one split of rows and of their labels."""
+    n_val = int(n_rows * validation_fraction)
+    if not 0 < n_val < n_rows:
+        return None
+    order = np.random.RandomState(seed).permutation(n_rows)
+    return order[n_val:], order[:n_val]
 
 
 def split_labels(labels: np.ndarray, validation_fraction: float, seed: int,
                  device: torch.device | None = None) -> tuple:
     """``(train, validation or None)`` of one label per row, split as :func:`split_rows` splits the
     rows: tensors on ``device``, or numpy arrays when ``device`` is None."""
-    n_val = int(len(labels) * validation_fraction)
     train, val = labels, None
-    if 0 < n_val < len(labels):
-        order = np.random.RandomState(seed).permutation(len(labels))
-        train, val = labels[order[n_val:]], labels[order[:n_val]]
+    split = validation_indices(len(labels), validation_fraction, seed)
+    if split is not None:
+        train, val = labels[split[0]], labels[split[1]]
     if device is None:
         return train, val
     return torch.from_numpy(train).to(device), None if val is None else torch.from_numpy(val).to(device)
