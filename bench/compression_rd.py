@@ -34,6 +34,7 @@ Run: python bench/compression_rd.py [--data digits fashion colour] [--epochs 40]
 """
 
 import argparse
+import ast
 import math
 import time
 
@@ -52,6 +53,11 @@ PILLOW = {"JPEG": ("JPEG", {"optimize": True}, (1, 5, 10, 20, 30, 50, 75, 90)),
           "WebP": ("WEBP", {"method": 6}, (0, 5, 10, 25, 50, 75, 90)),
           "AVIF": ("AVIF", {"speed": 6}, (0, 10, 30, 60))}
 FIXED_BITS = (3, 4, 5, 6, 8)
+# colour: photographs (scikit-image's, beside scikit-learn's china.jpg and flower.jpg) for training
+# and for testing, never both; patches every TRAIN_STRIDE / TEST_STRIDE pixels
+SKIMAGE_TRAIN = ("astronaut", "coffee", "rocket")
+SKIMAGE_TEST = ("chelsea",)
+TRAIN_STRIDE, TEST_STRIDE = 16, 32
 TARGETS = {"WebP": 0.5, "AVIF": 0.5, "fixed-bit (format 1)": 0.2}
 
 
@@ -64,15 +70,53 @@ def dataset(name, train_rows):
         train, test = load("fashion-mnist", split="train").data, load("fashion-mnist", split="test").data
         return (train[rng.choice(len(train), train_rows, replace=False)],
                 test[rng.choice(len(test), 1000, replace=False)], (1, 28, 28))
-    from sklearn.datasets import load_sample_images  # deferred: only the colour data set needs it
+    train, test = photographs()
+    return (np.concatenate([patches(image, TRAIN_STRIDE) for image in train.values()]),
+            np.concatenate([patches(image, TEST_STRIDE) for image in test.values()]), (3, 32, 32))
 
-    china, flower = (image.astype(np.float32) / 255 for image in load_sample_images().images)
 
-    def patches(image, stride):
-        h, w, _ = image.shape
-        return np.stack([image[i:i + 32, j:j + 32].transpose(2, 0, 1).ravel()
-                         for i in range(0, h - 31, stride) for j in range(0, w - 31, stride)])
-    return patches(china, 8), patches(flower, 32), (3, 32, 32)
+def photographs():
+    """({name: training photograph}, {name: test photograph}), each (H, W, 3) in [0, 1]."""
+    # deferred: only the colour data set needs them
+    from sklearn.datasets import load_sample_images
+    china, flower = load_sample_images().images
+    try:
+        from skimage import data as skimage_data
+    except ImportError:
+        print("scikit-image is not installed (pip install 'aekit[bench]'): the colour data falls back to "
+              "scikit-learn's two photographs, training patches from china.jpg, test patches from flower.jpg")
+        train, test = {"china": china}, {"flower": flower}
+    else:
+        train = {"china": china, **{n: getattr(skimage_data, n)() for n in SKIMAGE_TRAIN}}
+        test = {"flower": flower, **{n: getattr(skimage_data, n)() for n in SKIMAGE_TEST}}
+    scaled = ({n: image.astype(np.float32) / 255 for n, image in part.items()} for part in (train, test))
+    return tuple(scaled)
+
+
+def patches(image, stride):
+    """32x32 patches of ``image`` (H, W, 3) every ``stride`` pixels, as channel-first rows."""
+    h, w, _ = image.shape
+    return np.stack([image[i:i + 32, j:j + 32].transpose(2, 0, 1).ravel()
+                     for i in range(0, h - 31, stride) for j in range(0, w - 31, stride)])
+
+
+def validation_split(X):
+    """(training rows, validation rows): a seeded fifth of the training rows held out."""
+    order = np.random.RandomState(1).permutation(len(X))
+    cut = len(X) // 5
+    return X[order[cut:]], X[order[:cut]]
+
+
+def rd_params(pairs):
+    """``--rd-param`` KEY=VALUE pairs as keyword arguments (values as Python literals, else strings)."""
+    params = {}
+    for pair in pairs:
+        key, _, value = pair.partition("=")
+        try:
+            params[key] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            params[key] = value
+    return params
 
 
 def interpolate_bytes(curve, quality):
@@ -107,13 +151,16 @@ def point(X_test, data, decoded):
 
 def run(name, args):
     X, X_test, shape = dataset(name, args.train_rows)
+    if args.validation:
+        X, X_test = validation_split(X)
     common = {"arch": "conv", "image_shape": shape, "epochs": args.epochs, "scale": None, "validation_fraction": 0,
               "random_state": 0, "device": "cpu"}
     curves, notes = {}, []
     start = time.perf_counter()
     rd_points = []
     for weight in args.rate_weights:
-        rd = RateDistortionAutoencoder(latent=args.latent, rate_weight=weight, **common).fit(X)
+        rd = RateDistortionAutoencoder(**{"latent": args.latent, "rate_weight": weight, **common,
+                                          **rd_params(args.rd_param)}).fit(X)
         data = codec.compress(rd, X_test)
         rd_points.append(point(X_test, data, codec.decompress(rd, data)))
         notes.append(f"RD rate_weight={weight:g}: {rd_points[-1][0]:.1f} bytes/img, {rd_points[-1][1]:.2f} dB")
@@ -129,12 +176,14 @@ def run(name, args):
         new.append((size, quality))
     curves["fixed-bit (format 1)"], curves["fixed-bit (format 2)"] = old, new
 
-    vq = VQVAE(latent=args.latent, code_dim=4, codebook_size=256, **common).fit(X)
-    data = codec.compress(vq, X_test)
-    curves["VQ-VAE"] = [point(X_test, data, codec.decompress(vq, data))]
-    last = vq.history_[-1]
-    notes.append(f"VQ-VAE: {curves['VQ-VAE'][0][0]:.1f} bytes/img, {curves['VQ-VAE'][0][1]:.2f} dB; codebook usage "
-                 f"{last['codebook_usage']:.1%} and perplexity {last['perplexity']:.1f} of 256 in the last epoch")
+    if not args.no_vq:
+        vq = VQVAE(latent=args.latent, code_dim=4, codebook_size=256, **common).fit(X)
+        data = codec.compress(vq, X_test)
+        curves["VQ-VAE"] = [point(X_test, data, codec.decompress(vq, data))]
+        last = vq.history_[-1]
+        notes.append(f"VQ-VAE: {curves['VQ-VAE'][0][0]:.1f} bytes/img, {curves['VQ-VAE'][0][1]:.2f} dB; codebook "
+                     f"usage {last['codebook_usage']:.1%} and perplexity {last['perplexity']:.1f} of 256 in the last "
+                     "epoch")
     train_seconds = time.perf_counter() - start
 
     pca = PCA(64, random_state=0).fit(X)
@@ -149,7 +198,8 @@ def run(name, args):
     for label, (fmt, options, qualities) in PILLOW.items():
         curves[label] = [codec.pillow_point(X_test, shape, fmt, quality=q, **options) for q in qualities]
 
-    print(f"\n=== {name}: {len(X)} training rows, {len(X_test)} test rows of {shape}; models trained in "
+    measured = "validation" if args.validation else "test"
+    print(f"\n=== {name}: {len(X)} training rows, {len(X_test)} {measured} rows of {shape}; models trained in "
           f"{train_seconds:.0f} s ===")
     for line in notes:
         print(line)
@@ -188,6 +238,11 @@ def main():
     parser.add_argument("--rate-weights", type=float, nargs="+", default=[0.005, 0.01, 0.02, 0.04])
     parser.add_argument("--train-rows", type=int, default=4000)
     parser.add_argument("--figures", help="folder for the rate-distortion PNGs")
+    parser.add_argument("--validation", action="store_true",
+                        help="train on 4/5 of the training rows, measure on the other fifth (to choose defaults)")
+    parser.add_argument("--rd-param", nargs="*", default=[], metavar="KEY=VALUE",
+                        help="more RateDistortionAutoencoder parameters, e.g. lr_schedule=cosine")
+    parser.add_argument("--no-vq", action="store_true", help="skip the VQ-VAE")
     args = parser.parse_args()
     print(f"machine: {describe()} (2 cores shared with other jobs)")
     for name in args.data:

@@ -10,6 +10,7 @@ from sklearn.base import clone
 
 import aekit
 from aekit import Autoencoder, VariationalAutoencoder, codec
+from aekit.apps.codec.entropy import bell_table
 from aekit.apps.codec.legacy import range_decode_v1, range_encode_v1
 from aekit.cli import main
 from aekit.datasets import load
@@ -174,6 +175,31 @@ def test_legacy_coder_writes_the_bytes_of_format_version_1(bits, digest):
     payload = range_encode_v1(symbols, bits)
     assert hashlib.sha256(payload).hexdigest()[:32] == digest
     np.testing.assert_array_equal(range_decode_v1(payload, 40, 5, bits), symbols)
+
+
+@pytest.mark.parametrize("bits, params, digest", [
+    (12, [(2048.25, 500.0, 2), (1000.5, 300.0, 4)], "032d8593803405d8c48f87660a6dd2d4"),
+    (16, [(30000.25, 9000.0, 1), (41000.0, 4000.0, 8)], "8799a052a52e48a08d72d6ebdd6673e7")])
+def test_full_table_payloads_above_8_bits_still_decode(bits, params, digest):
+    # format 2 wrote these (first byte 1: bells over all 2**bits levels) before it split the symbols
+    # of more than 8 bits; the digests are of the bytes that encoder wrote
+    rng = np.random.RandomState(bits)
+    symbols = np.stack([np.clip(rng.normal(loc, scale, 40).round(), 0, 2**bits - 1) for loc, scale, _ in params], 1)
+    head = bytes([1]) + b"".join(struct.pack("<ffB", *p) for p in params)
+    payload = head + codec.encode_with_tables(symbols.astype(np.int64), [bell_table(2**bits, *p) for p in params])
+    assert hashlib.sha256(payload).hexdigest()[:32] == digest
+    np.testing.assert_array_equal(codec.entropy_decode(payload, 40, 2, bits), symbols)
+
+
+def test_symbols_above_8_bits_are_split():
+    # the top 8 bits under the fitted bells, the rest uniform: tables of 256 entries, not 2**bits
+    rng = np.random.RandomState(0)
+    symbols = np.clip(rng.normal(30000, 8000, size=(500, 3)).round(), 0, 2**16 - 1).astype(np.uint16)
+    payload = codec.entropy_encode(symbols, 16)
+    assert payload[0] == 2
+    np.testing.assert_array_equal(codec.entropy_decode(payload, 500, 3, 16), symbols)
+    with pytest.raises(ValueError, match="unknown model kind 2"):
+        codec.entropy_decode(payload, 500, 3, 8)
 
 
 def _container_v1(estimator, X, bits):

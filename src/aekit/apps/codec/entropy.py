@@ -7,9 +7,14 @@ Two ways to get the models:
   [0, 2**bits). The encoder measures each dimension's symbols and describes them by a
   heavy-tailed bell ``(1 + u**2) ** -k``, ``u = (s - loc) / scale``, centring it on their mean and
   picking ``scale`` and ``k`` (1, 2, 4 or 8: from Cauchy-like to near-Gaussian) that code the
-  batch shortest; the 9 bytes of each dimension's parameters start the payload. When those bytes
-  cost more than they save (a few rows), the payload says so in its first byte and every dimension
-  uses the prior of format 1 (centred, ``scale = 2**bits / 4``, ``k = 2``) and stores nothing.
+  batch shortest; the 9 bytes of each dimension's parameters start the payload. Beyond 8 bits
+  (:data:`FIT_BITS`) the bell describes a symbol's top 8 bits and the bits below are coded as
+  uniform ("split" payloads): they are nearly so when a bell spans hundreds of the finer levels,
+  and the coder then needs tables of 256 entries, not of 2**bits (at 16 bits those 65,536-entry
+  tables, built for every dimension of every container, cost more than the coding). When the
+  bells' bytes cost more than they save (a few rows), the payload says so in its first byte and
+  every dimension uses the prior of format 1 (centred, ``scale = 2**bits / 4``, ``k = 2``) and
+  stores nothing.
 - :func:`encode_with_tables` / :func:`decode_with_tables`, for models with a learned or measured
   distribution of their integer codes (rate-distortion autoencoder, VQ-VAE): the model supplies one
   table of integer frequencies per dimension, and the payload holds the coded symbols only.
@@ -34,12 +39,15 @@ SHAPES = (1, 2, 4, 8)
 # of freedom); k = 1 (Cauchy) has none: half the standard deviation
 _VARIANCE_SCALE = {1: 0.5, 2: 1.0, 4: 5**0.5, 8: 13**0.5}
 _SCALE_STEPS = (0.7, 1.0, 1.4)
-FIT_LEVELS = 256  # finer quantisations choose their bells on this many levels
+FIT_BITS = 8  # finer quantisations code their top FIT_BITS bits under the bells
+FIT_LEVELS = 1 << FIT_BITS
 _MIN_SCALE = 0.25  # in symbols: a constant dimension still gets a finite, peaked table
 # table entries are floor(_MASS / (1 + u^2)^k) + 1: every symbol stays codable, and the floor of 1
 # costs at most 2**16 / 2**24 of the mass at 16 bits
 _MASS = 2.0**24
-_PRIOR, _FITTED = 0, 1
+# a payload's first byte. _FITTED at more than FIT_BITS bits (full tables) is no longer written but
+# still read: aekit wrote it before the split payloads
+_PRIOR, _FITTED, _SPLIT = 0, 1, 2
 # From this many rows on the encoder does not weigh the prior: fitted bells cost 9 bytes a dimension
 # and, on trained codes, save more than that within a few dozen rows (an encoder's choice only: any
 # payload decodes).
@@ -79,14 +87,7 @@ def _cost(histogram, table):
 def _fit_dimensions(symbols, levels):
     """Per column of ``symbols``: the (loc, scale, k) of the bell that codes it shortest, and about
     the bits it takes. Every candidate of a column is tried at once; columns go in chunks that keep
-    the candidate tables to a few million entries. Beyond :data:`FIT_LEVELS` levels the bells are
-    tried on the symbols' top bits (a coarser histogram), centred on the fine mean."""
-    if levels > FIT_LEVELS:
-        shift = (levels // FIT_LEVELS).bit_length() - 1
-        coarse, cost = _fit_dimensions(symbols >> shift, FIT_LEVELS)
-        locs = symbols.mean(0).astype(np.float32)
-        return [(float(loc), float(np.float32(scale * (1 << shift))), k)
-                for loc, (_, scale, k) in zip(locs, coarse)], cost + shift * symbols.size
+    the candidate tables to a few million entries."""
     n, latent = symbols.shape
     histograms = np.bincount((symbols + np.arange(latent) * levels).ravel(),
                              minlength=latent * levels).reshape(latent, levels).astype(np.float64)
@@ -141,12 +142,16 @@ def encode_with_tables(symbols, tables) -> bytes:
         raise ValueError(f"symbols must be a 2-D array with a column per table ({len(tables)}), got shape "
                          f"{np.shape(symbols)}")
     symbols = _check_symbols(symbols, [len(t) for t in tables])
-    models = [_model(table) for table in tables]
+    return _encode(symbols, [_model(table) for table in tables])
+
+
+def _encode(symbols, models):
+    """Column j of ``symbols`` coded under ``models[j]`` (None: a column that takes no bits)."""
     encoder = constriction.stream.queue.RangeEncoder()
     if len(symbols):
         for column, model in zip(symbols.T, models):
             if model is not None:
-                encoder.encode(np.ascontiguousarray(column), model)
+                encoder.encode(np.ascontiguousarray(column, np.int32), model)
     # whole 32-bit words: up to 4 bytes more than the information, which counts for a single row only
     return encoder.get_compressed().astype("<u4").tobytes()
 
@@ -156,7 +161,10 @@ def decode_with_tables(payload: bytes, n_rows: int, tables) -> np.ndarray:
 
     Raises ValueError when the coded data runs out before every symbol is decoded.
     """
-    models = [_model(table) for table in tables]
+    return _decode_checked(payload, n_rows, [_model(table) for table in tables])
+
+
+def _decode_checked(payload, n_rows, models):
     try:
         return _decode(bytes(payload), n_rows, models)
     except (ValueError, RuntimeError, AssertionError) as exc:
@@ -186,6 +194,16 @@ def _model(table):
     return constriction.stream.model.Categorical(table, perfect=False) if len(table) > 1 else None
 
 
+def _bell_models(levels, params):
+    """The coder's model of each dimension's bell; dimensions of equal parameters (the prior's) share one."""
+    built = {}
+    for p in params:
+        if p not in built:
+            # a bell table is positive and finite by construction: no checks (they cost as much as the model)
+            built[p] = constriction.stream.model.Categorical(bell_table(levels, *p), perfect=False)
+    return [built[p] for p in params]
+
+
 def entropy_encode(symbols, bits: int) -> bytes:
     """Range-code ``symbols`` (n_samples, latent) in [0, 2**bits) under per-dimension bells fitted to
     them (see the module's documentation); :func:`entropy_decode` inverts it.
@@ -199,18 +217,23 @@ def entropy_encode(symbols, bits: int) -> bytes:
     check_bits(bits)
     levels = 1 << bits
     symbols = _check_symbols(symbols, levels)
-    params, fitted_cost = _fit_dimensions(symbols, levels) if len(symbols) else ([], 0.0)
+    low_bits = max(0, bits - FIT_BITS)
+    top = symbols >> low_bits
+    params, fitted_cost = _fit_dimensions(top, levels >> low_bits) if len(symbols) else ([], 0.0)
+    fitted_cost += low_bits * symbols.size
     prior_cost = math.inf
     if len(symbols) < _PRIOR_ROWS:
         prior_table = bell_table(levels, *_prior(levels))
         prior_cost = sum(_cost(np.bincount(column, minlength=levels).astype(np.float64), prior_table)
                          for column in symbols.T)
-    if params and fitted_cost + 8 * _PARAMS.size * len(params) < prior_cost:
-        head = bytes([_FITTED]) + b"".join(_PARAMS.pack(*p) for p in params)
-    else:
-        params = [_prior(levels)] * symbols.shape[1]
-        head = bytes([_PRIOR])
-    return head + encode_with_tables(symbols, [bell_table(levels, *p) for p in params])
+    if not (params and fitted_cost + 8 * _PARAMS.size * len(params) < prior_cost):
+        return bytes([_PRIOR]) + _encode(symbols, _bell_models(levels, [_prior(levels)] * symbols.shape[1]))
+    head = b"".join(_PARAMS.pack(*p) for p in params)
+    if not low_bits:
+        return bytes([_FITTED]) + head + _encode(symbols, _bell_models(levels, params))
+    # the top bits of every dimension, then the low bits of every dimension
+    models = _bell_models(FIT_LEVELS, params) + [_uniform(low_bits)] * len(params)
+    return bytes([_SPLIT]) + head + _encode(np.hstack([top, symbols & ((1 << low_bits) - 1)]), models)
 
 
 def entropy_decode(payload: bytes, n_rows: int, latent: int, bits: int) -> np.ndarray:
@@ -224,7 +247,7 @@ def entropy_decode(payload: bytes, n_rows: int, latent: int, bits: int) -> np.nd
     mode = payload[0] if payload else None
     if mode == _PRIOR:
         params, start = [_prior(levels)] * latent, 1
-    elif mode == _FITTED:
+    elif mode == _FITTED or (mode == _SPLIT and bits > FIT_BITS):
         start = 1 + _PARAMS.size * latent
         if len(payload) < start:
             raise ValueError(f"damaged payload: {len(payload)} bytes, fewer than the model of {latent} dimensions")
@@ -233,8 +256,17 @@ def entropy_decode(payload: bytes, n_rows: int, latent: int, bits: int) -> np.nd
             raise ValueError("damaged payload: invalid model parameters")
     else:
         raise ValueError(f"damaged payload: unknown model kind {mode!r}")
-    symbols = decode_with_tables(payload[start:], n_rows, [bell_table(levels, *p) for p in params])
-    return symbols.astype(np.uint16)
+    if mode != _SPLIT:
+        return _decode_checked(payload[start:], n_rows, _bell_models(levels, params)).astype(np.uint16)
+    low_bits = bits - FIT_BITS
+    models = _bell_models(FIT_LEVELS, params) + [_uniform(low_bits)] * latent
+    parts = _decode_checked(payload[start:], n_rows, models)
+    return ((parts[:, :latent] << low_bits) | parts[:, latent:]).astype(np.uint16)
 
 
-__all__ = ["SHAPES", "bell_table", "decode_with_tables", "encode_with_tables", "entropy_decode", "entropy_encode"]
+def _uniform(bits):
+    return constriction.stream.model.Uniform(1 << bits)
+
+
+__all__ = ["FIT_BITS", "SHAPES", "bell_table", "decode_with_tables", "encode_with_tables", "entropy_decode",
+           "entropy_encode"]
