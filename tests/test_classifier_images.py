@@ -10,6 +10,7 @@ from aekit import Autoencoder, AutoencoderClassifier
 from aekit.apps.classifier import mask_labels
 from aekit.apps.classifier.augment import shift, strong_view, weak_view
 from aekit.apps.classifier.estimator import IMAGE_AUTOENCODER
+from aekit.apps.classifier.fixmatch import THRESHOLD, ClassStatus
 from aekit.datasets import load
 from test_classifier import assert_resumes_exactly  # tests/ is on sys.path
 
@@ -79,3 +80,31 @@ def test_fixmatch_is_deterministic_resumes_exactly_and_saves(digits, tmp_path, m
     loaded = aekit.load(tmp_path / "clf", device="cpu")
     assert loaded.get_params()["image_shape"] == (1, 8, 8) and loaded._method() == "fixmatch"
     np.testing.assert_array_equal(loaded.predict_proba(X_test), reference.predict_proba(X_test))
+
+
+def test_flexible_thresholds_move_with_each_class_confident_share_and_alignment_evens_the_classes():
+    status = ClassStatus(torch.full((3,), 1 / 3), decay=0.5)
+    assert status.thresholds().tolist() == [0.0, 0.0, 0.0]  # the warm-up: nothing confident, any pseudo-label
+    confident_zeros = torch.tensor([[0.99, 0.005, 0.005]] * 6 + [[0.4, 0.3, 0.3]] * 2)
+    before = status.thresholds()
+    status.update(confident_zeros)
+    after = status.thresholds()
+    assert after[0] > before[0] and after[1] == after[2] == 0  # only class 0 was predicted confidently
+    for _ in range(20):
+        status.update(confident_zeros)
+    assert status.thresholds()[0] == pytest.approx(THRESHOLD)  # its share is the largest: the full threshold
+    assert status.thresholds("adaptive")[0] > status.thresholds("adaptive")[1]
+    # the mean prediction leans to class 0: alignment moves every prediction away from it
+    aligned = status.align(torch.full((1, 3), 1 / 3))
+    assert aligned[0, 0] < 1 / 3 and aligned.sum().item() == pytest.approx(1.0)
+
+
+def test_flexible_fixmatch_and_propagation_rounds_are_seeded_and_recorded(digits):
+    X, _, y_semi, X_test, _ = digits
+    params = dict(IMAGES, autoencoder=Autoencoder(**SMALL_CNN), steps=9, thresholds="flexible",
+                  distribution_alignment=True, propagation_rounds=2)
+    clf = AutoencoderClassifier(**params).fit(X, y_semi)
+    assert [r["phase"] for r in clf.history_] == ["pretrain"] + ["joint"] * 3 + ["joint 2"] * 3
+    assert clf.history_[1]["confident"] > 0.5  # the warm-up takes pseudo-labels far below 0.95
+    again = AutoencoderClassifier(**params).fit(X, y_semi)
+    np.testing.assert_array_equal(again.predict_proba(X_test), clf.predict_proba(X_test))

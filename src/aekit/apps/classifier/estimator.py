@@ -32,11 +32,9 @@ _SHARED_PARAMS = ("image_shape", "scale", "batch_size", "lr", "lr_schedule", "op
                   "checkpoint_every", "log_dir", "random_state", "device", "verbose")
 # How the unlabelled rows teach the classifier (the ``unlabelled`` parameter); the first is the default.
 UNLABELLED_METHODS = ("auto", "graph+consistency", "fixmatch", "pretrain")
-# The autoencoder of unlabelled="fixmatch" when none is given: a small CNN (two 3x3 convolutions of 32
-# and 64 channels, each with a 2x2 max-pool, a dense ReLU code of 128), no scaling of rows already in
-# [0, 1], from random weights: pre-training it (20 epochs) raised the validation error on Fashion-MNIST,
-# 1,000 labels, from 0.174 to 0.189 (bench/semisupervised.py --validation [--pretrain-epochs 0]); the
-# max-pools lowered it from 0.166 (stride-2 convolutions) to 0.157.
+# unlabelled="fixmatch"'s autoencoder when none is given, from random weights: pre-training it raised the
+# validation error on Fashion-MNIST, 1,000 labels, 0.174 -> 0.189 (bench/semisupervised.py --validation
+# [--pretrain-epochs 0]); the max-pools lowered it from 0.166 (stride-2 convolutions) to 0.157.
 # Steps of the joint phase and rows of any kind in each, by method, where the parameters are None:
 # FixMatch's as bench/semisup_conv.py chose them (Fashion validation: 0.166 against 0.174 with the other pair).
 JOINT_BUDGET = {"graph+consistency": (2000, 128), "fixmatch": (3000, 96)}
@@ -69,15 +67,14 @@ class AutoencoderClassifier(FittedClassifierMixin, ClassifierMixin, TransformerM
 
     Test error (bench/semisupervised.py, 3 label draws) beside the better of a logistic regression
     and an MLP on the labelled rows: MNIST digits 0.097 vs 0.228 (100 labels), 0.051 vs 0.105
-    (1,000), without ``image_shape`` (with it: 0.141 against 0.088 on a validation split, 100
-    labels: for digits pass ``unlabelled="graph+consistency"``); Fashion-MNIST with ``image_shape``
-    0.283 vs 0.284 (100), 0.166 vs 0.189 (1,000), without it 0.290 and 0.185.
+    (1,000), without ``image_shape`` (with it 0.141 vs 0.088 on validation: for digits pass
+    ``unlabelled="graph+consistency"``); Fashion-MNIST with ``image_shape`` 0.277 vs 0.284 (100),
+    0.157 vs 0.189 (1,000), without it 0.290 and 0.185.
 
     For rows, the network starts from the encoder of ``autoencoder`` pre-trained on every row (its
     code standardised): on a validation split of the digits, 100 labels, this lowered the error in
     each of 4 label draws (0.092 -> 0.086). ``Autoencoder(epochs=0)`` starts from random weights,
-    as the default CNN for images does (pre-training it raised the validation error on
-    Fashion-MNIST, 1,000 labels, from 0.174 to 0.189).
+    as the default CNN for images does (pre-training it did worse on Fashion-MNIST).
 
     With ``unlabelled="pretrain"`` (the method of earlier versions) the autoencoder is pre-trained on
     all rows, a dense head is trained on the labelled rows' codes (standardised with the mean and
@@ -129,6 +126,13 @@ class AutoencoderClassifier(FittedClassifierMixin, ClassifierMixin, TransformerM
     flip : bool, default=True
         Whether the views of ``"fixmatch"`` mirror images left-right (right for clothes and
         objects; False where a mirror image is another class or none, as for digits and text).
+    thresholds : {"fixed", "flexible", "adaptive"}, default="fixed"
+        Confidence a pseudo-label of ``"fixmatch"`` needs: 0.95, or per class as FlexMatch
+        (Zhang et al. 2021) or FreeMatch (Wang et al. 2023) set it (see ``fixmatch.ClassStatus``).
+    distribution_alignment : bool, default=False
+        Whether ``"fixmatch"`` aligns weak-view predictions to the labelled class frequencies first (ReMixMatch).
+    propagation_rounds : int, default=1
+        Rounds of ``"fixmatch"``, ``steps`` each; after the first, labels spread over the network's features.
     freeze : bool or int, default=False
         What fine-tuning leaves unchanged: True for the whole encoder, an integer for its first
         layers with weights (False or 0 for none). Without ``fine_tune`` the encoder is never changed.
@@ -204,7 +208,8 @@ class AutoencoderClassifier(FittedClassifierMixin, ClassifierMixin, TransformerM
 
     def __init__(self, autoencoder=None, *, encoder=None, unlabelled="auto", steps=None,
                  unlabelled_batch_size=None, consistency_weight=1.0, consistency_radius=0.3, entropy_weight=1.0,
-                 graph_weight=1.0, flip=True, freeze=False, head=(), activation="relu", fine_tune=False,
+                 graph_weight=1.0, flip=True, thresholds="fixed", distribution_alignment=False, propagation_rounds=1,
+                 freeze=False, head=(), activation="relu", fine_tune=False,
                  fine_tune_epochs=100, encoder_lr=None, image_shape=None, scale=None, epochs=None, batch_size=32,
                  lr=1e-3, lr_schedule=None, optimizer="adam", weight_decay=0.0, clip_grad_norm=None,
                  validation_fraction=0.0, early_stopping=None, checkpoint_dir=None,
@@ -222,6 +227,9 @@ class AutoencoderClassifier(FittedClassifierMixin, ClassifierMixin, TransformerM
                               "None or an aekit autoencoder (Autoencoder(), VariationalAutoencoder(), ...)"),
         "encoder": encoder_spec(),
         "flip": p.one_of(True, False),
+        "thresholds": p.one_of("fixed", "flexible", "adaptive"),
+        "distribution_alignment": p.one_of(True, False),
+        "propagation_rounds": p.integer(1),
         "freeze": p.one_of(True, False) | p.integer(0),
         "head": p.widths(),
         "activation": p.one_of(*ACTIVATIONS),

@@ -8,8 +8,9 @@ replacement from the seeded generator ``"labelled"``; the views come from the ge
 
 - ``cross_entropy`` (and ``error``): the labelled rows, on a weak view;
 - ``consistency``: where the prediction on a weak view of a row is confident (top probability at
-  least ``THRESHOLD``), its class is the target of the cross-entropy on a strong view of the same
-  row (averaged over every row of the batch, confident or not);
+  least ``THRESHOLD``, or with flexible thresholds its class's threshold, see :class:`ClassStatus`),
+  its class is the target of the cross-entropy on a strong view of the same row (averaged over every
+  row of the batch, confident or not);
 - ``graph``: cross-entropy of the weak-view predictions against the spread distributions.
 
 The classifier keeps the moving average of the weights (decay ``EMA_DECAY`` per step, normalised
@@ -38,6 +39,9 @@ from .network import ClassifierNet
 THRESHOLD = 0.95
 # Decay of the moving average of the weights, per step.
 EMA_DECAY = 0.999
+# Decay per step of the class statistics of flexible thresholds: about an epoch of 10,000 rows in
+# batches of 96, the span over which FlexMatch's per-row record of predictions is renewed.
+STATUS_DECAY = 0.99
 
 
 class AveragedNet(nn.Module):
@@ -82,20 +86,89 @@ class AveragedNet(nn.Module):
             average.lerp_(trained, share)
 
 
+class ClassStatus(nn.Module):
+    """What the pseudo-labels of the last hundred steps or so say about each class: the running
+    fraction of rows predicted confidently (at least ``THRESHOLD``) as each class, and the running
+    mean prediction; buffers, so that checkpoints carry them.
+
+    Two uses, both for very few labels:
+
+    - flexible thresholds (FlexMatch, Zhang et al. 2021): class ``c``'s threshold is ``THRESHOLD``
+      x ``M(b_c)``, ``M(b) = b / (2 - b)``, where ``b_c`` is its confident fraction over the larger
+      of the largest such fraction and the fraction not yet confident (the warm-up): a class the
+      network hardly predicts confidently yet takes pseudo-labels at a low threshold, and every
+      class starts from 0. FlexMatch counts each row's latest prediction; here a moving average
+      of the batches' counts stands for it (no per-row record);
+    - distribution alignment (ReMixMatch, Berthelot et al. 2020): weak-view predictions are
+      multiplied by ``prior / mean prediction`` and normalised, so that no class takes more than
+      its share of the pseudo-labels.
+
+    Example
+    -------
+    >>> status = ClassStatus(torch.tensor([0.5, 0.5]), decay=0.0)
+    >>> status.thresholds().tolist()  # nothing confident yet: every class takes any pseudo-label
+    [0.0, 0.0]
+    >>> status.update(torch.tensor([[0.99, 0.01], [0.98, 0.02], [0.6, 0.4], [0.3, 0.7]]))
+    >>> [round(t, 3) for t in status.thresholds().tolist()]  # class 0 learnt (1/2 / max(1/2, 1/2))
+    [0.95, 0.0]
+    """
+
+    def __init__(self, prior: torch.Tensor, decay: float = STATUS_DECAY):
+        super().__init__()
+        self.decay = decay
+        self.register_buffer("prior", prior.float().clone())
+        self.register_buffer("confident", torch.zeros_like(self.prior))
+        self.register_buffer("mean_prediction", self.prior.clone())
+        self.register_buffer("mean_label", self.prior.clone())
+        self.register_buffer("mean_confidence", 1 / torch.tensor(float(len(prior))))
+
+    def thresholds(self, kind: str = "flexible") -> torch.Tensor:
+        """Each class's confidence threshold, shape (n_classes,): FlexMatch's (``"flexible"``) or
+        FreeMatch's (``"adaptive"``: the running mean top probability x the class's running mean
+        probability over the largest such mean)."""
+        if kind == "adaptive":
+            return self.mean_confidence * self.mean_label / self.mean_label.max()
+        unused = (1 - self.confident.sum()).clamp(min=0)
+        status = self.confident / torch.maximum(self.confident.max(), unused).clamp(min=1e-12)
+        return THRESHOLD * status / (2 - status)
+
+    def align(self, probabilities: torch.Tensor) -> torch.Tensor:
+        """``probabilities`` (N, n_classes) moved toward the prior: times prior / mean prediction, normalised."""
+        aligned = probabilities * (self.prior / self.mean_prediction.clamp(min=1e-6))
+        return aligned / aligned.sum(1, keepdim=True)
+
+    @torch.no_grad()
+    def update(self, probabilities: torch.Tensor, raw: torch.Tensor | None = None) -> None:
+        """Add a batch: ``probabilities`` (N, n_classes) as pseudo-labelled, ``raw`` (default the
+        same) as the network gave them, before alignment."""
+        raw = probabilities if raw is None else raw
+        confidence, pseudo = probabilities.max(1)
+        counts = torch.bincount(pseudo[confidence >= THRESHOLD], minlength=len(self.prior)).float()
+        self.confident.lerp_(counts / len(probabilities), 1 - self.decay)
+        self.mean_prediction.lerp_(raw.mean(0), 1 - self.decay)
+        self.mean_label.lerp_(probabilities.mean(0), 1 - self.decay)
+        self.mean_confidence.lerp_(confidence.mean(), 1 - self.decay)
+
+
 class FixMatchStep:
     """A Trainer step of the image joint phase on an :class:`AveragedNet`: the batch is ``(rows,
     spread distributions)``; the labelled rows ``labelled_rows`` (M, D) with class indices
     ``labelled_targets`` (M,) are drawn ``labelled_batch`` at a time; rows are seen as images of
-    ``image_shape`` (C, H, W); ``mirror`` lets the views flip them left-right.
+    ``image_shape`` (C, H, W); ``mirror`` lets the views flip them left-right. A ``status`` (the
+    model's :class:`ClassStatus`, so that checkpoints carry it) follows the pseudo-labels: with
+    ``thresholds`` "flexible" or "adaptive" they are its per-class ones, with ``align`` the weak-view predictions are
+    aligned to its prior first.
     """
 
     def __init__(self, labelled_rows: torch.Tensor, labelled_targets: torch.Tensor, labelled_batch: int,
-                 image_shape: tuple[int, int, int], mirror: bool = True):
+                 image_shape: tuple[int, int, int], mirror: bool = True, status: ClassStatus | None = None,
+                 align: bool = False, thresholds: str = "fixed"):
         self.labelled_rows = labelled_rows
         self.labelled_targets = labelled_targets
         self.labelled_batch = labelled_batch
         self.image_shape = tuple(image_shape)
         self.mirror = mirror
+        self.status, self.align, self.thresholds = status, align, thresholds
 
     def __call__(self, trainer: Trainer, batch) -> dict[str, torch.Tensor]:
         rows, spread = batch
@@ -117,8 +190,8 @@ class FixMatchStep:
             log_p = F.log_softmax(weak, 1)
             terms = labelled_terms(labelled, targets)
             if weights["consistency"]:
-                confidence, pseudo = log_p.detach().exp().max(1)
-                confident = (confidence >= THRESHOLD).float()
+                confidence, pseudo, thresholds = self._pseudo_labels(log_p.detach().exp())
+                confident = (confidence >= thresholds).float()
                 terms["consistency"] = (F.cross_entropy(strong, pseudo, reduction="none") * confident).mean()
                 terms["confident"] = confident.mean()
             if weights["graph"]:
@@ -128,5 +201,18 @@ class FixMatchStep:
         model.update()
         return terms
 
+    def _pseudo_labels(self, probabilities: torch.Tensor):
+        """Each row's top probability and class, and the threshold it must reach (its class's, or
+        ``THRESHOLD``); the status, if any, takes in the batch."""
+        if self.status is None:
+            confidence, pseudo = probabilities.max(1)
+            return confidence, pseudo, torch.full_like(confidence, THRESHOLD)
+        aligned = self.status.align(probabilities) if self.align else probabilities
+        confidence, pseudo = aligned.max(1)
+        thresholds = (torch.full_like(confidence, THRESHOLD) if self.thresholds == "fixed"
+                      else self.status.thresholds(self.thresholds)[pseudo])
+        self.status.update(aligned, probabilities)
+        return confidence, pseudo, thresholds
 
-__all__ = ["EMA_DECAY", "THRESHOLD", "AveragedNet", "FixMatchStep"]
+
+__all__ = ["EMA_DECAY", "STATUS_DECAY", "THRESHOLD", "AveragedNet", "ClassStatus", "FixMatchStep"]

@@ -31,7 +31,7 @@ from ...estimators._base import BaseAutoencoder
 from ...nn.inference import batched
 from ...training import Trainer, make_optimizer
 from .consistency import DecayInSecondHalf, JointStep, data_radius
-from .fixmatch import AveragedNet, FixMatchStep
+from .fixmatch import AveragedNet, ClassStatus, FixMatchStep
 from .graph import spread_labels
 from .network import ClassifierNet
 
@@ -157,16 +157,38 @@ class LabelledPhases:
                  image_shape: tuple[int, int, int], mirror: bool) -> None:
         """As :meth:`joint`, for rows that are images of ``image_shape``: the FixMatch phase of
         :mod:`.fixmatch` (views flipped left-right when ``mirror``); ``net`` ends with the moving
-        average of the weights. ``seeds`` start the generators of the labelled batches and of the views."""
+        average of the weights. ``seeds`` start the generators of the labelled batches and of the views.
+
+        With ``propagation_rounds`` r > 1 the phase runs r times (phases ``joint``, ``joint 2``, ...),
+        each round after the first on labels spread over a neighbour graph of the network's own
+        features instead of the rows' (Iscen et al. 2019; see :func:`feature_spread`)."""
         s = self.settings
         inputs, spread, labelled_train, validation = self._spread(rows, labelled)
-        step = FixMatchStep(inputs[labelled_train], self.targets[self.splits[0]], s.batch_size, image_shape, mirror)
-        weights = {"cross_entropy": 1.0, "error": 0.0, "confident": 0.0, "consistency": s.consistency_weight,
-                   "graph": s.graph_weight}
-        model = AveragedNet(net)
-        self._train_joint(model, net.parameters(), step, weights, {"augment": seeds[1]}, seeds[0],
-                          (inputs, spread), validation)
-        net.load_state_dict(model.average.state_dict())
+        targets = self.targets[self.splits[0]]
+        for round_ in range(s.propagation_rounds):
+            if round_:
+                spread = torch.from_numpy(feature_spread(net, inputs, self._known(len(rows), labelled_train),
+                                                         self.n_classes)).to(self.device)
+            model = AveragedNet(net)
+            if s.thresholds != "fixed" or s.distribution_alignment:
+                # the labelled rows' class frequencies are the prior; a buffer of the model: checkpoints carry it
+                prior = torch.bincount(targets, minlength=self.n_classes).float() + 1
+                model.status = ClassStatus(prior / prior.sum())
+            step = FixMatchStep(inputs[labelled_train], targets, s.batch_size, image_shape, mirror,
+                                status=getattr(model, "status", None), align=s.distribution_alignment,
+                                thresholds=s.thresholds)
+            weights = {"cross_entropy": 1.0, "error": 0.0, "confident": 0.0, "consistency": s.consistency_weight,
+                       "graph": s.graph_weight}
+            self._train_joint(model, net.parameters(), step, weights, {"augment": seeds[1] + round_},
+                              seeds[0] + round_, (inputs, spread), validation,
+                              phase=f"joint {round_ + 1}" if round_ else "joint")
+            net.load_state_dict(model.average.state_dict())
+
+    def _known(self, n_rows: int, labelled_train: np.ndarray) -> np.ndarray:
+        """Class index of each of ``n_rows`` rows, -1 but for the labelled training rows."""
+        known = np.full(n_rows, -1)
+        known[labelled_train] = self.targets[self.splits[0]].cpu().numpy()
+        return known
 
     def _spread(self, rows: np.ndarray, labelled: np.ndarray):
         """The rows as a tensor, their spread label distributions (from the training part of the
@@ -174,29 +196,50 @@ class LabelledPhases:
         the validation pair (rows, class indices)."""
         train, val = self.splits
         labelled_train = np.flatnonzero(labelled)[train]
-        known = np.full(len(rows), -1)
-        known[labelled_train] = self.targets[train].cpu().numpy()
+        known = self._known(len(rows), labelled_train)
         spread = torch.from_numpy(spread_labels(rows, known, self.n_classes)).to(self.device)
         inputs = torch.from_numpy(np.ascontiguousarray(rows, np.float32)).to(self.device)
         return inputs, spread, labelled_train, (inputs[np.flatnonzero(labelled)[val]], self.targets[val])
 
     def _train_joint(self, model: nn.Module, parameters, step, weights: dict[str, float], step_seeds: dict[str, int],
-                     labelled_seed: int, data, validation) -> None:
+                     labelled_seed: int, data, validation, phase: str = "joint") -> None:
         """The joint phase's Trainer (``step``, the loss ``weights``, the generators ``"labelled"`` and
-        ``step_seeds``) on ``data`` (rows, spread distributions), recorded as phase ``"joint"``."""
+        ``step_seeds``) on ``data`` (rows, spread distributions), recorded as ``phase``."""
         s = self.settings
         generators = {**self.generators, "labelled": torch.Generator().manual_seed(labelled_seed),
                       **{name: torch.Generator().manual_seed(seed) for name, seed in step_seeds.items()}}
         steps, batch_size = self.budget
         epochs = s.epochs if s.epochs is not None else joint_epochs(steps, len(data[0]), batch_size)
-        callbacks = self.callbacks("joint") + ([DecayInSecondHalf()] if s.lr_schedule is None else [])
+        callbacks = self.callbacks(phase) + ([DecayInSecondHalf()] if s.lr_schedule is None else [])
         trainer = Trainer(model, {"main": make_optimizer(s.optimizer, parameters, s.lr, s.weight_decay)},
                           epochs=epochs, batch_size=batch_size, generators=generators,
                           callbacks=callbacks, loss_weights=weights, step=step)
         try:
             trainer.fit(data, validation)
         finally:
-            self.history.extend({"phase": "joint", **record} for record in trainer.history)
+            self.history.extend({"phase": phase, **record} for record in trainer.history)
+
+
+def feature_spread(net: ClassifierNet, inputs: torch.Tensor, known: np.ndarray, n_classes: int) -> np.ndarray:
+    """Label distributions (n_rows, n_classes) of the rows ``inputs``, the class indices ``known``
+    (-1: none) spread over a neighbour graph of ``net``'s features (each scaled to unit length),
+    each row's distribution weighted by its certainty, 1 - entropy / log(n_classes) (Iscen et al.
+    2019): a row the labels reach evenly from several classes is hardly a target at all.
+
+    Example
+    -------
+    >>> net = ClassifierNet(nn.Identity(), nn.Linear(2, 2))
+    >>> angles = torch.cat([torch.linspace(0, 0.3, 12), torch.linspace(1.3, 1.6, 12)])  # two clusters of 12
+    >>> rows = torch.stack([angles.cos(), angles.sin()], 1) * torch.linspace(1, 3, 24)[:, None]
+    >>> known = np.full(24, -1); known[0], known[-1] = 0, 1
+    >>> feature_spread(net, rows, known, 2).argmax(1).tolist() == [0] * 12 + [1] * 12
+    True
+    """
+    features = batched(net.encoder, inputs.cpu().numpy(), inputs.device)
+    features /= np.maximum(np.linalg.norm(features, axis=1, keepdims=True), 1e-12)
+    spread = spread_labels(features, known, n_classes)
+    entropy = -(spread * np.log(np.maximum(spread, 1e-12))).sum(1)
+    return (spread * (1 - entropy / np.log(n_classes))[:, None]).astype(np.float32)
 
 
 # Passes over the rows that the joint phase needs at most: 2,000 steps over 4,000 rows are 63.
@@ -216,4 +259,4 @@ def joint_epochs(steps: int, n_rows: int, batch_size: int) -> int:
     return max(1, min(MAX_JOINT_EPOCHS, math.ceil(steps / math.ceil(n_rows / batch_size))))
 
 
-__all__ = ["HEAD_EPOCHS", "LabelledPhases", "joint_epochs", "labelled_features", "pretrain"]
+__all__ = ["HEAD_EPOCHS", "LabelledPhases", "feature_spread", "joint_epochs", "labelled_features", "pretrain"]
