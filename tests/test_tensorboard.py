@@ -113,3 +113,27 @@ def test_a_classifier_logs_each_phase_and_its_pretraining(tmp_path, digits):
                                 random_state=0, device="cpu").fit(X, mask_labels(y, 50, random_state=0))
     assert {"joint/train/cross_entropy", "joint/train/graph", "joint/lr/main"} <= set(read(tmp_path)["scalars"])
     assert "train/recon" in read(tmp_path / "pretrain")["scalars"]
+
+
+def picture_steps(log_dir, tag="reconstructions"):
+    events = event_accumulator.EventAccumulator(str(log_dir), size_guidance={event_accumulator.IMAGES: 0})
+    events.Reload()
+    return sorted({event.step for event in events.Images(tag)})
+
+
+def test_log_every_sets_the_epochs_between_pictures(tmp_path, digits, capsys):
+    X, _ = digits
+    for every, steps in ((2, [1, 2, 4]), (5, [1, 4])):  # also after the first and the last epoch
+        Autoencoder(hidden=(8,), latent=2, epochs=4, log_dir=str(tmp_path / str(every)), log_every=every,
+                    random_state=0, device="cpu").fit(X)
+        assert picture_steps(tmp_path / str(every)) == steps
+    assert Autoencoder().log_every == 5
+    for bad in (0, 1.5, "2"):
+        with pytest.raises(ValueError, match=r"invalid value log_every="):
+            Autoencoder(hidden=(8,), latent=2, epochs=1, log_every=bad, device="cpu").fit(X)
+    assert main(["train", "ae", "--data", "digits", "--out", str(tmp_path / "cli"), "--log-dir", str(tmp_path / "logs"),
+                 "--log-every", "2", "--epochs", "3", "--set", "hidden=(8,)", "--set", "latent=2", "--quiet"]) == 0
+    assert picture_steps(tmp_path / "logs") == [1, 2, 3]
+    assert aekit.load(tmp_path / "cli").log_every == 2
+    assert main(["train", "ae", "--data", "digits", "--out", str(tmp_path / "bad"), "--log-every", "0"]) != 0
+    assert "--log-every: must be at least 1" in capsys.readouterr().err

@@ -53,7 +53,7 @@ def cmd_train(args):
     # rows on disk train in blocks (a classifier's labels then come from --labels)
     bunch = load_data(args, stream=True)
     out = output_folder(args.out)
-    for option in ("epochs", "device", "precision", "compile", "log_dir"):
+    for option in ("epochs", "device", "precision", "compile", "log_dir", "log_every"):
         value = getattr(args, option)
         if value is not None:
             if option not in estimator.get_params():
@@ -268,6 +268,8 @@ def add_train(train: Parser) -> None:
     _add_labels_option(train)
     train.add_argument("--log-dir", metavar="DIR", help="write TensorBoard event files there (losses, learning "
                        "rates, pictures, the codes for the projector); needs pip install 'aekit[tensorboard]'")
+    train.add_argument("--log-every", type=positive_int, metavar="N",
+                       help="with --log-dir: epochs between pictures (default 5)")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     train.set_defaults(run=cmd_train)
 

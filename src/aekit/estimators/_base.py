@@ -73,6 +73,7 @@ class NeuralEstimator(OnnxExportMixin, BaseEstimator):
         "checkpoint_dir": p.Spec(lambda v: v is None or isinstance(v, str), "a folder path or None"),
         "checkpoint_every": p.integer(1),
         "log_dir": p.Spec(lambda v: v is None or isinstance(v, str), "a folder path or None"),
+        "log_every": p.integer(1),
         "random_state": p.integer(0) | p.NONE | p.Spec(lambda v: isinstance(v, np.random.RandomState),
                                                       "a RandomState"),
         "device": p.device(),

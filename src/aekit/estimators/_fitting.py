@@ -12,11 +12,11 @@ from .. import saving
 from ..datasets.stream import RowStream
 from ..training import Checkpoint, EarlyStopping, GradientClipping, LearningRateSchedule, Progress, distributed
 from ..training.loop import as_pair
-from ..training.tensorboard import TensorBoard, square_image_shape
+from ..training.tensorboard import PICTURE_EVERY, TensorBoard, square_image_shape
 
 # Parameters that may differ between a checkpoint and the run that resumes it.
 RESUMABLE_CHANGES = {"epochs", "verbose", "checkpoint_dir", "checkpoint_every", "device", "early_stopping",
-                     "compile"}
+                     "compile", "log_every"}
 # Rows of a stream read into memory to validate on, and to initialise a model from (the corruption's
 # range, output biases at the mean): enough for stable statistics, small next to the data.
 HELD_ROWS = 10_000
@@ -133,7 +133,8 @@ def standard_callbacks(estimator, resume: bool, checkpoint: bool | str = True) -
         n_features = getattr(e, "n_features_in_", 0)
         image_shape = getattr(e, "image_shape_", None) or square_image_shape(n_features)
         callbacks.append(TensorBoard(e.log_dir, checkpoint if isinstance(checkpoint, str) else None,
-                                     image_shape=image_shape, latent=e.latent if hasattr(e, "sample") else None))
+                                     every=getattr(e, "log_every", PICTURE_EVERY), image_shape=image_shape,
+                                     latent=e.latent if hasattr(e, "sample") else None))
     return callbacks
 
 

@@ -105,9 +105,11 @@ class Autoencoder(PenalizedMixin, BaseAutoencoder):
         validation (tags ``train/...``, ``validation/...``, prefixed by the phase of a greedy layer),
         the learning rate, and for rows that are images (``image_shape``, or a square of at least
         8 x 8 pixels) validation rows beside their reconstructions (and samples of a generative
-        model) every 5 epochs; at the end, the codes of up to 500 validation rows for the embedding
+        model) every ``log_every`` epochs; at the end, the codes of up to 500 validation rows for the embedding
         projector, labelled by ``y`` when ``fit`` is given one, with the rows as sprites. Under
         ``torchrun`` only the first process writes.
+    log_every : int, default=5
+        Epochs between the pictures of ``log_dir`` (also drawn after the first and the last epoch).
     random_state : int, optional
         Seed for initialisation, shuffling and the validation split; same seed, same model on CPU.
     device : str, default="auto"
@@ -148,8 +150,8 @@ class Autoencoder(PenalizedMixin, BaseAutoencoder):
                  contractive_projections=8, pretrain=None, pretrain_epochs=10, epochs=20, batch_size=128, lr=1e-3,
                  lr_schedule=None, optimizer="adam", weight_decay=0.0, clip_grad_norm=None, validation_fraction=0.1,
                  early_stopping=None, checkpoint_dir=None,
-                 checkpoint_every=1, log_dir=None, random_state=None, device="auto", precision="32", compile=False,
-                 verbose=False):
+                 checkpoint_every=1, log_dir=None, log_every=5, random_state=None, device="auto", precision="32",
+                 compile=False, verbose=False):
         p.store(self, locals())
 
     _param_table = {

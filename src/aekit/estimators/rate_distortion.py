@@ -53,7 +53,7 @@ class RateDistortionAutoencoder(DiscreteCodeMixin, BaseAutoencoder):
         Logistics in each dimension's prior.
     activation, arch, image_shape, scale, noise, noise_level, noise_range, epochs, batch_size, lr,
     lr_schedule, optimizer, weight_decay, clip_grad_norm, validation_fraction, early_stopping,
-    checkpoint_dir, checkpoint_every, log_dir, random_state, device, precision, compile, verbose
+    checkpoint_dir, checkpoint_every, log_dir, log_every, random_state, device, precision, compile, verbose
         As for :class:`aekit.Autoencoder`.
 
     Attributes
@@ -80,7 +80,7 @@ class RateDistortionAutoencoder(DiscreteCodeMixin, BaseAutoencoder):
                  image_shape=None, scale="minmax", noise=None, noise_level=0.3, noise_range=None, epochs=20,
                  batch_size=128, lr=1e-3, lr_schedule=None, optimizer="adam", weight_decay=0.0, clip_grad_norm=None,
                  validation_fraction=0.1, early_stopping=None, checkpoint_dir=None, checkpoint_every=1, log_dir=None,
-                 random_state=None, device="auto", precision="32", compile=False, verbose=False):
+                 log_every=5, random_state=None, device="auto", precision="32", compile=False, verbose=False):
         p.store(self, locals())
 
     _param_table = {

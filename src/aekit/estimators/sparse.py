@@ -67,7 +67,7 @@ class SparseAutoencoder(Autoencoder):
         JumpReLU's starting threshold.
 
     ``log_dir`` writes TensorBoard event files as for ``Autoencoder`` (``fvu``, ``l0`` and
-    ``dead_fraction`` among the scalars).
+    ``dead_fraction`` among the scalars), pictures every ``log_every`` epochs.
 
     ``sparsity_weight`` weighs the JumpReLU L0 term (default 1). A dictionary's reconstruction term
     is its squared error over the data's variance: its ``history_`` ``recon`` (and ``fvu``) is the
@@ -98,7 +98,7 @@ class SparseAutoencoder(Autoencoder):
                  contractive_estimator="exact", contractive_projections=8, pretrain=None, pretrain_epochs=10,
                  epochs=20, batch_size=128, lr=1e-3, lr_schedule=None, optimizer="adam", weight_decay=0.0,
                  clip_grad_norm=None, validation_fraction=0.1, early_stopping=None, checkpoint_dir=None,
-                 checkpoint_every=1, log_dir=None, random_state=None, device="auto", precision="32",
+                 checkpoint_every=1, log_dir=None, log_every=5, random_state=None, device="auto", precision="32",
                  compile=False, verbose=False):
         p.store(self, locals())
 

@@ -59,7 +59,9 @@ class VariationalAutoencoder(PriorSamplingMixin, PenalizedMixin, BaseAutoencoder
         (``reconstruct``, ``score_samples``, ``elbo``) needs its class, and refuses without.
     log_dir : str, optional
         Write TensorBoard event files there (see :class:`aekit.Autoencoder`); with samples of the
-        prior (of each class in turn, when conditional) every 5 epochs.
+        prior (of each class in turn, when conditional) every ``log_every`` epochs.
+    log_every : int, default=5
+        Epochs between the pictures of ``log_dir``.
     sparsity_weight, sparsity_target, contractive_estimator, contractive_projections, arch, image_shape,
     noise, noise_level, noise_range, epochs, batch_size, lr, lr_schedule, optimizer, weight_decay,
     clip_grad_norm, validation_fraction, early_stopping, checkpoint_dir, checkpoint_every,
@@ -91,8 +93,8 @@ class VariationalAutoencoder(PriorSamplingMixin, PenalizedMixin, BaseAutoencoder
                  contractive_weight=0.0,
                  contractive_estimator="exact", contractive_projections=8, epochs=20, batch_size=128, lr=1e-3,
                  lr_schedule=None, optimizer="adam", weight_decay=0.0, clip_grad_norm=None, validation_fraction=0.1,
-                 early_stopping=None, checkpoint_dir=None, checkpoint_every=1, log_dir=None, conditional=False,
-                 random_state=None, device="auto", precision="32", compile=False, verbose=False):
+                 early_stopping=None, checkpoint_dir=None, checkpoint_every=1, log_dir=None, log_every=5,
+                 conditional=False, random_state=None, device="auto", precision="32", compile=False, verbose=False):
         p.store(self, locals())
 
     _param_table = {

@@ -66,8 +66,8 @@ class VQVAE(DiscreteCodeMixin, BaseAutoencoder):
                  decay=0.99, restarts=True, activation="relu", arch="mlp", image_shape=None, scale="minmax",
                  noise=None, noise_level=0.3, noise_range=None, epochs=20, batch_size=128, lr=1e-3, lr_schedule=None,
                  optimizer="adam", weight_decay=0.0, clip_grad_norm=None, validation_fraction=0.1,
-                 early_stopping=None, checkpoint_dir=None, checkpoint_every=1, log_dir=None, random_state=None,
-                 device="auto", precision="32", compile=False, verbose=False):
+                 early_stopping=None, checkpoint_dir=None, checkpoint_every=1, log_dir=None, log_every=5,
+                 random_state=None, device="auto", precision="32", compile=False, verbose=False):
         p.store(self, locals())
 
     _param_table = {

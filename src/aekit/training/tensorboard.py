@@ -17,6 +17,8 @@ import torch
 
 # Rows shown as reconstructions and samples drawn, per picture.
 PICTURE_ROWS = 16
+# Epochs between pictures unless the estimator's ``log_every`` says otherwise.
+PICTURE_EVERY = 5
 # Seed of the latent points of the sample pictures: the same points every epoch.
 _SAMPLE_SEED = 20161206
 
@@ -64,7 +66,7 @@ class TensorBoard:
     >>> Trainer(net, optimizers, epochs=10, batch_size=128, generators=g, callbacks=[logger])  # doctest: +SKIP
     """
 
-    def __init__(self, log_dir: str, phase: str | None = None, every: int = 5,
+    def __init__(self, log_dir: str, phase: str | None = None, every: int = PICTURE_EVERY,
                  image_shape: tuple[int, int, int] | None = None, latent: int | None = None):
         self.log_dir = log_dir
         self.prefix = f"{phase}/" if phase else ""
