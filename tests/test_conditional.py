@@ -101,3 +101,37 @@ def test_convolutional_conditional_models():
     # the GAN's class vectors join after each batch normalisation of the generator (its modules 3 and
     # 6 are BatchNorm2d), one value per channel; the VAE's after the decoder's first layer
     assert gan.model_.condition.positions == (3, 6) and vae.model_.condition.positions == (1,)
+
+
+@pytest.mark.parametrize("loss", ["non-saturating", "wgan-gp"])
+def test_the_auxiliary_classifier_of_a_conditional_gan(two_classes, loss):
+    X, y = two_classes
+    settings = dict(hidden=(16, 16), latent=2, epochs=2, batch_size=32, conditional=True, loss=loss,
+                    validation_fraction=0.2, random_state=0, device="cpu")
+    gan = GAN(**settings).fit(X, y)
+    record = gan.history_[-1]
+    assert {"d_class", "g_class", "val_d_class", "val_g_class"} <= set(record)
+    assert np.isfinite(record["d_class"]) and np.isfinite(record["g_class"])
+    # the class terms are inside d_loss (and the generator's step); the total stays d_loss + g_loss
+    assert record["val_loss"] == pytest.approx(record["val_d_loss"] + record["val_g_loss"])
+    again = GAN(**settings).fit(X, y)  # same seed, same weights
+    for name, weight in gan.model_.state_dict().items():
+        np.testing.assert_array_equal(weight.numpy(), again.model_.state_dict()[name].numpy())
+    without = GAN(**settings, auxiliary_weight=0.0).fit(X, y)
+    assert "d_class" not in without.history_[-1] and without.model_.projection.classifier is None
+    with pytest.raises(ValueError, match="invalid value auxiliary_weight=-1"):
+        GAN(**settings, auxiliary_weight=-1).fit(X, y)
+
+
+def test_conditional_gan_files_from_before_the_auxiliary_classifier_load(two_classes, tmp_path):
+    X, y = two_classes
+    gan = GAN(hidden=(8, 8), latent=2, epochs=1, conditional=True, auxiliary_weight=0.0, random_state=0,
+              device="cpu").fit(X, y)
+    gan.save(tmp_path / "gan")
+    config_path = tmp_path / "gan" / "config.json"
+    config = json.loads(config_path.read_text())
+    del config["params"]["auxiliary_weight"], config["state"]["auxiliary_classifier"]  # as written before
+    config_path.write_text(json.dumps(config))
+    again = aekit.load(tmp_path / "gan")
+    assert again.auxiliary_weight == 0.0 and again.model_.projection.classifier is None
+    np.testing.assert_allclose(again.sample(3, random_state=0, y="dark"), gan.sample(3, random_state=0, y="dark"))

@@ -17,7 +17,7 @@ from ._generative import CONDITIONAL_PARAMS, PriorSamplingMixin
 
 _DEFAULT_HIDDEN = {"mlp": (256, 512, 1024), "conv": (128, 64)}
 # Terms logged but not trained: the total ("loss") is d_loss + g_loss.
-_MONITOR_ONLY = {"d_acc_real": 0.0, "d_acc_fake": 0.0, "wasserstein": 0.0}
+_MONITOR_ONLY = {"d_acc_real": 0.0, "d_acc_fake": 0.0, "wasserstein": 0.0, "d_class": 0.0, "g_class": 0.0}
 _MONITOR_SEED = 20160607  # fixed noise for the class monitor: the same latent points every epoch
 
 
@@ -69,7 +69,7 @@ class _AdversarialStep:
 
         if generator_turn:
             with trainer.autocast():
-                g_loss = net.generator_loss(net.discriminate(fake, fake_classes))
+                g_loss = net.generator_objective(fake, fake_classes)
             # gradients of the generator only: nothing is computed for the discriminator's weights
             trainer.backward(g_loss, optimizers["generator"],
                              parameters=[q for q in net.generator_parameters() if q.requires_grad])
@@ -169,9 +169,17 @@ class GAN(PriorSamplingMixin, NeuralEstimator):
         Koyama 2018); ``sample(n, y=c)`` draws rows of class c. On the MNIST digits it takes more
         epochs than the default 20 (bench/conditional.py: at 80 epochs 91-95% of the samples of a
         class are classified as it, 88-94% at 50).
+    auxiliary_weight : float, default=0.3
+        For a conditional GAN: the discriminator also names the class of a row from its last
+        features (an auxiliary classifier, AC-GAN, Odena et al. 2017), learnt on the real rows, and
+        the generator is rewarded for rows it names as the class asked for; both cross-entropies
+        (``d_class``, ``g_class`` in ``history_``) weigh ``auxiliary_weight`` beside the adversarial
+        losses. 0 leaves the class to the projection alone. Ignored when unconditional.
     log_dir : str, optional
         Write TensorBoard event files there (see :class:`aekit.Autoencoder`): losses, accuracies,
-        learning rates and, for image rows, samples every 5 epochs.
+        learning rates and, for image rows, samples every ``log_every`` epochs.
+    log_every : int, default=5
+        Epochs between the pictures of ``log_dir``.
     betas : (float, float), default=(0.5, 0.999)
         Adam's (and AdamW's) betas, for both networks (DCGAN's choice).
     lr : float, default=2e-4
@@ -232,11 +240,12 @@ class GAN(PriorSamplingMixin, NeuralEstimator):
 
     def __init__(self, hidden=None, latent=100, *, activation="leaky_relu", output_activation="sigmoid", arch="mlp",
                  image_shape=None, scale="minmax", n_critic=1, label_smoothing=0.0, spectral_norm=False,
-                 r1_penalty=10.0, loss="non-saturating", conditional=False, betas=(0.5, 0.999), lr=2e-4,
+                 r1_penalty=10.0, loss="non-saturating", conditional=False, auxiliary_weight=0.3, betas=(0.5, 0.999),
+                 lr=2e-4,
                  lr_discriminator=None, lr_schedule=None, monitor_classifier=None, monitor_samples=1000, epochs=20,
                  batch_size=128, optimizer="adam", weight_decay=0.0, clip_grad_norm=None, validation_fraction=0.0,
-                 early_stopping=None, checkpoint_dir=None, checkpoint_every=1, log_dir=None, random_state=None,
-                 device="auto", precision="32", compile=False, verbose=False):
+                 early_stopping=None, checkpoint_dir=None, checkpoint_every=1, log_dir=None, log_every=5,
+                 random_state=None, device="auto", precision="32", compile=False, verbose=False):
         p.store(self, locals())
 
     _param_table = {
@@ -249,6 +258,7 @@ class GAN(PriorSamplingMixin, NeuralEstimator):
         "r1_penalty": p.real(0),
         "loss": p.one_of(*LOSSES),
         **CONDITIONAL_PARAMS,
+        "auxiliary_weight": p.real(0),
         "betas": _betas(),
         "lr_discriminator": p.real(0, low_open=True) | p.NONE,
         "monitor_classifier": _classifier_spec(),
@@ -274,13 +284,17 @@ class GAN(PriorSamplingMixin, NeuralEstimator):
         else:
             decoder, discriminator = build_gan_mlp(n_features, *args)
         return GANNet(decoder, discriminator, self.latent, self.output_activation, self.label_smoothing,
-                      self.r1_penalty, self.loss, self._n_classes())
+                      self.r1_penalty, self.loss, self._n_classes(), self.auxiliary_weight)
 
     def _extra_state(self):
-        return self._conditional_state()
+        state = self._conditional_state()
+        return {**state, "auxiliary_classifier": True} if state else state
 
     def _set_extra_state(self, state):
         self._set_conditional_state(state)
+        if self.conditional and "auxiliary_classifier" not in state:
+            # written before the auxiliary classifier existed: trained without one, as weight 0 trains
+            self.auxiliary_weight = 0.0
 
     def _onnx_graph(self, part):
         if part != "decoder":

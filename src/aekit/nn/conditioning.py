@@ -6,7 +6,9 @@ of the network's first (dense) layer, a learned vector per class is exactly that
 conditional batch normalisation, where the batch statistics cannot wash it out (a GAN's generator).
 A discriminator compares its last features with a learned vector per class (:class:`ClassProjection`,
 the projection discriminator of Miyato and Koyama 2018), which judges whether a row fits its class,
-where a class given as an input only shifts the logit.
+where a class given as an input only shifts the logit. It may also name the class of a row from the
+same features (an auxiliary classifier, AC-GAN of Odena et al. 2017), which a generator can be
+rewarded by for drawing rows of the class it was asked for.
 """
 
 from collections.abc import Sequence
@@ -70,25 +72,38 @@ class ClassShift(nn.Module):
 
 
 class ClassProjection(nn.Module):
-    """A discriminator's logit plus the inner product of its last features with a vector per class.
+    """A discriminator's logit plus the inner product of its last features with a vector per class;
+    with ``auxiliary=True`` also class logits from the same features (an auxiliary classifier).
 
     Example
     -------
     >>> disc = nn.Sequential(nn.Linear(4, 8), nn.LeakyReLU(0.2), nn.Linear(8, 1))
     >>> ClassProjection(10, 8).run(disc, torch.zeros(2, 4), torch.tensor([1, 7])).shape
     torch.Size([2])
+    >>> logits, classes = ClassProjection(10, 8, auxiliary=True).judge(disc, torch.zeros(2, 4), torch.tensor([1, 7]))
+    >>> classes.shape
+    torch.Size([2, 10])
     """
 
-    def __init__(self, n_classes: int, width: int):
+    def __init__(self, n_classes: int, width: int, auxiliary: bool = False):
         super().__init__()
         self.n_classes = n_classes
         self.embedding = nn.Embedding(n_classes, width)
         nn.init.zeros_(self.embedding.weight)
+        # registered only when asked: files saved without the classifier keep their weights' names
+        self.classifier = nn.Linear(width, n_classes) if auxiliary else None
+
+    def judge(self, discriminator: nn.Sequential, x: torch.Tensor,
+              y: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Logits (N,): ``discriminator(x)`` plus <embedding(y), features before the last layer>; and
+        the auxiliary classifier's class logits (N, n_classes) of the same features, or None."""
+        features = discriminator[:-1](x)
+        logits = discriminator[-1](features).squeeze(1) + (self.embedding(_require(y)) * features).sum(1)
+        return logits, None if self.classifier is None else self.classifier(features)
 
     def run(self, discriminator: nn.Sequential, x: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
-        """Logits (N,): ``discriminator(x)`` plus <embedding(y), features before the last layer>."""
-        features = discriminator[:-1](x)
-        return discriminator[-1](features).squeeze(1) + (self.embedding(_require(y)) * features).sum(1)
+        """The logits (N,) of :meth:`judge`."""
+        return self.judge(discriminator, x, y)[0]
 
 
 def output_width(network: nn.Sequential, in_features: int, position: int = 1) -> int:

@@ -135,10 +135,15 @@ class GANNet(nn.Module):
         normalisation (:class:`aekit.nn.conditioning.ClassShift`), the discriminator a projection of its features
         on one (:class:`aekit.nn.conditioning.ClassProjection`); generated rows take the classes of
         the real rows of their batch.
+    auxiliary_weight : float
+        For a conditional GAN above 0: the discriminator also classifies rows from its last features
+        (an auxiliary classifier, AC-GAN), trained on the real rows (``d_class``, their cross-entropy),
+        and the generator is rewarded for rows it classifies as the class asked for (``g_class``); both
+        terms weigh ``auxiliary_weight`` beside the adversarial losses.
     """
 
     def __init__(self, decoder, discriminator, latent, output_activation="sigmoid", label_smoothing=0.0,
-                 r1_penalty=0.0, loss="non-saturating", n_classes=0):
+                 r1_penalty=0.0, loss="non-saturating", n_classes=0, auxiliary_weight=0.0):
         super().__init__()
         self.decoder = decoder
         self.discriminator = discriminator
@@ -148,6 +153,7 @@ class GANNet(nn.Module):
         self.r1_penalty = r1_penalty
         self.loss = loss
         self.n_classes = n_classes
+        self.auxiliary_weight = auxiliary_weight if n_classes else 0.0
         # registered only when conditional: unconditional weights keep the names they were saved under
         self.condition = self.projection = None
         if n_classes:
@@ -156,7 +162,8 @@ class GANNet(nn.Module):
             positions = [i + 1 for i, m in enumerate(decoder) if isinstance(m, nn.BatchNorm1d | nn.BatchNorm2d)] or [1]
             self.condition = ClassShift(n_classes, [output_width(decoder, latent, at) for at in positions], positions,
                                         std=GENERATOR_CLASS_STD)
-            self.projection = ClassProjection(n_classes, discriminator[-1].in_features)
+            self.projection = ClassProjection(n_classes, discriminator[-1].in_features,
+                                              auxiliary=self.auxiliary_weight > 0)
         # The random stream of the latent noise; set only while training (generators cannot be
         # pickled, and a fitted estimator must be).
         self.noise_stream = None
@@ -194,9 +201,35 @@ class GANNet(nn.Module):
     def discriminate(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         """The discriminator's logits (N,): log-odds that a row is real (not a likelihood); a critic's
         score for ``loss="wgan-gp"``."""
+        return self.judge(x, y)[0]
+
+    def judge(self, x: torch.Tensor, y: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The discriminator's logits (N,) and its auxiliary classifier's class logits (N, n_classes),
+        None without one; one pass through the discriminator."""
         if self.projection is None:
-            return self.discriminator(x).squeeze(1)
-        return self.projection.run(self.discriminator, x, y)
+            return self.discriminator(x).squeeze(1), None
+        return self.projection.judge(self.discriminator, x, y)
+
+    def class_terms(self, class_logits: torch.Tensor | None, n_real: int, y: torch.Tensor | None,
+                    y_fake: torch.Tensor | None) -> dict[str, torch.Tensor]:
+        """The auxiliary classifier's cross-entropies over ``cat([real, fake])``: ``d_class`` on the
+        real rows (what the discriminator learns from), ``g_class`` on the generated ones against the
+        classes asked for (what the generator learns from); none without the classifier."""
+        if class_logits is None:
+            return {}
+        joint = _joint(y, y_fake)
+        return {"d_class": F.cross_entropy(class_logits[:n_real], joint[:n_real]),
+                "g_class": F.cross_entropy(class_logits[n_real:].detach(), joint[n_real:])}
+
+    def generator_objective(self, fake: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        """What the generator's step minimises for generated rows ``fake`` of classes ``y``: its
+        adversarial loss, plus ``auxiliary_weight`` times the auxiliary classifier's cross-entropy
+        against the classes asked for."""
+        logits, class_logits = self.judge(fake, y)
+        loss = self.generator_loss(logits)
+        if class_logits is not None:
+            loss = loss + self.auxiliary_weight * F.cross_entropy(class_logits, y)
+        return loss
 
     def adversarial_terms(self, real: torch.Tensor, fake: torch.Tensor, y: torch.Tensor | None = None,
                           y_fake: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
@@ -215,7 +248,7 @@ class GANNet(nn.Module):
         penalised = self.r1_penalty > 0 and torch.is_grad_enabled()
         if penalised:
             real = real.detach().requires_grad_(True)
-        logits = self.discriminate(torch.cat([real, fake]), _joint(y, y_fake))
+        logits, class_logits = self.judge(torch.cat([real, fake]), _joint(y, y_fake))
         real_logits, fake_logits = logits[:len(real)], logits[len(real):]
         real_target = torch.full_like(real_logits, 1.0 - self.label_smoothing)
         d_loss = (F.binary_cross_entropy_with_logits(real_logits, real_target)
@@ -225,7 +258,10 @@ class GANNet(nn.Module):
             "g_loss": self.generator_loss(fake_logits.detach()),
             "d_acc_real": (real_logits > 0).float().mean(),
             "d_acc_fake": (fake_logits < 0).float().mean(),
+            **self.class_terms(class_logits, len(real), y, y_fake),
         }
+        if "d_class" in terms:
+            terms["d_loss"] = d_loss = d_loss + self.auxiliary_weight * terms["d_class"]
         if penalised:
             # a graph of the gradient itself, so that the penalty trains the discriminator
             (slope,) = torch.autograd.grad(real_logits.sum(), real, create_graph=True)
@@ -240,12 +276,14 @@ class GANNet(nn.Module):
         gradients are being computed), ``gp`` = E (||grad D(x_hat)|| - 1)^2 at x_hat uniformly
         between a real and a generated row; ``g_loss`` = -E D(fake); ``wasserstein`` = E D(real) -
         E D(fake), the critic's estimate of the distance; the accuracies as for the other loss."""
-        logits = self.discriminate(torch.cat([real, fake]), _joint(y, y_fake))
+        logits, class_logits = self.judge(torch.cat([real, fake]), _joint(y, y_fake))
         real_logits, fake_logits = logits[:len(real)], logits[len(real):]
         distance = real_logits.mean() - fake_logits.mean()
         terms = {"d_loss": -distance, "g_loss": self.generator_loss(fake_logits.detach()),
                  "d_acc_real": (real_logits > 0).float().mean(), "d_acc_fake": (fake_logits < 0).float().mean(),
-                 "wasserstein": distance.detach()}
+                 "wasserstein": distance.detach(), **self.class_terms(class_logits, len(real), y, y_fake)}
+        if "d_class" in terms:
+            terms["d_loss"] = terms["d_loss"] + self.auxiliary_weight * terms["d_class"]
         if torch.is_grad_enabled():
             share = torch.rand((len(real), 1), generator=self.noise_stream, device=real.device, dtype=real.dtype)
             between = (share * real.detach() + (1 - share) * fake.detach()[:len(real)]).requires_grad_(True)
