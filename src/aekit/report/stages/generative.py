@@ -79,17 +79,24 @@ def gan(ctx: Context) -> Section:
 
 def _samples_per_class(ctx, section, model, name, n=100, shown=10):
     """A row of ``shown`` samples per class of a conditional ``model``, each labelled with the share of
-    ``n`` samples of that class the reference classifier assigns to it; the mean share as a row of the
-    table, beside the classifier's accuracy on the real test rows (what a perfect generator scores)."""
+    ``n`` samples of that class the reference classifier assigns to it; the mean share and the worst
+    class's as rows of the table, beside the classifier's accuracy on the real test rows (what a perfect
+    generator scores) and on their worst class."""
     classifier = reference_classifier(ctx.source, epochs=3 if ctx.quick else None)
     rows, shares = {}, []
     for c in model.classes_:
         drawn = model.sample(n, random_state=ctx.seed, y=c)
         shares.append(float(np.mean(classifier.predict(drawn) == c)))
         rows[f"{c}: {shares[-1]:.0%}"] = drawn[:shown]
-    real = float(np.mean(classifier.predict(ctx.X_test) == ctx.y_test))
+    predicted = classifier.predict(ctx.X_test)
+    real = float(np.mean(predicted == ctx.y_test))
     section.row(name, "samples of class c the reference classifier assigns to c (fraction)", float(np.mean(shares)),
                 "real test rows (the classifier's accuracy)", real, better="higher")
+    # the target holds for every class: the worst one, beside the classifier's worst class on real rows
+    worst = int(np.argmin(shares))
+    real_worst = min(float(np.mean(predicted[ctx.y_test == c] == c)) for c in np.unique(ctx.y_test))
+    section.row(name, f"worst class ({model.classes_[worst]}): its samples assigned to it (fraction)", shares[worst],
+                "real test rows, the classifier's worst class", real_worst, better="higher")
     section.figures.append((f"{name}: a row of sample(n, y=c) per class c, labelled with the share of {n} samples "
                             "that the reference classifier assigns to c.",
                             plots.image_rows(rows, ctx.image_shape, title=f"{name}: samples per class")))
