@@ -4,12 +4,15 @@ digits, Fashion-MNIST and (with --data colour) 32x32 colour patches of photograp
 
 Data. digits: mnist5k (4,000 training, 1,000 test digits). fashion: --train-rows rows of
 Fashion-MNIST's training file and 1,000 of its test file, drawn with seed 0. colour: 32x32 patches
-of the two photographs scikit-learn ships (``sklearn.datasets.load_sample_images``; scikit-image is
-not installed here): training patches from china.jpg (stride 8), test patches from flower.jpg
-(stride 32, a different photograph); rows channel-first in [0, 1].
+of photographs that packages ship: training patches (stride 16) from scikit-learn's china.jpg and
+scikit-image's astronaut, coffee and rocket, test patches (stride 32) from scikit-learn's
+flower.jpg and scikit-image's chelsea (other photographs); rows channel-first in [0, 1]. Without
+scikit-image (``pip install 'aekit[bench]'``) it says so and uses china.jpg and flower.jpg only.
+--validation holds out a seeded fifth of the training rows and measures on them instead of the
+test rows (how the defaults were chosen); --rd-param passes more RD parameters.
 
 Models, all convolutional (aekit's default channels (32, 64)), --epochs epochs, seed 0, no scaling
-(the rows are in [0, 1]), no validation split:
+(the rows are in [0, 1]), no early-stopping split:
 - RD: ``RateDistortionAutoencoder(arch="conv", latent=--latent)`` at each of --rate-weights, its
   integer codes coded under its learned prior (``codec.compress``; header counted).
 - fixed-bit: ``Autoencoder(arch="conv", latent=64)`` (bench/compression.py's model) quantised at
@@ -35,7 +38,8 @@ beside RD's best point with its smallest file: a bound, since it cannot code sma
 fixed-bit codec (format 1).
 
 Run: python bench/compression_rd.py [--data digits fashion colour] [--epochs 40]
-     [--rate-weights 0.005 0.01 0.02 0.04] [--figures DIR]
+     [--rate-weights 0.005 0.01 0.02 0.04] [--figures DIR] [--validation] [--no-vq]
+     [--rd-param KEY=VALUE ...]
 """
 
 import argparse
