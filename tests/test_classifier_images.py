@@ -101,9 +101,10 @@ def test_flexible_thresholds_move_with_each_class_confident_share_and_alignment_
 
 def test_flexible_fixmatch_and_propagation_rounds_are_seeded_and_recorded(digits):
     X, _, y_semi, X_test, _ = digits
-    params = dict(IMAGES, autoencoder=Autoencoder(**SMALL_CNN), steps=9, thresholds="flexible",
+    params = dict(IMAGES, autoencoder=Autoencoder(**SMALL_CNN), steps=18, thresholds="flexible",
                   distribution_alignment=True, propagation_rounds=2)
     clf = AutoencoderClassifier(**params).fit(X, y_semi)
+    # 9 steps a round: 3 epochs of 3 batches of 96 of 240 rows each
     assert [r["phase"] for r in clf.history_] == ["pretrain"] + ["joint"] * 3 + ["joint 2"] * 3
     assert clf.history_[1]["confident"] > 0.5  # the warm-up takes pseudo-labels far below 0.95
     again = AutoencoderClassifier(**params).fit(X, y_semi)

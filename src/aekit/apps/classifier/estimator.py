@@ -132,7 +132,7 @@ class AutoencoderClassifier(FittedClassifierMixin, ClassifierMixin, TransformerM
     distribution_alignment : bool, default=False
         Whether ``"fixmatch"`` aligns weak-view predictions to the labelled class frequencies first (ReMixMatch).
     propagation_rounds : int, default=1
-        Rounds of ``"fixmatch"``, ``steps`` each; after the first, labels spread over the network's features.
+        Rounds of ``"fixmatch"`` sharing ``steps``; after the first, labels spread over the network's features.
     freeze : bool or int, default=False
         What fine-tuning leaves unchanged: True for the whole encoder, an integer for its first
         layers with weights (False or 0 for none). Without ``fine_tune`` the encoder is never changed.

@@ -160,8 +160,8 @@ class LabelledPhases:
         average of the weights. ``seeds`` start the generators of the labelled batches and of the views.
 
         With ``propagation_rounds`` r > 1 the phase runs r times (phases ``joint``, ``joint 2``, ...),
-        each round after the first on labels spread over a neighbour graph of the network's own
-        features instead of the rows' (Iscen et al. 2019; see :func:`feature_spread`)."""
+        each on 1/r of the steps, each round after the first on labels spread over a neighbour graph
+        of the network's own features instead of the rows' (Iscen et al. 2019; see :func:`feature_spread`)."""
         s = self.settings
         inputs, spread, labelled_train, validation = self._spread(rows, labelled)
         targets = self.targets[self.splits[0]]
@@ -181,7 +181,8 @@ class LabelledPhases:
                        "graph": s.graph_weight}
             self._train_joint(model, net.parameters(), step, weights, {"augment": seeds[1] + round_},
                               seeds[0] + round_, (inputs, spread), validation,
-                              phase=f"joint {round_ + 1}" if round_ else "joint")
+                              phase=f"joint {round_ + 1}" if round_ else "joint",
+                              steps=math.ceil(self.budget[0] / s.propagation_rounds))
             net.load_state_dict(model.average.state_dict())
 
     def _known(self, n_rows: int, labelled_train: np.ndarray) -> np.ndarray:
@@ -202,13 +203,14 @@ class LabelledPhases:
         return inputs, spread, labelled_train, (inputs[np.flatnonzero(labelled)[val]], self.targets[val])
 
     def _train_joint(self, model: nn.Module, parameters, step, weights: dict[str, float], step_seeds: dict[str, int],
-                     labelled_seed: int, data, validation, phase: str = "joint") -> None:
+                     labelled_seed: int, data, validation, phase: str = "joint", steps: int | None = None) -> None:
         """The joint phase's Trainer (``step``, the loss ``weights``, the generators ``"labelled"`` and
-        ``step_seeds``) on ``data`` (rows, spread distributions), recorded as ``phase``."""
+        ``step_seeds``) on ``data`` (rows, spread distributions), recorded as ``phase``; ``steps``
+        (default the budget's) when the classifier's ``epochs`` is None."""
         s = self.settings
         generators = {**self.generators, "labelled": torch.Generator().manual_seed(labelled_seed),
                       **{name: torch.Generator().manual_seed(seed) for name, seed in step_seeds.items()}}
-        steps, batch_size = self.budget
+        steps, batch_size = (steps or self.budget[0]), self.budget[1]
         epochs = s.epochs if s.epochs is not None else joint_epochs(steps, len(data[0]), batch_size)
         callbacks = self.callbacks(phase) + ([DecayInSecondHalf()] if s.lr_schedule is None else [])
         trainer = Trainer(model, {"main": make_optimizer(s.optimizer, parameters, s.lr, s.weight_decay)},
