@@ -6,9 +6,10 @@ from a binary tree per code dimension: every node started from a prior and count
 coded. The prior is a bell-shaped, heavy-tailed distribution centred in the quantisation range,
 depending only on ``bits`` and computed with exact integer arithmetic.
 
-aekit writes format 2 (:mod:`~aekit.apps.codec.entropy`, through ``constriction``, 20 to 200 times
-faster); :func:`range_decode_v1` reads format 1. :func:`range_encode_v1` writes it, for the tests
-that pin its bytes and for bench/compression_speed.py, which times both coders on the same codes.
+aekit writes format 2 (:mod:`~aekit.apps.codec.entropy`, through ``constriction``, tens to
+hundreds of times faster); :func:`range_decode_v1` reads format 1. :func:`range_encode_v1` writes
+it, for the tests that pin its bytes and for bench/compression_speed.py, which times both coders on
+the same codes.
 """
 
 import functools
