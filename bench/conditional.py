@@ -18,8 +18,8 @@ reported); ``--validation`` leaves the test rows unread.
 
 Target (issue 20): at least 90% of sample(n, y=c) assigned to class c, for every class.
 
-Run: python bench/conditional.py [--epochs 30] [--gan-epochs 80] [--n 100] [--seeds 1] [--first-seed 0]
-[--only Variational,GAN] [--gan-params '{"auxiliary_weight": 1.0}'] [--validation]
+Run: python bench/conditional.py [--epochs 30] [--gan-epochs 120] [--n 100] [--seeds 1] [--first-seed 0]
+[--only Variational,GAN] [--gan-params '{"auxiliary_weight": 0.3}'] [--validation]
 """
 
 import argparse
@@ -72,7 +72,7 @@ def judge(name, draw, classes, classifier, compared, seconds=None):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=30, help="VAE epochs")
-    parser.add_argument("--gan-epochs", type=int, default=80)
+    parser.add_argument("--gan-epochs", type=int, default=120)
     parser.add_argument("--n", type=int, default=100, help="samples per class")
     parser.add_argument("--seeds", type=int, default=1)
     parser.add_argument("--first-seed", type=int, default=0, help="seeds FIRST..FIRST+N-1 (to split a run)")

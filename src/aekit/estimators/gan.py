@@ -166,9 +166,11 @@ class GAN(PriorSamplingMixin, NeuralEstimator):
         A conditional GAN: ``fit(X, y)`` with a label per row; the generator gets the class (a
         vector per class added after each of its batch normalisations: conditional batch norm's
         biases), the discriminator judges rows with theirs (a projection discriminator, Miyato and
-        Koyama 2018); ``sample(n, y=c)`` draws rows of class c. On the MNIST digits it takes more
-        epochs than the default 20 (bench/conditional.py: at 80 epochs 91-95% of the samples of a
-        class are classified as it, 88-94% at 50).
+        Koyama 2018) and names it (``auxiliary_weight``); ``sample(n, y=c)`` draws rows of class c.
+        On the MNIST digits it takes more epochs than the default 20 (bench/conditional.py, 3 seeds:
+        at 120 epochs 98.5-99.2% of the samples asked for a class are classified as it, every class
+        at least 95%; at 80 epochs the worst class gets 92-96%, and 63-87% without the auxiliary
+        classifier).
     auxiliary_weight : float, default=0.3
         For a conditional GAN: the discriminator also names the class of a row from its last
         features (an auxiliary classifier, AC-GAN, Odena et al. 2017), learnt on the real rows, and

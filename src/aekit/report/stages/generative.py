@@ -71,7 +71,7 @@ def gan(ctx: Context) -> Section:
                             plots.gan_monitor(model)))
     if ctx.has_labels and ctx.has_images:
         # a conditional GAN takes more epochs than the unconditional one (bench/conditional.py)
-        conditional = ctx.fit("gan_conditional", GAN(conditional=True, epochs=ctx.epochs(80), **ctx.model_params()),
+        conditional = ctx.fit("gan_conditional", GAN(conditional=True, epochs=ctx.epochs(120), **ctx.model_params()),
                               y=ctx.y)
         _samples_per_class(ctx, section, conditional, "conditional GAN")
     return section
