@@ -32,11 +32,10 @@ _SHARED_PARAMS = ("image_shape", "scale", "batch_size", "lr", "lr_schedule", "op
                   "checkpoint_every", "log_dir", "random_state", "device", "verbose")
 # How the unlabelled rows teach the classifier (the ``unlabelled`` parameter); the first is the default.
 UNLABELLED_METHODS = ("auto", "graph+consistency", "fixmatch", "pretrain")
-# unlabelled="fixmatch"'s autoencoder when none is given, from random weights: pre-training it raised the
-# validation error on Fashion-MNIST, 1,000 labels, 0.174 -> 0.189 (bench/semisupervised.py --validation
-# [--pretrain-epochs 0]); the max-pools lowered it from 0.166 (stride-2 convolutions) to 0.157.
-# Steps of the joint phase and rows of any kind in each, by method, where the parameters are None:
-# FixMatch's as bench/semisup_conv.py chose them (Fashion validation: 0.166 against 0.174 with the other pair).
+# unlabelled="fixmatch"'s autoencoder when none is given, from random weights (pre-training it did worse on
+# Fashion-MNIST validation, 0.174 -> 0.189; max-pools 0.157 against 0.166 with stride-2 convolutions).
+# Steps of the joint phase and rows of any kind in each, by method, where the parameters are None
+# (FixMatch's chosen in bench/semisup_conv.py: Fashion validation 0.166 against 0.174 with the other pair).
 JOINT_BUDGET = {"graph+consistency": (2000, 128), "fixmatch": (3000, 96)}
 IMAGE_AUTOENCODER = dict(arch="conv-pool", hidden=(32, 64), latent=128, code_activation="relu", scale="auto", epochs=0)
 
@@ -61,9 +60,10 @@ class AutoencoderClassifier(FittedClassifierMixin, ClassifierMixin, TransformerM
       changes it most, should agree) + ``entropy_weight`` x the entropy of the predictions;
     - images (``image_shape`` given; ``"fixmatch"``, Sohn et al. 2020): a small CNN (the encoder of
       a convolutional autoencoder) sees shifted (and with ``flip``, mirrored) views; where its
-      prediction on such a weak view is confident (>= 0.95), it is the target of
-      ``consistency_weight`` x cross-entropy on a strong view (larger shift, contrast, an erased
-      square) of the same row; the classifier keeps a moving average of the weights.
+      prediction on such a weak view is confident (>= 0.95; with few labels, a threshold per
+      class, see ``thresholds``), it is the target of ``consistency_weight`` x cross-entropy on a
+      strong view (larger shift, contrast, an erased square) of the same row; the classifier keeps
+      a moving average of the weights (with few labels, in two rounds: ``propagation_rounds``).
 
     Test error (bench/semisupervised.py, 3 label draws) beside the better of a logistic regression
     and an MLP on the labelled rows: MNIST digits 0.097 vs 0.228 (100 labels), 0.051 vs 0.105
@@ -121,18 +121,18 @@ class AutoencoderClassifier(FittedClassifierMixin, ClassifierMixin, TransformerM
     entropy_weight : float, default=1.0
         Weight of the entropy of the predictions on the unlabelled batch ("graph+consistency" only).
     graph_weight : float, default=1.0
-        Weight of the cross-entropy against the spread labels (digits, 100 labels: 0.146 without,
-        0.093 with; bench/semisup_routes.py).
+        Weight of the cross-entropy against the spread labels (digits, 100 labels: 0.146 -> 0.093).
     flip : bool, default=True
         Whether the views of ``"fixmatch"`` mirror images left-right (right for clothes and
         objects; False where a mirror image is another class or none, as for digits and text).
-    thresholds : {"fixed", "flexible", "adaptive"}, default="fixed"
+    thresholds : {"auto", "fixed", "flexible", "adaptive"}, default="auto"
         Confidence a pseudo-label of ``"fixmatch"`` needs: 0.95, or per class as FlexMatch
         (Zhang et al. 2021) or FreeMatch (Wang et al. 2023) set it (see ``fixmatch.ClassStatus``).
-    distribution_alignment : bool, default=False
+    distribution_alignment : {"auto", True, False}, default="auto"
         Whether ``"fixmatch"`` aligns weak-view predictions to the labelled class frequencies first (ReMixMatch).
-    propagation_rounds : int, default=1
-        Rounds of ``"fixmatch"`` sharing ``steps``; after the first, labels spread over the network's features.
+    propagation_rounds : int or "auto", default="auto"
+        Rounds of ``"fixmatch"`` sharing ``steps`` (``epochs`` each); after the first, labels spread over the
+        network's features. "auto" (all three): "flexible", True, 2 to 30 labels a class, else "fixed", False, 1.
     freeze : bool or int, default=False
         What fine-tuning leaves unchanged: True for the whole encoder, an integer for its first
         layers with weights (False or 0 for none). Without ``fine_tune`` the encoder is never changed.
@@ -208,8 +208,8 @@ class AutoencoderClassifier(FittedClassifierMixin, ClassifierMixin, TransformerM
 
     def __init__(self, autoencoder=None, *, encoder=None, unlabelled="auto", steps=None,
                  unlabelled_batch_size=None, consistency_weight=1.0, consistency_radius=0.3, entropy_weight=1.0,
-                 graph_weight=1.0, flip=True, thresholds="fixed", distribution_alignment=False, propagation_rounds=1,
-                 freeze=False, head=(), activation="relu", fine_tune=False,
+                 graph_weight=1.0, flip=True, thresholds="auto", distribution_alignment="auto",
+                 propagation_rounds="auto", freeze=False, head=(), activation="relu", fine_tune=False,
                  fine_tune_epochs=100, encoder_lr=None, image_shape=None, scale=None, epochs=None, batch_size=32,
                  lr=1e-3, lr_schedule=None, optimizer="adam", weight_decay=0.0, clip_grad_norm=None,
                  validation_fraction=0.0, early_stopping=None, checkpoint_dir=None,
@@ -227,9 +227,9 @@ class AutoencoderClassifier(FittedClassifierMixin, ClassifierMixin, TransformerM
                               "None or an aekit autoencoder (Autoencoder(), VariationalAutoencoder(), ...)"),
         "encoder": encoder_spec(),
         "flip": p.one_of(True, False),
-        "thresholds": p.one_of("fixed", "flexible", "adaptive"),
-        "distribution_alignment": p.one_of(True, False),
-        "propagation_rounds": p.integer(1),
+        "thresholds": p.one_of("auto", "fixed", "flexible", "adaptive"),
+        "distribution_alignment": p.one_of("auto", True, False),
+        "propagation_rounds": p.integer(1) | p.one_of("auto"),
         "freeze": p.one_of(True, False) | p.integer(0),
         "head": p.widths(),
         "activation": p.one_of(*ACTIVATIONS),
