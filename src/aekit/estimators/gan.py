@@ -176,7 +176,9 @@ class GAN(PriorSamplingMixin, NeuralEstimator):
         features (an auxiliary classifier, AC-GAN, Odena et al. 2017), learnt on the real rows, and
         the generator is rewarded for rows it names as the class asked for; both cross-entropies
         (``d_class``, ``g_class`` in ``history_``) weigh ``auxiliary_weight`` beside the adversarial
-        losses. 0 leaves the class to the projection alone. Ignored when unconditional.
+        losses. 0 leaves the class to the projection alone. Ignored when unconditional. With
+        ``loss="wgan-gp"`` the worst class stayed at 78-90% for weights 0.3-3 (BENCHMARKS.md): the
+        default loss is the one for class-conditional generation.
     log_dir : str, optional
         Write TensorBoard event files there (see :class:`aekit.Autoencoder`): losses, accuracies,
         learning rates and, for image rows, samples every ``log_every`` epochs.
