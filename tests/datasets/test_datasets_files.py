@@ -76,6 +76,18 @@ def test_csv_negative_label_index(tmp_path):
     assert load(tmp_path / "d.csv", label_column=-1).target.tolist() == [0, 1]
 
 
+def test_csv_label_index_given_as_text_as_the_command_line_gives_it(tmp_path):
+    (tmp_path / "d.csv").write_text("0.5,1.5,7\n1,2.5,3\n")
+    for text in ("2", "-1"):
+        b = load(tmp_path / "d.csv", label_column=text)
+        assert b.target.tolist() == [7, 3] and b.data.shape == (2, 2)
+    # a header's own name wins over the index it could also be read as
+    (tmp_path / "h.csv").write_text("a,0,label\n1,2,3\n4,5,6\n")
+    assert load(tmp_path / "h.csv", label_column="0").target.tolist() == [2, 5]
+    (tmp_path / "n.csv").write_text("a,b,label\n1,2,3\n4,5,6\n")
+    assert load(tmp_path / "n.csv", label_column="2").target.tolist() == [3, 6]
+
+
 def test_option_for_wrong_source_is_rejected(tmp_path):
     np.save(tmp_path / "x.npy", np.ones((2, 2)))
     with pytest.raises(ValueError, match="label_column does not apply .* only for CSV files"):

@@ -70,6 +70,10 @@ def _is_number(cell):
     return True
 
 
+def _is_integer_text(text: str) -> bool:
+    return text.strip().lstrip("+-").isdigit()
+
+
 def _label_index(label_column, columns, path):
     if label_column is None:
         return None
@@ -90,7 +94,8 @@ def read_csv(path: Path, label_column: str | int | None = None) -> Bunch:
     """Comma-separated numbers, one sample per line, with an optional header and label column.
 
     The first row is a header when none of its cells is a number, or when ``label_column`` is a
-    name (names can only be looked up in a header). Blank lines are skipped.
+    name (names can only be looked up in a header). Blank lines are skipped. A ``label_column`` of
+    integer text ("64", "-1", as the command line gives it) that names no column is an index.
     """
     try:
         with open(path, newline="", encoding="utf-8-sig") as f:  # -sig drops the BOM that Excel writes
@@ -101,8 +106,12 @@ def read_csv(path: Path, label_column: str | int | None = None) -> Bunch:
     if not rows:
         raise ValueError(f"{path}: empty data: the file has no rows")
     first_line, first = rows[0]
-    has_header = isinstance(label_column, str) or not any(_is_number(c) for c in first)
-    header, body = ([c.strip() for c in first], rows[1:]) if has_header else (None, rows)
+    names = [c.strip() for c in first]
+    by_name = isinstance(label_column, str) and (label_column in names or not _is_integer_text(label_column))
+    has_header = by_name or not any(_is_number(c) for c in first)
+    header, body = (names, rows[1:]) if has_header else (None, rows)
+    if isinstance(label_column, str) and not by_name:
+        label_column = int(label_column)
     width = len(first)
     for line, row in body:
         if len(row) != width:
