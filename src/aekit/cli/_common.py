@@ -73,7 +73,8 @@ def _streamed(data):
 
 
 def save_figure(figure, path):
-    atomic_write(path, lambda tmp: figure.savefig(tmp, format="png", dpi=100))
+    # a tight box: the constrained layout leaves horizontal row labels (image_rows) cut at the edge
+    atomic_write(path, lambda tmp: figure.savefig(tmp, format="png", dpi=100, bbox_inches="tight"))
 
 
 def save_npy(path, array):

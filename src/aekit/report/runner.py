@@ -71,7 +71,9 @@ def _save_stage(out: Path, stage: Stage, section: Section, settings: dict, secon
     figures = []
     for i, (caption, figure) in enumerate(section.figures):
         file = f"{stage.name}-{i}.png"
-        atomic_write(out / "figures" / file, lambda tmp, fig=figure: fig.savefig(tmp, format="png", dpi=90))
+        # a tight box: the constrained layout leaves horizontal row labels (image_rows) cut at the edge
+        atomic_write(out / "figures" / file,
+                     lambda tmp, fig=figure: fig.savefig(tmp, format="png", dpi=90, bbox_inches="tight"))
         figures.append({"file": file, "caption": caption})
     # position: the report's order of the stages, read by html.py without importing the stages
     record = {"name": stage.name, "position": list(STAGES).index(stage.name), "title": stage.title,
