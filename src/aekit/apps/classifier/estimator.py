@@ -126,8 +126,8 @@ class AutoencoderClassifier(FittedClassifierMixin, ClassifierMixin, TransformerM
         Whether the views of ``"fixmatch"`` mirror images left-right (right for clothes and
         objects; False where a mirror image is another class or none, as for digits and text).
     thresholds : {"auto", "fixed", "flexible", "adaptive"}, default="auto"
-        Confidence a pseudo-label of ``"fixmatch"`` needs: 0.95, or per class as FlexMatch
-        (Zhang et al. 2021) or FreeMatch (Wang et al. 2023) set it (see ``fixmatch.ClassStatus``).
+        Confidence a pseudo-label of ``"fixmatch"`` needs: 0.95, or per class as FlexMatch (Zhang et al. 2021) or
+        FreeMatch (Wang et al. 2023) set it (``ClassStatus``; they start at 0: for far fewer steps, use "fixed").
     distribution_alignment : {"auto", True, False}, default="auto"
         Whether ``"fixmatch"`` aligns weak-view predictions to the labelled class frequencies first (ReMixMatch).
     propagation_rounds : int or "auto", default="auto"
