@@ -245,11 +245,10 @@ class GAN(PriorSamplingMixin, NeuralEstimator):
     def __init__(self, hidden=None, latent=100, *, activation="leaky_relu", output_activation="sigmoid", arch="mlp",
                  image_shape=None, scale="minmax", n_critic=1, label_smoothing=0.0, spectral_norm=False,
                  r1_penalty=10.0, loss="non-saturating", conditional=False, auxiliary_weight=0.3, betas=(0.5, 0.999),
-                 lr=2e-4,
-                 lr_discriminator=None, lr_schedule=None, monitor_classifier=None, monitor_samples=1000, epochs=20,
-                 batch_size=128, optimizer="adam", weight_decay=0.0, clip_grad_norm=None, validation_fraction=0.0,
-                 early_stopping=None, checkpoint_dir=None, checkpoint_every=1, log_dir=None, log_every=5,
-                 random_state=None, device="auto", precision="32", compile=False, verbose=False):
+                 lr=2e-4, lr_discriminator=None, lr_schedule=None, monitor_classifier=None, monitor_samples=1000,
+                 epochs=20, batch_size=128, optimizer="adam", weight_decay=0.0, clip_grad_norm=None,
+                 validation_fraction=0.0, early_stopping=None, checkpoint_dir=None, checkpoint_every=1, log_dir=None,
+                 log_every=5, random_state=None, device="auto", precision="32", compile=False, verbose=False):
         p.store(self, locals())
 
     _param_table = {

@@ -210,16 +210,18 @@ class GANNet(nn.Module):
             return self.discriminator(x).squeeze(1), None
         return self.projection.judge(self.discriminator, x, y)
 
-    def class_terms(self, class_logits: torch.Tensor | None, n_real: int, y: torch.Tensor | None,
-                    y_fake: torch.Tensor | None) -> dict[str, torch.Tensor]:
-        """The auxiliary classifier's cross-entropies over ``cat([real, fake])``: ``d_class`` on the
-        real rows (what the discriminator learns from), ``g_class`` on the generated ones against the
-        classes asked for (what the generator learns from); none without the classifier."""
+    def add_class_terms(self, terms: dict[str, torch.Tensor], class_logits: torch.Tensor | None, n_real: int,
+                        y: torch.Tensor | None, y_fake: torch.Tensor | None) -> None:
+        """Add to ``terms`` the auxiliary classifier's cross-entropies over ``cat([real, fake])``:
+        ``d_class`` on the real rows (what the discriminator learns from: ``auxiliary_weight`` of it
+        joins ``d_loss``), ``g_class`` on the generated ones against the classes asked for (logged);
+        nothing without the classifier."""
         if class_logits is None:
-            return {}
+            return
         joint = _joint(y, y_fake)
-        return {"d_class": F.cross_entropy(class_logits[:n_real], joint[:n_real]),
-                "g_class": F.cross_entropy(class_logits[n_real:].detach(), joint[n_real:])}
+        terms["d_class"] = F.cross_entropy(class_logits[:n_real], joint[:n_real])
+        terms["g_class"] = F.cross_entropy(class_logits[n_real:].detach(), joint[n_real:])
+        terms["d_loss"] = terms["d_loss"] + self.auxiliary_weight * terms["d_class"]
 
     def generator_objective(self, fake: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         """What the generator's step minimises for generated rows ``fake`` of classes ``y``: its
@@ -258,15 +260,13 @@ class GANNet(nn.Module):
             "g_loss": self.generator_loss(fake_logits.detach()),
             "d_acc_real": (real_logits > 0).float().mean(),
             "d_acc_fake": (fake_logits < 0).float().mean(),
-            **self.class_terms(class_logits, len(real), y, y_fake),
         }
-        if "d_class" in terms:
-            terms["d_loss"] = d_loss = d_loss + self.auxiliary_weight * terms["d_class"]
+        self.add_class_terms(terms, class_logits, len(real), y, y_fake)
         if penalised:
             # a graph of the gradient itself, so that the penalty trains the discriminator
             (slope,) = torch.autograd.grad(real_logits.sum(), real, create_graph=True)
             r1 = slope.float().pow(2).flatten(1).sum(1).mean()
-            terms["d_loss"] = d_loss + self.r1_penalty / 2 * r1
+            terms["d_loss"] = terms["d_loss"] + self.r1_penalty / 2 * r1
             terms["r1"] = r1
         return terms
 
@@ -281,9 +281,8 @@ class GANNet(nn.Module):
         distance = real_logits.mean() - fake_logits.mean()
         terms = {"d_loss": -distance, "g_loss": self.generator_loss(fake_logits.detach()),
                  "d_acc_real": (real_logits > 0).float().mean(), "d_acc_fake": (fake_logits < 0).float().mean(),
-                 "wasserstein": distance.detach(), **self.class_terms(class_logits, len(real), y, y_fake)}
-        if "d_class" in terms:
-            terms["d_loss"] = terms["d_loss"] + self.auxiliary_weight * terms["d_class"]
+                 "wasserstein": distance.detach()}
+        self.add_class_terms(terms, class_logits, len(real), y, y_fake)
         if torch.is_grad_enabled():
             share = torch.rand((len(real), 1), generator=self.noise_stream, device=real.device, dtype=real.dtype)
             between = (share * real.detach() + (1 - share) * fake.detach()[:len(real)]).requires_grad_(True)

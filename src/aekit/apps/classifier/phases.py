@@ -170,13 +170,13 @@ class LabelledPhases:
             if round_:
                 spread = torch.from_numpy(feature_spread(net, inputs, self._known(len(rows), labelled_train),
                                                          self.n_classes)).to(self.device)
-            model = AveragedNet(net)
+            model, status = AveragedNet(net), None
             if thresholds != "fixed" or align:
-                # the labelled rows' class frequencies are the prior; a buffer of the model: checkpoints carry it
+                # the labelled rows' class frequencies are the prior; a part of the model: checkpoints carry it
                 prior = torch.bincount(targets, minlength=self.n_classes).float() + 1
-                model.status = ClassStatus(prior / prior.sum())
+                model.status = status = ClassStatus(prior / prior.sum())
             step = FixMatchStep(inputs[labelled_train], targets, s.batch_size, image_shape, mirror,
-                                status=getattr(model, "status", None), align=align, thresholds=thresholds)
+                                status=status, align=align, thresholds=thresholds)
             weights = {"cross_entropy": 1.0, "error": 0.0, "confident": 0.0, "consistency": s.consistency_weight,
                        "graph": s.graph_weight}
             self._train_joint(model, net.parameters(), step, weights, {"augment": seeds[1] + round_},
