@@ -32,11 +32,11 @@ _SHARED_PARAMS = ("image_shape", "scale", "batch_size", "lr", "lr_schedule", "op
                   "checkpoint_every", "log_dir", "random_state", "device", "verbose")
 # How the unlabelled rows teach the classifier (the ``unlabelled`` parameter); the first is the default.
 UNLABELLED_METHODS = ("auto", "graph+consistency", "fixmatch", "pretrain")
-# unlabelled="fixmatch"'s autoencoder when none is given, from random weights (pre-training it did worse on
-# Fashion-MNIST validation, 0.174 -> 0.189; max-pools 0.157 against 0.166 with stride-2 convolutions).
 # Steps of the joint phase and rows of any kind in each, by method, where the parameters are None
 # (FixMatch's chosen in bench/semisup_conv.py: Fashion validation 0.166 against 0.174 with the other pair).
 JOINT_BUDGET = {"graph+consistency": (2000, 128), "fixmatch": (3000, 96)}
+# unlabelled="fixmatch"'s autoencoder when none is given, from random weights (pre-training it did worse on
+# Fashion-MNIST validation, 0.174 -> 0.189; max-pools 0.157 against 0.166 with stride-2 convolutions).
 IMAGE_AUTOENCODER = dict(arch="conv-pool", hidden=(32, 64), latent=128, code_activation="relu", scale="auto", epochs=0)
 
 
@@ -99,7 +99,6 @@ class AutoencoderClassifier(FittedClassifierMixin, ClassifierMixin, TransformerM
         ``device``, ``image_shape`` and ``verbose`` where the autoencoder leaves them at their defaults.
         An already fitted autoencoder is used as it is (a clone of it, as cross-validation makes, is
         unfitted again).
-        ``Autoencoder(..., epochs=0)`` gives the same network from random weights.
     encoder : str, path, fitted aekit estimator or torch.nn.Module, optional
         An encoder trained elsewhere (see above); not together with ``autoencoder``. A clone of
         a fitted estimator is unfitted: give a saved model folder where estimators are cloned
@@ -132,7 +131,10 @@ class AutoencoderClassifier(FittedClassifierMixin, ClassifierMixin, TransformerM
         Whether ``"fixmatch"`` aligns weak-view predictions to the labelled class frequencies first (ReMixMatch).
     propagation_rounds : int or "auto", default="auto"
         Rounds of ``"fixmatch"`` sharing ``steps`` (``epochs`` each); after the first, labels spread over the
-        network's features. "auto" (all three): "flexible", True, 2 to 30 labels a class, else "fixed", False, 1.
+        network's features.
+    augmentation : {"auto", "basic", "randaugment"}, default="auto"
+        ``"fixmatch"``'s strong view: "basic" (above) or RandAugment (2 random operations, then an erased
+        square). "auto" (these four): by labels a class, see ``phases.few_label_settings``.
     freeze : bool or int, default=False
         What fine-tuning leaves unchanged: True for the whole encoder, an integer for its first
         layers with weights (False or 0 for none). Without ``fine_tune`` the encoder is never changed.
@@ -209,11 +211,11 @@ class AutoencoderClassifier(FittedClassifierMixin, ClassifierMixin, TransformerM
     def __init__(self, autoencoder=None, *, encoder=None, unlabelled="auto", steps=None,
                  unlabelled_batch_size=None, consistency_weight=1.0, consistency_radius=0.3, entropy_weight=1.0,
                  graph_weight=1.0, flip=True, thresholds="auto", distribution_alignment="auto",
-                 propagation_rounds="auto", freeze=False, head=(), activation="relu", fine_tune=False,
-                 fine_tune_epochs=100, encoder_lr=None, image_shape=None, scale=None, epochs=None, batch_size=32,
-                 lr=1e-3, lr_schedule=None, optimizer="adam", weight_decay=0.0, clip_grad_norm=None,
-                 validation_fraction=0.0, early_stopping=None, checkpoint_dir=None,
-                 checkpoint_every=1, log_dir=None, random_state=None, device="auto", verbose=False):
+                 propagation_rounds="auto", augmentation="auto", freeze=False, head=(), activation="relu",
+                 fine_tune=False, fine_tune_epochs=100, encoder_lr=None, image_shape=None, scale=None, epochs=None,
+                 batch_size=32, lr=1e-3, lr_schedule=None, optimizer="adam", weight_decay=0.0, clip_grad_norm=None,
+                 validation_fraction=0.0, early_stopping=None, checkpoint_dir=None, checkpoint_every=1,
+                 log_dir=None, random_state=None, device="auto", verbose=False):
         p.store(self, locals())
 
     _param_table = {
@@ -226,15 +228,14 @@ class AutoencoderClassifier(FittedClassifierMixin, ClassifierMixin, TransformerM
         "autoencoder": p.Spec(lambda v: v is None or isinstance(v, BaseAutoencoder),
                               "None or an aekit autoencoder (Autoencoder(), VariationalAutoencoder(), ...)"),
         "encoder": encoder_spec(),
-        "flip": p.one_of(True, False),
-        "thresholds": p.one_of("auto", "fixed", "flexible", "adaptive"),
+        "flip": p.one_of(True, False), "thresholds": p.one_of("auto", "fixed", "flexible", "adaptive"),
         "distribution_alignment": p.one_of("auto", True, False),
         "propagation_rounds": p.integer(1) | p.one_of("auto"),
+        "augmentation": p.one_of("auto", "basic", "randaugment"),
         "freeze": p.one_of(True, False) | p.integer(0),
         "head": p.widths(),
         "activation": p.one_of(*ACTIVATIONS),
-        "fine_tune": p.one_of(True, False),
-        "fine_tune_epochs": p.integer(0),
+        "fine_tune": p.one_of(True, False), "fine_tune_epochs": p.integer(0),
         "encoder_lr": p.real(0, low_open=True) | p.NONE,
     }
 
@@ -242,8 +243,7 @@ class AutoencoderClassifier(FittedClassifierMixin, ClassifierMixin, TransformerM
         p.check_params(self, self._param_table)
         name = type(self).__name__
         if self.autoencoder is not None and self.encoder is not None:
-            raise ValueError(f"{name}: give autoencoder= (pre-trained on X) or encoder= (trained elsewhere), "
-                             "not both")
+            raise ValueError(f"{name}: give autoencoder= (pre-trained on X) or encoder= (trained elsewhere), not both")
         if self.scale is not None and not isinstance(self.encoder, nn.Module):
             raise ValueError(f"{name}: scale={self.scale!r} applies to a torch.nn.Module encoder; an aekit "
                              "encoder is used with the scaling it was trained with")

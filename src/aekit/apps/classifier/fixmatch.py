@@ -36,6 +36,7 @@ from ...training import Trainer
 from .augment import strong_view, weak_view
 from .consistency import labelled_terms, optimiser_step
 from .network import ClassifierNet
+from .randaugment import rand_augment_view
 
 # Confidence a weak-view prediction needs to become a pseudo-label (FixMatch's value).
 THRESHOLD = 0.95
@@ -44,6 +45,8 @@ EMA_DECAY = 0.999
 # Decay per step of the class statistics of flexible thresholds: about an epoch of 10,000 rows in
 # batches of 96, the span over which FlexMatch's per-row record of predictions is renewed.
 STATUS_DECAY = 0.99
+# The strong views by name (the classifier's ``augmentation``).
+STRONG_VIEWS = {"basic": strong_view, "randaugment": rand_augment_view}
 
 
 class AveragedNet(nn.Module):
@@ -159,18 +162,19 @@ class FixMatchStep:
     ``image_shape`` (C, H, W); ``mirror`` lets the views flip them left-right. A ``status`` (the
     model's :class:`ClassStatus`, so that checkpoints carry it) follows the pseudo-labels: with
     ``thresholds`` "flexible" or "adaptive" they are its per-class ones, with ``align`` the weak-view predictions are
-    aligned to its prior first.
+    aligned to its prior first; ``augmentation`` names the strong view (``STRONG_VIEWS``).
     """
 
     def __init__(self, labelled_rows: torch.Tensor, labelled_targets: torch.Tensor, labelled_batch: int,
                  image_shape: tuple[int, int, int], mirror: bool = True, status: ClassStatus | None = None,
-                 align: bool = False, thresholds: str = "fixed"):
+                 align: bool = False, thresholds: str = "fixed", augmentation: str = "basic"):
         self.labelled_rows = labelled_rows
         self.labelled_targets = labelled_targets
         self.labelled_batch = labelled_batch
         self.image_shape = tuple(image_shape)
         self.mirror = mirror
         self.status, self.align, self.thresholds = status, align, thresholds
+        self.strong_view = STRONG_VIEWS[augmentation]
 
     def __call__(self, trainer: Trainer, batch) -> dict[str, torch.Tensor]:
         rows, spread = batch
@@ -183,7 +187,7 @@ class FixMatchStep:
         images = rows.view(-1, *self.image_shape)
         # views in a fixed order (labelled weak, unlabelled weak, strong): the generator's draws stay put
         inputs = torch.cat([weak_view(labelled_images, views, self.mirror), weak_view(images, views, self.mirror),
-                            strong_view(images, views, self.mirror)]).flatten(1)
+                            self.strong_view(images, views, self.mirror)]).flatten(1)
         n_labelled, n_rows = self.labelled_batch, len(rows)
         with trainer.autocast():
             # one pass over all three: the network has no batch statistics, so this equals three
@@ -217,4 +221,4 @@ class FixMatchStep:
         return confidence, pseudo, thresholds
 
 
-__all__ = ["EMA_DECAY", "STATUS_DECAY", "THRESHOLD", "AveragedNet", "ClassStatus", "FixMatchStep"]
+__all__ = ["EMA_DECAY", "STATUS_DECAY", "STRONG_VIEWS", "THRESHOLD", "AveragedNet", "ClassStatus", "FixMatchStep"]

@@ -165,7 +165,7 @@ class LabelledPhases:
         s = self.settings
         inputs, spread, labelled_train, validation = self._spread(rows, labelled)
         targets = self.targets[self.splits[0]]
-        thresholds, align, rounds = few_label_settings(s, len(targets), self.n_classes)
+        thresholds, align, rounds, augmentation = few_label_settings(s, len(targets), self.n_classes)
         for round_ in range(rounds):
             if round_:
                 spread = torch.from_numpy(feature_spread(net, inputs, self._known(len(rows), labelled_train),
@@ -176,7 +176,7 @@ class LabelledPhases:
                 prior = torch.bincount(targets, minlength=self.n_classes).float() + 1
                 model.status = status = ClassStatus(prior / prior.sum())
             step = FixMatchStep(inputs[labelled_train], targets, s.batch_size, image_shape, mirror,
-                                status=status, align=align, thresholds=thresholds)
+                                status=status, align=align, thresholds=thresholds, augmentation=augmentation)
             weights = {"cross_entropy": 1.0, "error": 0.0, "confident": 0.0, "consistency": s.consistency_weight,
                        "graph": s.graph_weight}
             self._train_joint(model, net.parameters(), step, weights, {"augment": seeds[1] + round_},
@@ -247,13 +247,16 @@ def feature_spread(net: ClassifierNet, inputs: torch.Tensor, known: np.ndarray, 
 # Labelled rows per class up to which "auto" picks FixMatch's few-label settings (measured at 10 and
 # 100 per class on Fashion-MNIST: they helped at 10, cost 0.004 at 100; see few_label_settings).
 FEW_LABELS_PER_CLASS = 30
+# The strong view "auto" picks with few labels (see fixmatch.STRONG_VIEWS).
+FEW_LABEL_AUGMENTATION = "basic"
 
 
-def few_label_settings(settings, n_labelled: int, n_classes: int) -> tuple[str, bool, int]:
-    """The ``thresholds``, ``distribution_alignment`` and ``propagation_rounds`` of ``settings``
-    (the classifier), each ``"auto"`` resolved by the ``n_labelled`` training labels over
-    ``n_classes`` classes: with at most ``FEW_LABELS_PER_CLASS`` a class, flexible thresholds,
-    alignment and 2 rounds, else FixMatch's fixed threshold, no alignment, 1 round.
+def few_label_settings(settings, n_labelled: int, n_classes: int) -> tuple[str, bool, int, str]:
+    """The ``thresholds``, ``distribution_alignment``, ``propagation_rounds`` and ``augmentation``
+    of ``settings`` (the classifier), each ``"auto"`` resolved by the ``n_labelled`` training labels
+    over ``n_classes`` classes: with at most ``FEW_LABELS_PER_CLASS`` a class, flexible thresholds,
+    alignment, 2 rounds and ``FEW_LABEL_AUGMENTATION``, else FixMatch's fixed threshold, no
+    alignment, 1 round and the basic strong view.
 
     Chosen on a validation split of Fashion-MNIST (bench/semisupervised.py --validation, draw 0):
     100 labels 0.288 -> 0.260 (logistic regression 0.310); 1,000 labels 0.157 -> 0.161 (MLP 0.187).
@@ -261,13 +264,14 @@ def few_label_settings(settings, n_labelled: int, n_classes: int) -> tuple[str, 
     Example
     -------
     >>> from types import SimpleNamespace
-    >>> auto = SimpleNamespace(thresholds="auto", distribution_alignment="auto", propagation_rounds="auto")
-    >>> few_label_settings(auto, 100, 10), few_label_settings(auto, 1000, 10)
-    (('flexible', True, 2), ('fixed', False, 1))
+    >>> auto = SimpleNamespace(thresholds="auto", distribution_alignment="auto", propagation_rounds="auto",
+    ...                        augmentation="auto")
+    >>> few_label_settings(auto, 1000, 10)
+    ('fixed', False, 1, 'basic')
     """
     few = n_labelled <= FEW_LABELS_PER_CLASS * n_classes
     chosen = {"thresholds": "flexible" if few else "fixed", "distribution_alignment": few,
-              "propagation_rounds": 2 if few else 1}
+              "propagation_rounds": 2 if few else 1, "augmentation": FEW_LABEL_AUGMENTATION if few else "basic"}
     return tuple(chosen[name] if getattr(settings, name) == "auto" else getattr(settings, name) for name in chosen)
 
 
@@ -288,5 +292,5 @@ def joint_epochs(steps: int, n_rows: int, batch_size: int) -> int:
     return max(1, min(MAX_JOINT_EPOCHS, math.ceil(steps / math.ceil(n_rows / batch_size))))
 
 
-__all__ = ["FEW_LABELS_PER_CLASS", "HEAD_EPOCHS", "LabelledPhases", "feature_spread", "few_label_settings",
-           "joint_epochs", "labelled_features", "pretrain"]
+__all__ = ["FEW_LABEL_AUGMENTATION", "FEW_LABELS_PER_CLASS", "HEAD_EPOCHS", "LabelledPhases", "feature_spread",
+           "few_label_settings", "joint_epochs", "labelled_features", "pretrain"]
