@@ -219,13 +219,14 @@ def test_files_of_format_version_1_still_decode(ae, digits):
     assert codec.read_header(codec.compress(ae, X, 6)).version == codec.FORMAT_VERSION == 2
 
 
-@pytest.mark.parametrize("version", [0, 3, 200])
+@pytest.mark.parametrize("version", [0, 4, 200])
 def test_other_format_versions_are_refused_by_version(ae, digits, version):
     data = bytearray(codec.compress(ae, digits[1][:3]))
     data[4] = version
     data[28:32] = struct.pack("<I", zlib.crc32(bytes(data[32:]), zlib.crc32(bytes(data[:28]))))
-    newer = r" \(written by a newer aekit: upgrade\)" if version > 2 else "$"
-    with pytest.raises(ValueError, match=rf"container format version {version}; this aekit reads versions 1, 2{newer}"):
+    newer = r" \(written by a newer aekit: upgrade\)" if version > 3 else "$"
+    with pytest.raises(ValueError,
+                       match=rf"container format version {version}; this aekit reads versions 1, 2, 3{newer}"):
         codec.decompress(ae, bytes(data))
 
 

@@ -47,7 +47,7 @@ class DiscreteCodeMixin:
         """Rows in the original units from integer symbols (n_samples, n_symbols)."""
         check_is_fitted(self, "symbol_tables_")
         symbols = np.asarray(symbols)
-        sizes = np.array([len(t) for t in self.symbol_tables_])
+        sizes = np.asarray(self.symbol_sizes())
         if (symbols.ndim != 2 or symbols.shape[1] != len(sizes) or not np.issubdtype(symbols.dtype, np.integer)
                 or (symbols.size and (symbols.min() < 0 or np.any(symbols.max(0) >= sizes)))):
             raise ValueError(f"symbols must be integers of shape (n_samples, {len(sizes)}), each below its "
@@ -58,11 +58,20 @@ class DiscreteCodeMixin:
         """``n`` new rows: each symbol drawn independently from its position's table (the factorised
         prior the codec codes with), decoded."""
         check_is_fitted(self, "symbol_tables_")
+        n = self._check_n(n)
+        rng = check_random_state(random_state)
+        symbols = np.stack([rng.choice(len(t), size=n, p=t / t.sum()) for t in self.symbol_tables_], 1)
+        return self.decode_symbols(symbols.reshape(n, len(self.symbol_tables_)))
+
+    @staticmethod
+    def _check_n(n):
         if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n < 0:
             raise ValueError(f"n must be a non-negative integer, got {n!r}")
-        rng = check_random_state(random_state)
-        symbols = np.stack([rng.choice(len(t), size=int(n), p=t / t.sum()) for t in self.symbol_tables_], 1)
-        return self.decode_symbols(symbols.reshape(int(n), len(self.symbol_tables_)))
+        return int(n)
+
+    def symbol_sizes(self) -> list[int] | np.ndarray:
+        """How many values each symbol position takes (its table's size)."""
+        return [len(t) for t in self.symbol_tables_]
 
     def bits_per_row(self, X: Rows) -> np.ndarray:
         """Ideal code length of each row in bits under the tables (-log2 of its symbols'

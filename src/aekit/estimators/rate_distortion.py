@@ -1,8 +1,12 @@
 """The rate-distortion autoencoder: a learned lossy codec, trained for bits and distortion together."""
 
 import numpy as np
+import torch
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted
 
 from ..nn import AutoencoderNet
+from ..nn.hyperprior import HyperpriorBottleneck, residual_tables, table_choice
 from ..nn.quantised import EntropyBottleneck
 from ..registry import register
 from ..training.optim import make_optimizer
@@ -58,7 +62,18 @@ class RateDistortionAutoencoder(DiscreteCodeMixin, BaseAutoencoder):
         Fashion-MNIST 0.01 falls short (21.38 dB against 21.52) and 0.005 reaches it (21.69 dB at
         37.3 bytes against 59.0).
     components : int, default=4
-        Logistics in each dimension's prior.
+        Logistics in each dimension's prior (each side code dimension's, with the hyperprior).
+    prior : {"factorised", "hyperprior"}, default="factorised"
+        The entropy model of the codes. ``"factorised"``: one learned density per dimension, the
+        same for every row. ``"hyperprior"``: each row's codes under Gaussians whose means and
+        scales a small network draws from ``side`` side codes, themselves coded first under a
+        factorised prior (:class:`aekit.nn.hyperprior.HyperpriorBottleneck`; Balle et al. 2018,
+        Minnen et al. 2018); ``aekit.codec.compress`` then writes container format 3.
+    side : int, default=16
+        Side code dimensions of the hyperprior (not used by the factorised prior).
+    groups : int, default=1
+        With the hyperprior: the code dimensions are coded in this many groups, each conditioned
+        on the side codes and on the groups before it (channel-wise context, Minnen and Singh 2020).
     activation, arch, image_shape, scale, noise, noise_level, noise_range, epochs, batch_size, lr,
     lr_schedule, optimizer, weight_decay, clip_grad_norm, validation_fraction, early_stopping,
     checkpoint_dir, checkpoint_every, log_dir, log_every, random_state, device, precision, compile, verbose
@@ -67,11 +82,18 @@ class RateDistortionAutoencoder(DiscreteCodeMixin, BaseAutoencoder):
     Attributes
     ----------
     symbol_tables_ : list of ndarray
-        Integer frequencies of each dimension's codes, from its lowest training code up.
+        Integer frequencies of each dimension's codes, from its lowest training code up (with the
+        hyperprior: of each side code dimension's).
+    residual_tables_ : ndarray (576, 2 * radius + 1) or None
+        With the hyperprior: the integer tables the codes are coded under, one per (scale, eighth
+        of the mean) (:func:`aekit.nn.hyperprior.residual_tables`); None with the factorised prior.
+    side_range_ : ndarray (2, side) or None
+        With the hyperprior: lowest and highest side code of each dimension on the training rows.
     code_range_ : ndarray (2, latent)
         Lowest and highest integer code of each dimension on the training rows.
     model_, history_, scaler_, n_parameters_, n_features_in_
-        As for :class:`aekit.Autoencoder`; ``history_`` has ``rate`` (bits per row) and ``recon``.
+        As for :class:`aekit.Autoencoder`; ``history_`` has ``rate`` (bits per row of the codes),
+        ``recon`` and, with the hyperprior, ``side_rate`` (bits per row of the side codes).
 
     Example
     -------
@@ -84,7 +106,8 @@ class RateDistortionAutoencoder(DiscreteCodeMixin, BaseAutoencoder):
     (10, 64)
     """
 
-    def __init__(self, hidden=None, latent=32, *, rate_weight=0.005, components=4, activation="relu", arch="mlp",
+    def __init__(self, hidden=None, latent=32, *, rate_weight=0.005, components=4, prior="factorised", side=16,
+                 groups=1, activation="relu", arch="mlp",
                  image_shape=None, scale="minmax", noise=None, noise_level=0.3, noise_range=None, epochs=20,
                  batch_size=128, lr=1e-3, lr_schedule=None, optimizer="adam", weight_decay=0.0, clip_grad_norm=None,
                  validation_fraction=0.1, early_stopping=None, checkpoint_dir=None, checkpoint_every=1, log_dir=None,
@@ -95,16 +118,24 @@ class RateDistortionAutoencoder(DiscreteCodeMixin, BaseAutoencoder):
         **BaseAutoencoder._param_table,
         "rate_weight": p.real(0),
         "components": p.integer(1),
+        "prior": p.one_of("factorised", "hyperprior"),
+        "side": p.integer(1),
+        "groups": p.integer(1),
     }
 
     def _build_net(self, n_features, image_shape):
-        bottleneck = EntropyBottleneck(self.latent, self.components, CODE_STEP)
+        if self.prior == "hyperprior":
+            if self.groups > self.latent:
+                raise ValueError(f"{type(self).__name__}: groups={self.groups} is more than latent={self.latent}")
+            bottleneck = HyperpriorBottleneck(self.latent, self.side, self.groups, self.components, CODE_STEP)
+        else:
+            bottleneck = EntropyBottleneck(self.latent, self.components, CODE_STEP)
         encoder, decoder = self._encoder_decoder(n_features, image_shape, bottleneck)
         return AutoencoderNet(encoder, bottleneck, decoder, loss="mse", output_activation="sigmoid",
                               corruption=self._corruption(n_features))
 
     def _loss_weights(self):
-        return {"rate": self.rate_weight}
+        return {"rate": self.rate_weight, "side_rate": self.rate_weight}
 
     def _optimizers(self, model):
         fast = list(model.bottleneck.parameters())
@@ -120,7 +151,96 @@ class RateDistortionAutoencoder(DiscreteCodeMixin, BaseAutoencoder):
         return low, high
 
     def _tables(self, X):
-        return self.model_.bottleneck.prior.tables(*self._range())
+        if self.prior == "factorised":
+            self.side_range_ = self.residual_tables_ = None
+            return self.model_.bottleneck.prior.tables(*self._range())
+        low, high = self._range()
+        side = self._side_levels(self.code_symbols(X))
+        self.side_range_ = np.stack([side.min(0), side.max(0)]) if len(side) else np.zeros((2, self.side), np.int64)
+        self.residual_tables_ = residual_tables(int((high - low).max()))
+        return self.model_.bottleneck.side_prior.tables(*self.side_range_)
+
+    def _side_levels(self, symbols):
+        """The integer side codes of code symbols (n, latent), before clipping to their training range."""
+        with torch.no_grad():
+            codes = self._tensor(symbols + self._range()[0])
+            return torch.round(self.model_.bottleneck.side_levels(codes)).cpu().numpy().astype(np.int64)
+
+    def _tensor(self, integers):
+        return torch.as_tensor(np.asarray(integers, np.float32), device=next(self.model_.parameters()).device)
+
+    def symbol_sizes(self) -> list[int] | np.ndarray:
+        if self.prior == "factorised":
+            return super().symbol_sizes()
+        low, high = self._range()
+        return high - low + 1
+
+    # ---- coding under the hyperprior (aekit.apps.codec.conditional codes with these) ----
+    def side_symbols(self, symbols: np.ndarray) -> np.ndarray:
+        """The side symbols (n, side), int64, each in [0, its table's size), of code symbols (n,
+        latent) (``code_symbols``), for a model with ``prior="hyperprior"``: what the codec codes first."""
+        check_is_fitted(self, "residual_tables_")
+        side = self._side_levels(symbols) if len(symbols) else np.empty((0, self.side), np.int64)
+        return np.clip(side, *self.side_range_) - self.side_range_[0]
+
+    def table_choice(self, side: np.ndarray, symbols: np.ndarray, group: int) -> tuple[np.ndarray, np.ndarray]:
+        """(row of ``residual_tables_``, shift) of each code of ``group`` (n, its size), int64: the
+        coder codes ``symbol - shift`` under that row (centred). Reads only the side symbols and the
+        code symbols of the groups before ``group``."""
+        low, high = self._range()
+        start, stop = self.coding_groups()[group]
+        with torch.no_grad():
+            mean, scale = self.model_.bottleneck.group_parameters(
+                self._tensor(side + self.side_range_[0]), self._tensor(symbols + low), group)
+            index, shift = (t.cpu().numpy() for t in table_choice(mean, scale))
+        return index, np.clip(shift, low[start:stop], high[start:stop]) - low[start:stop]
+
+    def coding_groups(self) -> list[tuple[int, int]]:
+        """(first, past-last) code dimension of each group, in coding order."""
+        return list(self.model_.bottleneck.group_slices) if self.prior == "hyperprior" else [(0, self.latent)]
+
+    def bits_per_row(self, X) -> np.ndarray:
+        if self.prior == "factorised":
+            return super().bits_per_row(X)
+        symbols = self.code_symbols(X)
+        side = self.side_symbols(symbols)
+        bits = np.zeros(len(symbols))
+        for column, table in zip(side.T, self.symbol_tables_):
+            bits -= np.log2(table / table.sum())[column]
+        radius = self.residual_tables_.shape[1] // 2
+        logp = np.log2(self.residual_tables_ / self.residual_tables_.sum(1, keepdims=True))
+        for group, (start, stop) in enumerate(self.coding_groups()):
+            index, shift = self.table_choice(side, symbols, group)
+            bits -= logp[index, symbols[:, start:stop] - shift + radius].sum(1)
+        return bits
+
+    def sample(self, n: int, random_state=None) -> np.ndarray:
+        if self.prior == "factorised":
+            return super().sample(n, random_state)
+        check_is_fitted(self, "residual_tables_")
+        rng = check_random_state(random_state)
+        n = self._check_n(n)
+        side = np.stack([rng.choice(len(t), size=n, p=t / t.sum()) for t in self.symbol_tables_], 1).reshape(n, -1)
+        symbols = np.zeros((n, self.latent), np.int64)
+        radius, sizes = self.residual_tables_.shape[1] // 2, self.symbol_sizes()
+        cumulative = np.cumsum(self.residual_tables_, 1) / self.residual_tables_.sum(1, keepdims=True)
+        for group, (start, stop) in enumerate(self.coding_groups()):
+            index, shift = self.table_choice(side, symbols, group)
+            drawn = (cumulative[index] < rng.random_sample(index.shape + (1,))).sum(-1)
+            symbols[:, start:stop] = np.clip(drawn + shift - radius, 0, sizes[start:stop] - 1)
+        return self.decode_symbols(symbols)
+
+    def _extra_state(self):
+        state = super()._extra_state()
+        if getattr(self, "residual_tables_", None) is not None:
+            state.update(side_range=self.side_range_.tolist(), residual_tables=self.residual_tables_.tolist())
+        return state
+
+    def _set_extra_state(self, state):
+        super()._set_extra_state(state)
+        if state.get("residual_tables") is not None:
+            self.side_range_ = np.asarray(state["side_range"], np.int64)
+            self.residual_tables_ = np.asarray(state["residual_tables"], np.int64)
 
     def _symbols_of_codes(self, codes):
         low, high = self._range()

@@ -20,9 +20,9 @@ from .bottlenecks import Bottleneck
 
 # Likelihoods are floored here (CompressAI's bound): a code far in a tail costs at most ~30 bits
 # and its gradient stays finite.
-_LIKELIHOOD_FLOOR = 1e-9
-# Integer frequencies of a coding table: p * _TABLE_MASS, floored, plus 1 so every code stays codable.
-_TABLE_MASS = 2.0**20
+LIKELIHOOD_FLOOR = 1e-9
+# Integer frequencies of a coding table: p * TABLE_MASS, floored, plus 1 so every code stays codable.
+TABLE_MASS = 2.0**20
 
 
 class LogisticMixturePrior(nn.Module):
@@ -74,7 +74,7 @@ class LogisticMixturePrior(nn.Module):
         flip = torch.where(flip == 0, torch.ones_like(flip), flip)
         upper = self._flipped_cdf(flip * (y + 0.5), flip)
         lower = self._flipped_cdf(flip * (y - 0.5), flip)
-        return (upper - lower).abs().clamp_min(_LIKELIHOOD_FLOOR)
+        return (upper - lower).abs().clamp_min(LIKELIHOOD_FLOOR)
 
     def _flipped_cdf(self, x, flip):
         # the CDF of the mirrored density at x: 1 - CDF(-x) for flip = -1, without the cancellation
@@ -116,7 +116,7 @@ class LogisticMixturePrior(nn.Module):
             cdf = (weights * torch.sigmoid(z)).sum(-1)
             cdf[0], cdf[-1] = 0.0, 1.0
             mass = (cdf[1:] - cdf[:-1]).clamp_min(0).numpy()
-            out.append((np.floor(mass * _TABLE_MASS) + 1).astype(np.int64))
+            out.append((np.floor(mass * TABLE_MASS) + 1).astype(np.int64))
         return out
 
 
@@ -268,4 +268,5 @@ def usage_and_perplexity(counts: torch.Tensor) -> tuple[float, float]:
     return float((counts > 0).float().mean()), round(math.exp(float(-(p * p.log()).sum())), 6)
 
 
-__all__ = ["EntropyBottleneck", "LogisticMixturePrior", "VectorQuantiser", "usage_and_perplexity"]
+__all__ = ["LIKELIHOOD_FLOOR", "TABLE_MASS", "EntropyBottleneck", "LogisticMixturePrior", "VectorQuantiser",
+           "usage_and_perplexity"]

@@ -12,6 +12,7 @@ The parts, each in a module of its own:
 - :mod:`~aekit.apps.codec.entropy`: symbols to bytes and back through ``constriction``'s range
   coder (``entropy_encode``, ``entropy_decode`` for quantised codes; ``encode_with_tables``,
   ``decode_with_tables`` for a model's own entropy model);
+- :mod:`~aekit.apps.codec.conditional`: codes under a hyperprior (format 3);
 - :mod:`~aekit.apps.codec.legacy`: the pure-Python coder of format version 1, still read;
 - :mod:`~aekit.apps.codec.baseline`: the standard image codecs it is measured against
   (``pillow_point``).
@@ -32,6 +33,7 @@ from .baseline import pillow_point as pillow_point
 from .container import (
     FORMAT_VERSION,
     HEADER_SIZE,
+    HYPERPRIOR_VERSION,
     MAGIC,
     OWN_MODEL,
     READ_VERSIONS,
@@ -44,6 +46,6 @@ from .container import (
 from .entropy import decode_with_tables, encode_with_tables, entropy_decode, entropy_encode
 from .quantiser import dequantise, quantise
 
-__all__ = ["FORMAT_VERSION", "HEADER_SIZE", "MAGIC", "OWN_MODEL", "READ_VERSIONS", "Header", "compress",
-           "decode_with_tables", "decompress", "dequantise", "encode_with_tables", "entropy_decode", "entropy_encode",
-           "model_hash", "quantise", "read_header"]
+__all__ = ["FORMAT_VERSION", "HEADER_SIZE", "HYPERPRIOR_VERSION", "MAGIC", "OWN_MODEL", "READ_VERSIONS", "Header",
+           "compress", "decode_with_tables", "decompress", "dequantise", "encode_with_tables", "entropy_decode",
+           "entropy_encode", "model_hash", "quantise", "read_header"]

@@ -6,7 +6,8 @@ A 32-byte header (integers little-endian), then the payload (see :mod:`~aekit.ap
 field     bytes  meaning
 ========  =====  ========================================================================
 magic     4      ``b"AEKC"``
-version   1      container format version: 2 (:data:`FORMAT_VERSION`) is written, 1 still read
+version   1      container format version: 2 (:data:`FORMAT_VERSION`) is written, 3 for a model with a
+                 hyperprior, 1 still read
 model     8      first 8 bytes of the :func:`model_hash` of the model that must decode it
 rows      4      number of rows
 latent    2      code dimensions (symbols) per row
@@ -24,7 +25,10 @@ Format 1 (what aekit wrote before it coded through constriction) had the same he
 of the pure-Python range coder, which :mod:`~aekit.apps.codec.legacy` still decodes. Format 2 codes through
 ``constriction``; its payload is :func:`~aekit.apps.codec.entropy.entropy_encode`'s for a fixed
 number of bits, or :func:`~aekit.apps.codec.entropy.encode_with_tables`'s under the model's
-``symbol_tables_`` for bits 0.
+``symbol_tables_`` for bits 0. Format 3 is format 2 for models whose codes are coded under a
+hyperprior (``residual_tables_``): bits 0 and the payload of
+:func:`~aekit.apps.codec.conditional.encode_conditional`. Only such a model writes it, so a file
+of an older aekit's kind is still written as it was.
 
 A model with a discrete code of its own (see :class:`aekit.estimators.discrete.DiscreteCodeMixin`)
 has ``code_symbols(X)``, ``decode_symbols(S)`` and ``symbol_tables_``; any other autoencoder is
@@ -40,13 +44,15 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from ... import bundle
+from .conditional import decode_conditional, encode_conditional
 from .entropy import decode_with_tables, encode_with_tables, entropy_decode, entropy_encode
 from .legacy import range_decode_v1
 from .quantiser import BITS, check_bits, dequantise, quantise
 
 MAGIC = b"AEKC"
 FORMAT_VERSION = 2
-READ_VERSIONS = (1, 2)
+HYPERPRIOR_VERSION = 3
+READ_VERSIONS = (1, 2, 3)
 OWN_MODEL = 0  # the header's bits for codes under the model's own entropy model
 _HEADER = struct.Struct("<4sB8sIHIBII")
 HEADER_SIZE = _HEADER.size
@@ -82,6 +88,11 @@ def _symbol_tables(estimator):
     return getattr(estimator, "symbol_tables_", None)
 
 
+def _conditional(estimator):
+    """Whether the model codes its codes under a hyperprior (format 3)."""
+    return getattr(estimator, "residual_tables_", None) is not None
+
+
 def model_hash(estimator) -> str:
     """SHA-256 (hex) of what decoding depends on: the class, weights, scaler and code ranges (and a
     discrete-code model's coding tables).
@@ -96,6 +107,8 @@ def model_hash(estimator) -> str:
     code_range = _code_range(estimator)
     tables = _symbol_tables(estimator)
     own = [] if tables is None else [np.ascontiguousarray(t, "<i8").tobytes() for t in tables]
+    if _conditional(estimator):
+        own += [np.ascontiguousarray(a, "<i8").tobytes() for a in (estimator.side_range_, estimator.residual_tables_)]
     return bundle.digest(type(estimator).__name__.encode(), bundle.tensor_bytes(estimator.model_.state_dict()),
                          json.dumps(estimator.scaler_.to_dict(), sort_keys=True).encode(),
                          np.ascontiguousarray(code_range, "<f4").tobytes(), *own)
@@ -141,13 +154,17 @@ def compress(estimator, X, bits: int = 8) -> bytes:
     check_bits(bits)
     code_range = _code_range(estimator)
     tables = _symbol_tables(estimator)
-    if tables is None:
+    version = FORMAT_VERSION
+    if _conditional(estimator):
+        codes = _codes(estimator.code_symbols, X, estimator, estimator.latent).astype(np.int64)
+        payload, bits, version = encode_conditional(estimator, codes), OWN_MODEL, HYPERPRIOR_VERSION
+    elif tables is None:
         codes = _codes(estimator.transform, X, estimator, estimator.latent)
         payload = entropy_encode(quantise(codes, code_range, bits), bits)
     else:
         codes = _codes(estimator.code_symbols, X, estimator, len(tables)).astype(np.int64)
         payload, bits = encode_with_tables(codes, tables), OWN_MODEL
-    head = _HEADER.pack(MAGIC, FORMAT_VERSION, bytes.fromhex(model_hash(estimator))[:_HASH_BYTES], len(codes),
+    head = _HEADER.pack(MAGIC, version, bytes.fromhex(model_hash(estimator))[:_HASH_BYTES], len(codes),
                         codes.shape[1], estimator.n_features_in_, bits, len(payload), 0)[:-4]
     return head + struct.pack("<I", zlib.crc32(payload, zlib.crc32(head))) + payload
 
@@ -173,7 +190,7 @@ def read_header(data: bytes) -> Header:
         raise ValueError(f"truncated: {len(data)} bytes, fewer than the {HEADER_SIZE}-byte header")
     _, version, model, n_rows, latent, n_features, bits, length, crc = _HEADER.unpack(head)
     if version not in READ_VERSIONS:
-        newer = " (written by a newer aekit: upgrade)" if version > FORMAT_VERSION else ""
+        newer = " (written by a newer aekit: upgrade)" if version > max(READ_VERSIONS) else ""
         raise ValueError(f"container format version {version}; this aekit reads versions "
                          f"{', '.join(map(str, READ_VERSIONS))}{newer}")
     if len(data) != HEADER_SIZE + length:
@@ -210,6 +227,12 @@ def decompress(estimator, data: bytes) -> np.ndarray:
                          f"this {type(estimator).__name__} has {expected}")
     payload = bytes(data)[HEADER_SIZE:]
     tables = _symbol_tables(estimator)
+    if header.version == HYPERPRIOR_VERSION:
+        if not _conditional(estimator) or header.bits != OWN_MODEL or header.latent != estimator.latent:
+            # only a deliberately made file passes the checksum and the model hash with these
+            raise ValueError(f"invalid header: codes under a hyperprior, which this {type(estimator).__name__} "
+                             "does not have")
+        return estimator.decode_symbols(decode_conditional(estimator, payload, header.n_rows))
     if header.bits == OWN_MODEL:
         if tables is None or len(tables) != header.latent:
             # only a deliberately made file passes the checksum and the model hash with these
@@ -221,5 +244,6 @@ def decompress(estimator, data: bytes) -> np.ndarray:
     return estimator.inverse_transform(dequantise(symbols, code_range, header.bits))
 
 
-__all__ = ["FORMAT_VERSION", "HEADER_SIZE", "MAGIC", "OWN_MODEL", "READ_VERSIONS", "Header", "compress",
+__all__ = ["FORMAT_VERSION", "HEADER_SIZE", "HYPERPRIOR_VERSION", "MAGIC", "OWN_MODEL", "READ_VERSIONS", "Header",
+           "compress",
            "decompress", "model_hash", "read_header"]

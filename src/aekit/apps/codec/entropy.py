@@ -142,7 +142,7 @@ def encode_with_tables(symbols, tables) -> bytes:
         raise ValueError(f"symbols must be a 2-D array with a column per table ({len(tables)}), got shape "
                          f"{np.shape(symbols)}")
     symbols = _check_symbols(symbols, [len(t) for t in tables])
-    return _encode(symbols, [_model(table) for table in tables])
+    return _encode(symbols, [table_model(table) for table in tables])
 
 
 def _encode(symbols, models):
@@ -161,10 +161,11 @@ def decode_with_tables(payload: bytes, n_rows: int, tables) -> np.ndarray:
 
     Raises ValueError when the coded data runs out before every symbol is decoded.
     """
-    return _decode_checked(payload, n_rows, [_model(table) for table in tables])
+    return decode_checked(payload, n_rows, [table_model(table) for table in tables])
 
 
-def _decode_checked(payload, n_rows, models):
+def decode_checked(payload: bytes, n_rows: int, models: list) -> np.ndarray:
+    """:func:`_decode`, its errors said as a damaged payload."""
     try:
         return _decode(bytes(payload), n_rows, models)
     except (ValueError, RuntimeError, AssertionError) as exc:
@@ -186,7 +187,8 @@ def _decode(payload, n_rows, models):
     return out
 
 
-def _model(table):
+def table_model(table: np.ndarray):
+    """constriction's categorical model of the frequencies ``table``; None for a table of one symbol."""
     table = np.asarray(table, np.float64)
     if table.ndim != 1 or len(table) == 0 or not np.all(np.isfinite(table)) or table.min() < 0 or table.sum() <= 0:
         raise ValueError("a probability table must be a non-empty 1-D array of non-negative frequencies")
@@ -257,10 +259,10 @@ def entropy_decode(payload: bytes, n_rows: int, latent: int, bits: int) -> np.nd
     else:
         raise ValueError(f"damaged payload: unknown model kind {mode!r}")
     if mode != _SPLIT:
-        return _decode_checked(payload[start:], n_rows, _bell_models(levels, params)).astype(np.uint16)
+        return decode_checked(payload[start:], n_rows, _bell_models(levels, params)).astype(np.uint16)
     low_bits = bits - FIT_BITS
     models = _bell_models(FIT_LEVELS, params) + [_uniform(low_bits)] * latent
-    parts = _decode_checked(payload[start:], n_rows, models)
+    parts = decode_checked(payload[start:], n_rows, models)
     return ((parts[:, :latent] << low_bits) | parts[:, latent:]).astype(np.uint16)
 
 
@@ -268,5 +270,5 @@ def _uniform(bits):
     return constriction.stream.model.Uniform(1 << bits)
 
 
-__all__ = ["FIT_BITS", "SHAPES", "bell_table", "decode_with_tables", "encode_with_tables", "entropy_decode",
-           "entropy_encode"]
+__all__ = ["FIT_BITS", "SHAPES", "bell_table", "decode_checked", "decode_with_tables", "encode_with_tables",
+           "entropy_decode", "entropy_encode", "table_model"]

@@ -1,0 +1,98 @@
+"""The payload of container format 3: codes under a hyperprior (see :mod:`aekit.nn.hyperprior`).
+
+One range-coded stream through ``constriction``: first the side symbols, column by column, each
+under its dimension's factorised table; then the code symbols group by group. Within a group each
+symbol has a table (a row of the model's ``residual_tables_``) and a shift, which the model chooses
+from the side symbols and the groups already coded (``table_choice``); the coder codes ``symbol -
+shift`` under it, the symbols sharing a table together (one call into ``constriction`` per table
+used), in row-major order. The decoder makes the same choices from what it has decoded so far, so
+it meets the same tables in the same order.
+
+A model that codes this way has ``code_symbols(X)``, ``side_symbols(symbols)``, ``symbol_tables_`` (the
+side tables), ``residual_tables_``, ``coding_groups()`` and ``table_choice(side, symbols, group)``.
+"""
+
+import constriction
+import numpy as np
+
+from .entropy import table_model
+
+
+def _by_table(index):
+    """(tables used, the positions of ``index``'s flattened entries sorted by table, where each
+    table's run starts)."""
+    flat = index.ravel()
+    order = np.argsort(flat, kind="stable")
+    used, starts = np.unique(flat[order], return_index=True)
+    return used, order, np.append(starts, len(flat))
+
+
+def _radius(tables):
+    return tables.shape[1] // 2
+
+
+def encode_conditional(model, symbols: np.ndarray) -> bytes:
+    """The payload that codes ``model``'s code symbols (n, latent) (``model.code_symbols(X)``).
+
+    Example
+    -------
+    >>> S = model.code_symbols(X)  # doctest: +SKIP
+    >>> np.array_equal(decode_conditional(model, encode_conditional(model, S), len(S)), S)  # doctest: +SKIP
+    True
+    """
+    side = model.side_symbols(symbols)
+    tables = model.residual_tables_
+    encoder = constriction.stream.queue.RangeEncoder()
+    if len(symbols):
+        for column, table in zip(side.T, model.symbol_tables_):
+            if (coder := table_model(table)) is not None:
+                encoder.encode(np.ascontiguousarray(column, np.int32), coder)
+        for group, (start, stop) in enumerate(model.coding_groups()):
+            index, shift = model.table_choice(side, symbols, group)
+            residual = (symbols[:, start:stop] - shift + _radius(tables)).ravel()
+            used, order, bounds = _by_table(index)
+            for k, a, b in zip(used, bounds[:-1], bounds[1:]):
+                encoder.encode(np.ascontiguousarray(residual[order[a:b]], np.int32), table_model(tables[k]))
+    return encoder.get_compressed().astype("<u4").tobytes()
+
+
+def decode_conditional(model, payload: bytes, n_rows: int) -> np.ndarray:
+    """The code symbols (n_rows, latent), int64, that :func:`encode_conditional` coded as ``payload``.
+
+    Raises ValueError when the payload is not one that ``model`` wrote.
+    """
+    try:
+        return _decode(model, bytes(payload), n_rows)
+    except (ValueError, RuntimeError, AssertionError) as exc:
+        raise ValueError(f"damaged payload: it does not decode to {n_rows} rows ({exc})") from None
+
+
+def _decode(model, payload, n_rows):
+    if len(payload) % 4:
+        raise ValueError(f"{len(payload)} bytes are not whole 32-bit words")
+    decoder = constriction.stream.queue.RangeDecoder(np.frombuffer(payload, "<u4").astype(np.uint32))
+    tables = model.residual_tables_
+    sizes = np.asarray(model.symbol_sizes())
+    side = np.zeros((n_rows, len(model.symbol_tables_)), np.int64)
+    symbols = np.zeros((n_rows, len(sizes)), np.int64)
+    if n_rows:
+        for j, table in enumerate(model.symbol_tables_):
+            if (coder := table_model(table)) is not None:
+                side[:, j] = decoder.decode(coder, n_rows)
+        for group, (start, stop) in enumerate(model.coding_groups()):
+            index, shift = model.table_choice(side, symbols, group)
+            residual = np.empty(index.size, np.int64)
+            used, order, bounds = _by_table(index)
+            for k, a, b in zip(used, bounds[:-1], bounds[1:]):
+                coder = table_model(tables[k])
+                residual[order[a:b]] = decoder.decode(coder, b - a) if coder is not None else 0
+            decoded = residual.reshape(index.shape) + shift - _radius(tables)
+            if decoded.size and (decoded.min() < 0 or np.any(decoded.max(0) >= sizes[start:stop])):
+                raise ValueError("a code outside its range")
+            symbols[:, start:stop] = decoded
+    if not decoder.maybe_exhausted():
+        raise ValueError("coded data is left over after the last row")
+    return symbols
+
+
+__all__ = ["decode_conditional", "encode_conditional"]
