@@ -1,9 +1,13 @@
 """RandAugment, FixMatch's strong view for few labels: seeded, shapes and values kept, each operation
 doing what it says."""
 
+from types import SimpleNamespace
+
 import pytest
 import torch
 
+from aekit.apps.classifier.fixmatch import STRONG_VIEWS
+from aekit.apps.classifier.phases import few_label_settings
 from aekit.apps.classifier.randaugment import (
     OPERATIONS,
     autocontrast,
@@ -68,3 +72,12 @@ def test_value_operations_do_what_they_say():
     dot[..., 4, 2] = 1
     moved = rotate(dot, torch.ones(1), torch.ones(1))  # 30 degrees about the centre: the dot moves
     assert moved[..., 4, 2] < 0.5 and moved.sum() > 0.5
+
+
+def test_auto_gives_randaugment_to_few_labels_only():
+    auto = SimpleNamespace(thresholds="auto", distribution_alignment="auto", propagation_rounds="auto",
+                           augmentation="auto")
+    assert few_label_settings(auto, 100, 10) == ("flexible", True, 2, "randaugment")
+    assert few_label_settings(auto, 1000, 10)[-1] == "basic"
+    assert few_label_settings(SimpleNamespace(**{**vars(auto), "augmentation": "basic"}), 100, 10)[-1] == "basic"
+    assert STRONG_VIEWS["randaugment"] is rand_augment_view

@@ -62,8 +62,8 @@ class AutoencoderClassifier(FittedClassifierMixin, ClassifierMixin, TransformerM
       a convolutional autoencoder) sees shifted (and with ``flip``, mirrored) views; where its
       prediction on such a weak view is confident (>= 0.95; with few labels, a threshold per
       class, see ``thresholds``), it is the target of ``consistency_weight`` x cross-entropy on a
-      strong view (larger shift, contrast, an erased square) of the same row; the classifier keeps
-      a moving average of the weights (with few labels, in two rounds: ``propagation_rounds``).
+      strong view (larger shift, contrast, an erased square; with few labels RandAugment) of the same
+      row; the classifier keeps a moving average of the weights (with few labels, in two rounds).
 
     Test error (bench/semisupervised.py, 3 label draws) beside the better of a logistic regression
     and an MLP on the labelled rows: MNIST digits 0.097 vs 0.228 (100 labels), 0.051 vs 0.105
