@@ -22,6 +22,10 @@ CODE_STEP = 0.125
 # log-gains move by ln 2 for each bit per dimension, which at the networks' rate (1e-3 per Adam step)
 # would take some 700 steps.
 BOTTLENECK_LR_FACTOR = 10.0
+# Epochs of fitting the hyperprior to the trained codes (prior="hyperprior"), per epoch of the
+# networks' training: 150 after 60 (some 3,700 Adam steps on 3,200 rows) saved 9% of the bits of
+# the digits' codes (conv, latent 64, groups 4) in a first measurement.
+CONTEXT_EPOCHS_PER_EPOCH = 2.5
 
 
 @register("rdae")
@@ -63,12 +67,18 @@ class RateDistortionAutoencoder(DiscreteCodeMixin, BaseAutoencoder):
         37.3 bytes against 59.0).
     components : int, default=4
         Logistics in each dimension's prior (each side code dimension's, with the hyperprior).
-    prior : {"factorised", "hyperprior"}, default="factorised"
+    prior : {"factorised", "hyperprior", "hyperprior-joint"}, default="factorised"
         The entropy model of the codes. ``"factorised"``: one learned density per dimension, the
         same for every row. ``"hyperprior"``: each row's codes under Gaussians whose means and
         scales a small network draws from ``side`` side codes, themselves coded first under a
         factorised prior (:class:`aekit.nn.hyperprior.HyperpriorBottleneck`; Balle et al. 2018,
-        Minnen et al. 2018); ``aekit.codec.compress`` then writes container format 3.
+        Minnen et al. 2018); the networks are trained as with ``"factorised"`` (under a seed, to
+        the same codes) and the hyperprior is then fitted to the training rows' codes, for
+        ``2.5 * epochs`` epochs. ``"hyperprior-joint"``: the networks are trained for the
+        hyperprior's rate from the start (the loss is ``rate_weight`` x (bits of the codes + bits
+        of the side codes) + distortion); on the MNIST digits' validation split (conv, 60 epochs)
+        it gave fewer bytes but lower PSNR at every weight, a worse curve than the factorised
+        prior's. With either hyperprior ``aekit.codec.compress`` writes container format 3.
     side : int, default=16
         Side code dimensions of the hyperprior (not used by the factorised prior).
     groups : int, default=1
@@ -93,7 +103,9 @@ class RateDistortionAutoencoder(DiscreteCodeMixin, BaseAutoencoder):
         Lowest and highest integer code of each dimension on the training rows.
     model_, history_, scaler_, n_parameters_, n_features_in_
         As for :class:`aekit.Autoencoder`; ``history_`` has ``rate`` (bits per row of the codes),
-        ``recon`` and, with the hyperprior, ``side_rate`` (bits per row of the side codes).
+        ``recon``; with ``"hyperprior-joint"`` also ``side_rate`` (bits per row of the side codes);
+        with ``"hyperprior"`` the last epoch's record also has ``context_rate``: the relaxed bits per
+        row (codes and side codes) of the training rows under the fitted hyperprior, in its last epoch.
 
     Example
     -------
@@ -118,16 +130,17 @@ class RateDistortionAutoencoder(DiscreteCodeMixin, BaseAutoencoder):
         **BaseAutoencoder._param_table,
         "rate_weight": p.real(0),
         "components": p.integer(1),
-        "prior": p.one_of("factorised", "hyperprior"),
+        "prior": p.one_of("factorised", "hyperprior", "hyperprior-joint"),
         "side": p.integer(1),
         "groups": p.integer(1),
     }
 
     def _build_net(self, n_features, image_shape):
-        if self.prior == "hyperprior":
+        if self.prior != "factorised":
             if self.groups > self.latent:
                 raise ValueError(f"{type(self).__name__}: groups={self.groups} is more than latent={self.latent}")
-            bottleneck = HyperpriorBottleneck(self.latent, self.side, self.groups, self.components, CODE_STEP)
+            bottleneck = HyperpriorBottleneck(self.latent, self.side, self.groups, self.components, CODE_STEP,
+                                              joint=self.prior == "hyperprior-joint")
         else:
             bottleneck = EntropyBottleneck(self.latent, self.components, CODE_STEP)
         encoder, decoder = self._encoder_decoder(n_features, image_shape, bottleneck)
@@ -138,7 +151,9 @@ class RateDistortionAutoencoder(DiscreteCodeMixin, BaseAutoencoder):
         return {"rate": self.rate_weight, "side_rate": self.rate_weight}
 
     def _optimizers(self, model):
-        fast = list(model.bottleneck.parameters())
+        # the hyperprior's networks learn at the networks' pace (at the fast one they diverge)
+        hyper = model.bottleneck.network_parameters() if self.prior != "factorised" else []
+        fast = [q for q in model.bottleneck.parameters() if all(q is not r for r in hyper)]
         networks = [q for q in model.parameters() if all(q is not r for r in fast)]
         groups = [{"params": networks}, {"params": fast, "lr": BOTTLENECK_LR_FACTOR * self.lr}]
         return {"main": make_optimizer(self.optimizer, groups, self.lr, self.weight_decay)}
@@ -155,10 +170,22 @@ class RateDistortionAutoencoder(DiscreteCodeMixin, BaseAutoencoder):
             self.side_range_ = self.residual_tables_ = None
             return self.model_.bottleneck.prior.tables(*self._range())
         low, high = self._range()
-        side = self._side_levels(self.code_symbols(X))
+        symbols = self.code_symbols(X)
+        if self.prior == "hyperprior":
+            # fitted to the trained codes (the training rows'), the networks fixed
+            codes = self._tensor(symbols + low)
+            seed = int(check_random_state(self.random_state).randint(2**31))
+            stream = torch.Generator(codes.device).manual_seed(seed)
+            bits = self.model_.bottleneck.fit_context(codes, self._context_epochs(), self.batch_size, self.lr, stream)
+            if bits and self.history_:
+                self.history_[-1]["context_rate"] = round(bits[-1], 6)
+        side = self._side_levels(symbols)
         self.side_range_ = np.stack([side.min(0), side.max(0)]) if len(side) else np.zeros((2, self.side), np.int64)
         self.residual_tables_ = residual_tables(int((high - low).max()))
         return self.model_.bottleneck.side_prior.tables(*self.side_range_)
+
+    def _context_epochs(self):
+        return max(1, round(CONTEXT_EPOCHS_PER_EPOCH * self.epochs))
 
     def _side_levels(self, symbols):
         """The integer side codes of code symbols (n, latent), before clipping to their training range."""
@@ -197,7 +224,7 @@ class RateDistortionAutoencoder(DiscreteCodeMixin, BaseAutoencoder):
 
     def coding_groups(self) -> list[tuple[int, int]]:
         """(first, past-last) code dimension of each group, in coding order."""
-        return list(self.model_.bottleneck.group_slices) if self.prior == "hyperprior" else [(0, self.latent)]
+        return list(self.model_.bottleneck.group_slices) if self.prior != "factorised" else [(0, self.latent)]
 
     def bits_per_row(self, X) -> np.ndarray:
         if self.prior == "factorised":

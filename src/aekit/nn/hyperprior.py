@@ -21,8 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .bottlenecks import Bottleneck
-from .quantised import LIKELIHOOD_FLOOR, TABLE_MASS, LogisticMixturePrior
+from .quantised import LIKELIHOOD_FLOOR, TABLE_MASS, EntropyBottleneck, LogisticMixturePrior
 
 # Scales of the coding tables, in integers: geometric from CompressAI's lower bound 0.11 (a code
 # that is nearly certain) to 64 (wider than any code range here); 64 of them, 11% apart, which
@@ -76,14 +75,18 @@ def table_choice(mean: torch.Tensor, scale: torch.Tensor) -> tuple[torch.Tensor,
     return (index * len(MEAN_OFFSETS) + offset).long(), shift.long()
 
 
-class HyperpriorBottleneck(Bottleneck):
+class HyperpriorBottleneck(EntropyBottleneck):
     """Integer codes under a mean-scale hyperprior (see the module's documentation).
 
-    ``forward`` gives the rounded codes times ``step`` (as :class:`~aekit.nn.quantised.EntropyBottleneck`);
-    ``sample`` gives them too (straight-through gradients) and the terms ``"rate"`` (bits per row of
-    ``y`` under its conditional Gaussians) and ``"side_rate"`` (bits per row of ``z`` under its
-    factorised prior), both of the codes plus uniform noise in [-1/2, 1/2) (the relaxation of
-    rounding). The side codes are computed from the rounded codes, which is what the coder has.
+    ``forward`` gives the rounded codes times ``step``, as :class:`~aekit.nn.quantised.EntropyBottleneck`
+    does. With ``joint=True``, ``sample`` gives them too (straight-through gradients) and the terms
+    ``"rate"`` (bits per row of ``y`` under its conditional Gaussians) and ``"side_rate"`` (bits per
+    row of ``z`` under its factorised prior), both of the codes plus uniform noise in [-1/2, 1/2)
+    (the relaxation of rounding), so that the networks are trained for the hyperprior's rate. With
+    ``joint=False`` the networks are trained under the factorised prior (``sample`` is
+    :class:`~aekit.nn.quantised.EntropyBottleneck`'s) and :meth:`fit_context` fits h_a, h_s and the
+    side prior to the trained codes afterwards, for the same relaxed bits. The side codes are
+    computed from the rounded codes, which is what the coder has.
 
     Parameters
     ----------
@@ -94,38 +97,41 @@ class HyperpriorBottleneck(Bottleneck):
     groups : int
         Groups of code dimensions coded one after the other, each conditioned on those before.
     components : int
-        Logistics in each side dimension's prior.
+        Logistics in each side dimension's prior (and in the factorised prior).
     step : float
         Quantisation step of the codes in the encoder's units.
+    joint : bool
+        Whether the networks are trained for the hyperprior's rate (else for the factorised one's).
 
     Example
     -------
-    >>> bottleneck = HyperpriorBottleneck(latent=4, side=2, step=0.5)
+    >>> bottleneck = HyperpriorBottleneck(latent=4, side=2, step=0.5, joint=True)
     >>> code, terms = bottleneck.sample(torch.randn(8, 4))
     >>> code.shape, sorted(terms)
     (torch.Size([8, 4]), ['rate', 'side_rate'])
     """
 
-    def __init__(self, latent: int, side: int = 16, groups: int = 1, components: int = 4, step: float = 1.0):
-        super().__init__(latent)
-        self.step, self.side = step, side
+    def __init__(self, latent: int, side: int = 16, groups: int = 1, components: int = 4, step: float = 1.0,
+                 joint: bool = False):
+        super().__init__(latent, components, step)
+        self.side, self.joint = side, joint
         width = max(64, 2 * latent)
         bounds = np.linspace(0, latent, groups + 1).round().astype(int)
         self.group_slices = [(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:])]
-        self.log_gain = nn.Parameter(torch.zeros(latent))
-        self.analysis = nn.Sequential(nn.Linear(latent, width), nn.ReLU(), nn.Linear(width, side))
-        self.synthesis = nn.Sequential(nn.Linear(side, width), nn.ReLU())
-        # one head per group: (the synthesis features, the groups before it) -> mean and log-scale
-        self.heads = nn.ModuleList(nn.Sequential(nn.Linear(width + a, width), nn.ReLU(), nn.Linear(width, 2 * (b - a)))
-                                   for a, b in self.group_slices)
+        # drawn aside from the global stream: the networks built after this bottleneck start as they
+        # would with the factorised one, so that under a seed the two priors code the same codes
+        with torch.random.fork_rng(devices=[]):
+            self.analysis = nn.Sequential(nn.Linear(latent, width), nn.ReLU(), nn.Linear(width, side))
+            self.synthesis = nn.Sequential(nn.Linear(side, width), nn.ReLU())
+            # one head per group: (the synthesis features, the groups before it) -> mean and log-scale
+            self.heads = nn.ModuleList(nn.Sequential(nn.Linear(width + a, width), nn.ReLU(),
+                                                     nn.Linear(width, 2 * (b - a))) for a, b in self.group_slices)
         self.side_prior = LogisticMixturePrior(side, components, unit=1 / step)
-        self.register_buffer("started", torch.zeros((), dtype=torch.bool))
+        self.register_buffer("side_started", torch.zeros((), dtype=torch.bool))
 
-    def _levels(self, pre_code):
-        return pre_code * torch.exp(self.log_gain) / self.step
-
-    def forward(self, pre_code: torch.Tensor) -> torch.Tensor:
-        return torch.round(self._levels(pre_code)) * self.step
+    def network_parameters(self) -> list[nn.Parameter]:
+        """The parameters of h_a and h_s (not the gains or the priors)."""
+        return [q for part in (self.analysis, self.synthesis, self.heads) for q in part.parameters()]
 
     def side_levels(self, codes: torch.Tensor) -> torch.Tensor:
         """The side codes before rounding (N, side), in integers, of integer codes (N, latent)."""
@@ -140,13 +146,14 @@ class HyperpriorBottleneck(Bottleneck):
         mean, log_scale = self.heads[group](features).chunk(2, 1)
         return mean / self.step, (torch.exp(log_scale) / self.step).clamp_min(float(SCALES[0]))
 
-    def sample(self, pre_code, noise_stream=None):
-        levels = self._levels(pre_code)
-        codes = levels + (torch.round(levels) - levels).detach()
+    def conditional_bits(self, levels: torch.Tensor, codes: torch.Tensor,
+                         noise_stream: torch.Generator | None = None) -> dict[str, torch.Tensor]:
+        """``{"rate", "side_rate"}``: bits per row (batch means) of ``levels`` (N, latent) plus uniform
+        noise under the hyperprior, and of the side codes of the rounded ``codes`` plus uniform noise."""
         side_levels = self.side_levels(codes)
-        if self.training and not self.started and len(pre_code) > 1:
+        if self.training and not self.side_started and len(codes) > 1:
             self.side_prior.fit_to(side_levels.detach())
-            self.started.fill_(True)
+            self.side_started.fill_(True)
         side = side_levels + (torch.round(side_levels) - side_levels).detach()
         noise = torch.rand(levels.shape, generator=noise_stream, device=levels.device, dtype=levels.dtype)
         side_noise = torch.rand(side.shape, generator=noise_stream, device=levels.device, dtype=levels.dtype)
@@ -156,7 +163,38 @@ class HyperpriorBottleneck(Bottleneck):
             mean, scale = self.group_parameters(side, codes, group)
             noisy = levels[:, start:stop] + noise[:, start:stop] - 0.5
             bits = bits - torch.log2(interval_mass(noisy, mean, scale)).sum(-1).mean()
-        return codes * self.step, {"rate": bits, "side_rate": side_bits}
+        return {"rate": bits, "side_rate": side_bits}
+
+    def sample(self, pre_code, noise_stream=None):
+        if not self.joint:
+            return super().sample(pre_code, noise_stream)
+        levels = self._levels(pre_code)
+        codes = levels + (torch.round(levels) - levels).detach()
+        return codes * self.step, self.conditional_bits(levels, codes, noise_stream)
+
+    def fit_context(self, codes: torch.Tensor, epochs: int, batch_size: int, lr: float,
+                    noise_stream: torch.Generator) -> list[float]:
+        """Fit h_a, h_s and the side prior to integer codes (N, latent) (the trained encoder's, on
+        the training rows), the rest of the network fixed: Adam on the relaxed bits per row. Returns
+        the bits per row of each epoch."""
+        parts = self.network_parameters() + list(self.side_prior.parameters())
+        optimiser = torch.optim.Adam(parts, lr)
+        history = []
+        self.train()
+        for _ in range(epochs):
+            order = torch.randperm(len(codes), generator=noise_stream).to(codes.device)
+            total = 0.0
+            for first in range(0, len(codes), batch_size):
+                batch = codes[order[first:first + batch_size]]
+                terms = self.conditional_bits(batch, batch, noise_stream)
+                loss = terms["rate"] + terms["side_rate"]
+                optimiser.zero_grad()
+                loss.backward()
+                optimiser.step()
+                total += float(loss.detach()) * len(batch)
+            history.append(total / len(codes))
+        self.eval()
+        return history
 
 
 __all__ = ["MEAN_OFFSETS", "SCALES", "HyperpriorBottleneck", "interval_mass", "residual_tables", "table_choice"]
