@@ -14,7 +14,9 @@ test rows (how the defaults were chosen); --rd-param passes more RD parameters.
 Models, all convolutional (aekit's default channels (32, 64)), --epochs epochs, seed 0, no scaling
 (the rows are in [0, 1]), no early-stopping split:
 - RD: ``RateDistortionAutoencoder(arch="conv", latent=--latent)`` at each of --rate-weights, its
-  integer codes coded under its learned prior (``codec.compress``; header counted).
+  integer codes coded under its learned entropy model (``codec.compress``; header counted): the
+  hyperprior by default since 2026-12-05 (``--rd-param prior=factorised`` for the factorised prior
+  of the runs before).
 - fixed-bit: ``Autoencoder(arch="conv", latent=64)`` (bench/compression.py's model) quantised at
   3, 4, 5, 6 and 8 bits; bytes as format 1 (the pure-Python coder: today's codec) and format 2.
 - VQ-VAE: ``VQVAE(arch="conv", latent=--latent, code_dim=4, codebook_size=256)``; one point.

@@ -25,7 +25,8 @@ def digits():
 
 @pytest.fixture(scope="module")
 def rd(digits):
-    return RateDistortionAutoencoder(hidden=(32,), latent=8, epochs=8, random_state=0, device="cpu").fit(digits[0])
+    return RateDistortionAutoencoder(hidden=(32,), latent=8, epochs=8, prior="factorised", random_state=0,
+                                     device="cpu").fit(digits[0])
 
 
 @pytest.fixture(scope="module")
