@@ -108,6 +108,9 @@ def test_hyperprior_is_deterministic_under_a_seed_and_survives_saving(hp, digits
     hp.save(tmp_path / "m")
     loaded = aekit.load(tmp_path / "m")
     assert codec.model_hash(loaded) == codec.model_hash(hp)
+    # the coding tables travel with the weights (their size set by the saved ones), not in config.json
+    np.testing.assert_array_equal(loaded.residual_tables_, hp.residual_tables_)
+    assert (tmp_path / "m" / "config.json").stat().st_size < 20_000
     np.testing.assert_array_equal(codec.decompress(loaded, data), codec.decompress(hp, data))
     np.testing.assert_array_equal(loaded.sample(5, random_state=0), hp.sample(5, random_state=0))
     assert hp.sample(5, random_state=0).shape == (5, 64)

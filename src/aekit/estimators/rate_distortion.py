@@ -174,13 +174,13 @@ class RateDistortionAutoencoder(DiscreteCodeMixin, BaseAutoencoder):
 
     def _tables(self, X):
         if self.prior == "factorised":
-            self.side_range_ = self.residual_tables_ = None
+            self.side_range_ = None
             return self.model_.bottleneck.prior.tables(*self._range())
         low, high = self._range()
         symbols = self.code_symbols(X)
+        codes = self._tensor(symbols + low)
         if self.prior == "hyperprior":
             # fitted to the trained codes (the training rows'), the networks fixed
-            codes = self._tensor(symbols + low)
             seed = int(check_random_state(self.random_state).randint(2**31))
             stream = torch.Generator(codes.device).manual_seed(seed)
             bits = self.model_.bottleneck.fit_context(codes, self._context_epochs(), self.batch_size, self.lr, stream)
@@ -188,7 +188,8 @@ class RateDistortionAutoencoder(DiscreteCodeMixin, BaseAutoencoder):
                 self.history_[-1]["context_rate"] = round(bits[-1], 6)
         side = self._side_levels(symbols)
         self.side_range_ = np.stack([side.min(0), side.max(0)]) if len(side) else np.zeros((2, self.side), np.int64)
-        self.residual_tables_ = residual_tables(int((high - low).max()))
+        tables = residual_tables(int((high - low).max()))
+        self.model_.bottleneck.coding_tables = torch.as_tensor(tables, dtype=torch.int32, device=codes.device)
         return self.model_.bottleneck.side_prior.tables(*self.side_range_)
 
     def _context_epochs(self):
@@ -213,7 +214,7 @@ class RateDistortionAutoencoder(DiscreteCodeMixin, BaseAutoencoder):
     def side_symbols(self, symbols: np.ndarray) -> np.ndarray:
         """The side symbols (n, side), int64, each in [0, its table's size), of code symbols (n,
         latent) (``code_symbols``), for a model with ``prior="hyperprior"``: what the codec codes first."""
-        check_is_fitted(self, "residual_tables_")
+        check_is_fitted(self, "side_range_")
         side = self._side_levels(symbols) if len(symbols) else np.empty((0, self.side), np.int64)
         return np.clip(side, *self.side_range_) - self.side_range_[0]
 
@@ -251,7 +252,7 @@ class RateDistortionAutoencoder(DiscreteCodeMixin, BaseAutoencoder):
     def sample(self, n: int, random_state=None) -> np.ndarray:
         if self.prior == "factorised":
             return super().sample(n, random_state)
-        check_is_fitted(self, "residual_tables_")
+        check_is_fitted(self, "side_range_")
         rng = check_random_state(random_state)
         n = self._check_n(n)
         side = np.stack([rng.choice(len(t), size=n, p=t / t.sum()) for t in self.symbol_tables_], 1).reshape(n, -1)
@@ -266,15 +267,21 @@ class RateDistortionAutoencoder(DiscreteCodeMixin, BaseAutoencoder):
 
     def _extra_state(self):
         state = super()._extra_state()
-        if getattr(self, "residual_tables_", None) is not None:
-            state.update(side_range=self.side_range_.tolist(), residual_tables=self.residual_tables_.tolist())
+        if getattr(self, "side_range_", None) is not None:
+            state["side_range"] = self.side_range_.tolist()
         return state
 
     def _set_extra_state(self, state):
         super()._set_extra_state(state)
-        if state.get("residual_tables") is not None:
-            self.side_range_ = np.asarray(state["side_range"], np.int64)
-            self.residual_tables_ = np.asarray(state["residual_tables"], np.int64)
+        side_range = state.get("side_range")
+        self.side_range_ = None if side_range is None else np.asarray(side_range, np.int64)
+
+    @property
+    def residual_tables_(self) -> np.ndarray | None:
+        """With the hyperprior: the integer tables (576, 2 * radius + 1) the codes are coded under
+        (kept with the weights, as the bottleneck's buffer ``coding_tables``); else None."""
+        tables = getattr(getattr(getattr(self, "model_", None), "bottleneck", None), "coding_tables", None)
+        return None if tables is None or tables.numel() == 0 else tables.cpu().numpy().astype(np.int64)
 
     def _symbols_of_codes(self, codes):
         low, high = self._range()

@@ -128,6 +128,15 @@ class HyperpriorBottleneck(EntropyBottleneck):
                                                      nn.Linear(width, 2 * (b - a))) for a, b in self.group_slices)
         self.side_prior = LogisticMixturePrior(side, components, unit=1 / step)
         self.register_buffer("side_started", torch.zeros((), dtype=torch.bool))
+        # the coder's integer tables (:func:`residual_tables`), set once trained; sized by the codes'
+        # range, so loading takes the saved size (CompressAI's way with its CDF tables)
+        self.register_buffer("coding_tables", torch.zeros(0, 0, dtype=torch.int32))
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        saved = state_dict.get(prefix + "coding_tables")
+        if saved is not None:
+            self.coding_tables = torch.zeros_like(saved, device=self.coding_tables.device)
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def network_parameters(self) -> list[nn.Parameter]:
         """The parameters of h_a and h_s (not the gains or the priors)."""

@@ -108,7 +108,8 @@ def model_hash(estimator) -> str:
     tables = _symbol_tables(estimator)
     own = [] if tables is None else [np.ascontiguousarray(t, "<i8").tobytes() for t in tables]
     if _conditional(estimator):
-        own += [np.ascontiguousarray(a, "<i8").tobytes() for a in (estimator.side_range_, estimator.residual_tables_)]
+        # (the tables under the hyperprior are among the weights)
+        own.append(np.ascontiguousarray(estimator.side_range_, "<i8").tobytes())
     return bundle.digest(type(estimator).__name__.encode(), bundle.tensor_bytes(estimator.model_.state_dict()),
                          json.dumps(estimator.scaler_.to_dict(), sort_keys=True).encode(),
                          np.ascontiguousarray(code_range, "<f4").tobytes(), *own)
