@@ -45,7 +45,10 @@ class RateDistortionAutoencoder(DiscreteCodeMixin, BaseAutoencoder):
 
     At the end of ``fit`` the prior is turned into integer coding tables over each dimension's
     training range of codes (``symbol_tables_``); ``aekit.codec.compress`` codes the integer codes
-    under them through ``constriction`` (codes beyond the range are clipped to it).
+    under them through ``constriction`` (codes beyond the range are clipped to it). By default
+    (``prior="hyperprior"``) a mean-scale hyperprior is then fitted to the trained codes, and the
+    codes are coded under it instead: each row's under Gaussians drawn from a few side codes,
+    which catch what the dimensions share (see ``prior``).
 
     Parameters
     ----------
@@ -255,7 +258,7 @@ class RateDistortionAutoencoder(DiscreteCodeMixin, BaseAutoencoder):
         check_is_fitted(self, "side_range_")
         rng = check_random_state(random_state)
         n = self._check_n(n)
-        side = np.stack([rng.choice(len(t), size=n, p=t / t.sum()) for t in self.symbol_tables_], 1).reshape(n, -1)
+        side = np.stack([rng.choice(len(t), size=n, p=t / t.sum()) for t in self.symbol_tables_], 1)
         symbols = np.zeros((n, self.latent), np.int64)
         radius, sizes = self.residual_tables_.shape[1] // 2, self.symbol_sizes()
         cumulative = np.cumsum(self.residual_tables_, 1) / self.residual_tables_.sum(1, keepdims=True)
