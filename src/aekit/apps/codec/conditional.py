@@ -31,6 +31,19 @@ def _radius(tables):
     return tables.shape[1] // 2
 
 
+class _Models(dict):
+    """constriction's model of each row of ``tables``, built when first asked for: the groups
+    share them, and a container uses a fraction of the 576 rows."""
+
+    def __init__(self, tables):
+        super().__init__()
+        self.tables = tables
+
+    def __missing__(self, k):
+        self[k] = table_model(self.tables[k])
+        return self[k]
+
+
 def encode_conditional(model, symbols: np.ndarray) -> bytes:
     """The payload that codes ``model``'s code symbols (n, latent) (``model.code_symbols(X)``).
 
@@ -42,6 +55,7 @@ def encode_conditional(model, symbols: np.ndarray) -> bytes:
     """
     side = model.side_symbols(symbols)
     tables = model.residual_tables_
+    models = _Models(tables)
     encoder = constriction.stream.queue.RangeEncoder()
     if len(symbols):
         for column, table in zip(side.T, model.symbol_tables_):
@@ -52,7 +66,8 @@ def encode_conditional(model, symbols: np.ndarray) -> bytes:
             residual = (symbols[:, start:stop] - shift + _radius(tables)).ravel()
             used, order, bounds = _by_table(index)
             for k, a, b in zip(used, bounds[:-1], bounds[1:]):
-                encoder.encode(np.ascontiguousarray(residual[order[a:b]], np.int32), table_model(tables[k]))
+                if models[k] is not None:  # None: a table of one residual, which takes no bits
+                    encoder.encode(np.ascontiguousarray(residual[order[a:b]], np.int32), models[k])
     return encoder.get_compressed().astype("<u4").tobytes()
 
 
@@ -72,6 +87,7 @@ def _decode(model, payload, n_rows):
         raise ValueError(f"{len(payload)} bytes are not whole 32-bit words")
     decoder = constriction.stream.queue.RangeDecoder(np.frombuffer(payload, "<u4").astype(np.uint32))
     tables = model.residual_tables_
+    models = _Models(tables)
     sizes = np.asarray(model.symbol_sizes())
     side = np.zeros((n_rows, len(model.symbol_tables_)), np.int64)
     symbols = np.zeros((n_rows, len(sizes)), np.int64)
@@ -84,7 +100,7 @@ def _decode(model, payload, n_rows):
             residual = np.empty(index.size, np.int64)
             used, order, bounds = _by_table(index)
             for k, a, b in zip(used, bounds[:-1], bounds[1:]):
-                coder = table_model(tables[k])
+                coder = models[k]
                 residual[order[a:b]] = decoder.decode(coder, b - a) if coder is not None else 0
             decoded = residual.reshape(index.shape) + shift - _radius(tables)
             if decoded.size and (decoded.min() < 0 or np.any(decoded.max(0) >= sizes[start:stop])):
