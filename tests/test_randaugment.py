@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from aekit.apps.classifier.fixmatch import STRONG_VIEWS
-from aekit.apps.classifier.phases import few_label_settings
+from aekit.apps.classifier.phases import FEW_LABEL_STEPS, few_label_settings
 from aekit.apps.classifier.randaugment import (
     OPERATIONS,
     autocontrast,
@@ -76,8 +76,9 @@ def test_value_operations_do_what_they_say():
 
 def test_auto_gives_randaugment_to_few_labels_only():
     auto = SimpleNamespace(thresholds="auto", distribution_alignment="auto", propagation_rounds="auto",
-                           augmentation="auto")
-    assert few_label_settings(auto, 100, 10) == ("flexible", True, 2, "randaugment")
-    assert few_label_settings(auto, 1000, 10)[-1] == "basic"
-    assert few_label_settings(SimpleNamespace(**{**vars(auto), "augmentation": "basic"}), 100, 10)[-1] == "basic"
+                           augmentation="auto", steps=None)
+    assert few_label_settings(auto, 100, 10) == ("flexible", True, 2, "randaugment", FEW_LABEL_STEPS)
+    assert few_label_settings(auto, 1000, 10)[-2:] == ("basic", None)  # None: the method's budget
+    given = SimpleNamespace(**{**vars(auto), "augmentation": "basic", "steps": 40})
+    assert few_label_settings(given, 100, 10)[-2:] == ("basic", 40)
     assert STRONG_VIEWS["randaugment"] is rand_augment_view

@@ -107,8 +107,8 @@ class AutoencoderClassifier(FittedClassifierMixin, ClassifierMixin, TransformerM
         How the unlabelled rows teach the classifier (see above); "auto" is "fixmatch" when
         ``image_shape`` is given, else "graph+consistency".
     steps : int, optional
-        Joint-phase steps when ``epochs`` is None, up to 64 passes over the rows; default 2,000
-        (63 passes over 4,000 rows sufficed on the digits and Fashion-MNIST), 3,000 for "fixmatch".
+        Joint-phase steps when ``epochs`` is None, up to 64 passes over the rows; default 2,000 (63 passes
+        over 4,000 rows sufficed), 3,000 for "fixmatch" (up to 30 labels a class ``phases.FEW_LABEL_STEPS``).
     unlabelled_batch_size : int, optional
         Rows (labelled or not) in each step of the joint phase, beside ``batch_size`` labelled ones;
         default 128, 96 for "fixmatch".
