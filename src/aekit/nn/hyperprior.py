@@ -8,7 +8,10 @@ turns ``z`` into a mean and a scale for each dimension of ``y`` (Balle et al. 20
 and Toderici 2018). What a factorised prior pays for again and again (which digit this is, how
 thick its strokes are) is said once in ``z``. With ``groups`` > 1 the dimensions of ``y`` are coded
 in that many groups, each conditioned on ``z`` and on the groups before it (the channel-wise
-context of Minnen and Singh 2020).
+context of Minnen and Singh 2020). The hyperprior is either trained with the networks
+(``joint=True``) or fitted to the codes of networks trained under the factorised prior
+(:meth:`HyperpriorBottleneck.fit_context`), which measured better (see
+:class:`aekit.estimators.rate_distortion.RateDistortionAutoencoder`'s ``prior``).
 
 For coding, each mean and scale is turned into a choice of one of a fixed set of integer tables
 (CompressAI's approach): the scale to the nearest of :data:`SCALES`, the mean to its nearest integer
