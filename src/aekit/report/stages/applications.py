@@ -30,8 +30,9 @@ def semisupervised(ctx: Context) -> Section:
     """A classifier trained on 100 labelled rows (10 per class) and every other training row unlabelled:
     aekit's AutoencoderClassifier with unlabelled="graph+consistency", where one network learns from
     both kinds of row (see its documentation for the recipe). Its image default (FixMatch on a small
-    CNN) is left out here: with 100 labels it did worse on the MNIST digits (0.112 against 0.088 on a
-    validation split), though it is the better route on Fashion-MNIST (test 0.251 against 0.290; BENCHMARKS.md). The
+    CNN, RandAugment, 6,000 steps) is left out here: it costs several times the rows route's time, and
+    on the MNIST digits it was measured on a validation split only (0.076 against the rows' 0.088); on
+    Fashion-MNIST it is the better route (test 0.217 against 0.290; BENCHMARKS.md). The
     baselines see the same 100 labelled rows only: logistic regression on the raw features and an MLP
     with 512 hidden units, both trained to convergence.
     """
