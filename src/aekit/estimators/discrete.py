@@ -20,6 +20,15 @@ from ..nn.quantised import usage_and_perplexity
 from ._base import Rows
 
 
+def table_bits(symbols: np.ndarray, tables: list) -> np.ndarray:
+    """Bits of each row of ``symbols`` (n, len(tables)): -log2 of the probability of column j's
+    symbol under the frequencies ``tables[j]``, summed over the columns."""
+    bits = np.zeros(len(symbols))
+    for column, table in zip(np.asarray(symbols).T, tables):
+        bits -= np.log2(table / table.sum())[column]
+    return bits
+
+
 class DiscreteCodeMixin:
     """For an autoencoder whose codes stand for integer symbols, ``n_symbols`` per row.
 
@@ -76,11 +85,7 @@ class DiscreteCodeMixin:
     def bits_per_row(self, X: Rows) -> np.ndarray:
         """Ideal code length of each row in bits under the tables (-log2 of its symbols'
         probabilities); the codec's payload is within a few bytes per container of their sum."""
-        symbols = self.code_symbols(X)
-        bits = np.zeros(len(symbols))
-        for column, table in zip(symbols.T, self.symbol_tables_):
-            bits -= np.log2(table / table.sum())[column]
-        return bits
+        return table_bits(self.code_symbols(X), self.symbol_tables_)
 
     def _extra_state(self):
         tables = getattr(self, "symbol_tables_", None)
@@ -106,4 +111,4 @@ class CodebookMonitor:
         record["codebook_usage"], record["perplexity"] = usage_and_perplexity(self.quantiser.counts)
 
 
-__all__ = ["CodebookMonitor", "DiscreteCodeMixin"]
+__all__ = ["CodebookMonitor", "DiscreteCodeMixin", "table_bits"]

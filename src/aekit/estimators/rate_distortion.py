@@ -12,7 +12,7 @@ from ..registry import register
 from ..training.optim import make_optimizer
 from . import _params as p
 from ._base import BaseAutoencoder
-from .discrete import DiscreteCodeMixin
+from .discrete import DiscreteCodeMixin, table_bits
 
 # The quantisation step of the codes, in the encoder's units: a power of 2, so that codes are exact
 # multiples of it in float32. An encoder starts with outputs of order 1, which this cuts into a few
@@ -242,9 +242,7 @@ class RateDistortionAutoencoder(DiscreteCodeMixin, BaseAutoencoder):
             return super().bits_per_row(X)
         symbols = self.code_symbols(X)
         side = self.side_symbols(symbols)
-        bits = np.zeros(len(symbols))
-        for column, table in zip(side.T, self.symbol_tables_):
-            bits -= np.log2(table / table.sum())[column]
+        bits = table_bits(side, self.symbol_tables_)
         radius = self.residual_tables_.shape[1] // 2
         logp = np.log2(self.residual_tables_ / self.residual_tables_.sum(1, keepdims=True))
         for group, (start, stop) in enumerate(self.coding_groups()):

@@ -15,7 +15,7 @@ side tables), ``residual_tables_``, ``coding_groups()`` and ``table_choice(side,
 import constriction
 import numpy as np
 
-from .entropy import table_model
+from .entropy import check_exhausted, decode_columns, encode_columns, finished_payload, payload_decoder, table_model
 
 
 def _by_table(index):
@@ -57,10 +57,8 @@ def encode_conditional(model, symbols: np.ndarray) -> bytes:
     tables = model.residual_tables_
     models = _Models(tables)
     encoder = constriction.stream.queue.RangeEncoder()
+    encode_columns(encoder, side, [table_model(table) for table in model.symbol_tables_])
     if len(symbols):
-        for column, table in zip(side.T, model.symbol_tables_):
-            if (coder := table_model(table)) is not None:
-                encoder.encode(np.ascontiguousarray(column, np.int32), coder)
         for group, (start, stop) in enumerate(model.coding_groups()):
             index, shift = model.table_choice(side, symbols, group)
             residual = (symbols[:, start:stop] - shift + _radius(tables)).ravel()
@@ -68,7 +66,7 @@ def encode_conditional(model, symbols: np.ndarray) -> bytes:
             for k, a, b in zip(used, bounds[:-1], bounds[1:]):
                 if models[k] is not None:  # None: a table of one residual, which takes no bits
                     encoder.encode(np.ascontiguousarray(residual[order[a:b]], np.int32), models[k])
-    return encoder.get_compressed().astype("<u4").tobytes()
+    return finished_payload(encoder)
 
 
 def decode_conditional(model, payload: bytes, n_rows: int) -> np.ndarray:
@@ -83,18 +81,13 @@ def decode_conditional(model, payload: bytes, n_rows: int) -> np.ndarray:
 
 
 def _decode(model, payload, n_rows):
-    if len(payload) % 4:
-        raise ValueError(f"{len(payload)} bytes are not whole 32-bit words")
-    decoder = constriction.stream.queue.RangeDecoder(np.frombuffer(payload, "<u4").astype(np.uint32))
+    decoder = payload_decoder(payload)
     tables = model.residual_tables_
     models = _Models(tables)
     sizes = np.asarray(model.symbol_sizes())
-    side = np.zeros((n_rows, len(model.symbol_tables_)), np.int64)
+    side = decode_columns(decoder, n_rows, [table_model(table) for table in model.symbol_tables_])
     symbols = np.zeros((n_rows, len(sizes)), np.int64)
     if n_rows:
-        for j, table in enumerate(model.symbol_tables_):
-            if (coder := table_model(table)) is not None:
-                side[:, j] = decoder.decode(coder, n_rows)
         for group, (start, stop) in enumerate(model.coding_groups()):
             index, shift = model.table_choice(side, symbols, group)
             residual = np.empty(index.size, np.int64)
@@ -106,8 +99,7 @@ def _decode(model, payload, n_rows):
             if decoded.size and (decoded.min() < 0 or np.any(decoded.max(0) >= sizes[start:stop])):
                 raise ValueError("a code outside its range")
             symbols[:, start:stop] = decoded
-    if not decoder.maybe_exhausted():
-        raise ValueError("coded data is left over after the last row")
+    check_exhausted(decoder)
     return symbols
 
 

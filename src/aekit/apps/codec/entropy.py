@@ -146,12 +146,22 @@ def encode_with_tables(symbols, tables) -> bytes:
 
 
 def _encode(symbols, models):
-    """Column j of ``symbols`` coded under ``models[j]`` (None: a column that takes no bits)."""
     encoder = constriction.stream.queue.RangeEncoder()
+    encode_columns(encoder, symbols, models)
+    return finished_payload(encoder)
+
+
+def encode_columns(encoder, symbols: np.ndarray, models: list) -> None:
+    """Column j of ``symbols`` (n, len(models)) coded onto ``encoder`` under ``models[j]`` (None: a
+    column that takes no bits)."""
     if len(symbols):
         for column, model in zip(symbols.T, models):
             if model is not None:
                 encoder.encode(np.ascontiguousarray(column, np.int32), model)
+
+
+def finished_payload(encoder) -> bytes:
+    """What ``encoder`` has coded, as little-endian 32-bit words."""
     # whole 32-bit words: up to 4 bytes more than the information, which counts for a single row only
     return encoder.get_compressed().astype("<u4").tobytes()
 
@@ -173,18 +183,34 @@ def decode_checked(payload: bytes, n_rows: int, models: list) -> np.ndarray:
 
 
 def _decode(payload, n_rows, models):
+    decoder = payload_decoder(payload)
+    out = decode_columns(decoder, n_rows, models)
+    check_exhausted(decoder)
+    return out
+
+
+def payload_decoder(payload: bytes):
+    """A range decoder reading ``payload`` (little-endian 32-bit words, as :func:`finished_payload` writes)."""
     if len(payload) % 4:
         raise ValueError(f"{len(payload)} bytes are not whole 32-bit words")
-    words = np.frombuffer(payload, "<u4").astype(np.uint32)
-    decoder = constriction.stream.queue.RangeDecoder(words)
-    out = np.empty((n_rows, len(models)), np.int64)
+    return constriction.stream.queue.RangeDecoder(np.frombuffer(payload, "<u4").astype(np.uint32))
+
+
+def decode_columns(decoder, n_rows: int, models: list) -> np.ndarray:
+    """(n_rows, len(models)) int64: column j decoded from ``decoder`` under ``models[j]`` (None: all 0)."""
+    out = np.zeros((n_rows, len(models)), np.int64)
     for j, model in enumerate(models):
-        out[:, j] = decoder.decode(model, n_rows) if n_rows and model is not None else 0
+        if n_rows and model is not None:
+            out[:, j] = decoder.decode(model, n_rows)
+    return out
+
+
+def check_exhausted(decoder) -> None:
+    """Raise ValueError when ``decoder`` has coded data left after the last symbol."""
     # what the encoder wrote ends with the last symbol; a range coder cannot always tell (a cut
     # payload, or one word too many, can pass here: the container's length and checksum catch those)
     if not decoder.maybe_exhausted():
         raise ValueError("coded data is left over after the last row")
-    return out
 
 
 def table_model(table: np.ndarray):
