@@ -18,12 +18,10 @@ import math
 import torch
 from torch.nn import functional as F
 
-from .augment import erase, flip, scaled_pixels, shift
+from .augment import erase, weak_view
 
 # Operations applied to each image, one after another.
 N_OPS = 2
-# Largest shift before the operations, in pixels of a 28 x 28 image: the weak view's.
-SHIFT = 2
 
 
 def _affine(images: torch.Tensor, matrices: torch.Tensor) -> torch.Tensor:
@@ -166,8 +164,8 @@ def rand_augment(images: torch.Tensor, generator: torch.Generator, n_ops: int = 
 
 
 def rand_augment_view(images: torch.Tensor, generator: torch.Generator, mirror: bool = True) -> torch.Tensor:
-    """FixMatch's strong view with RandAugment: a flip (when ``mirror``), a shift of up to 2 pixels,
-    :func:`rand_augment`, and one erased square.
+    """FixMatch's strong view with RandAugment: the weak view (a flip when ``mirror``, a shift of up
+    to 2 pixels), :func:`rand_augment`, and one erased square.
 
     Example
     -------
@@ -176,10 +174,7 @@ def rand_augment_view(images: torch.Tensor, generator: torch.Generator, mirror: 
     >>> torch.equal(a, rand_augment_view(x, torch.Generator().manual_seed(0))), a.shape
     (True, torch.Size([4, 3, 8, 8]))
     """
-    if mirror:
-        images = flip(images, generator)
-    images = shift(images, scaled_pixels(SHIFT, min(images.shape[2:])), generator)
-    return erase(rand_augment(images, generator), generator)
+    return erase(rand_augment(weak_view(images, generator, mirror), generator), generator)
 
 
 __all__ = ["N_OPS", "OPERATIONS", "autocontrast", "brightness", "contrast", "equalize", "identity", "posterize",
