@@ -191,6 +191,28 @@ def pick_rate_weight(weights, points, quality):
     return max(reaching, default=None)
 
 
+def print_matched(rd_points, curves, title):
+    """Print RD's bytes against each other codec of ``curves`` at matched PSNR (see ``matched``)."""
+    print(f"\n{title} against each codec at matched PSNR (bytes/img; saving = 1 - RD / other)")
+    for label, points in curves.items():
+        if label == "RD autoencoder":
+            continue
+        rows, exact = matched(rd_points, points)
+        target = TARGETS.get(label)
+        if not rows:
+            print(f"{label:22s} no PSNR in common (RD {min(p[1] for p in rd_points):.2f}-"
+                  f"{max(p[1] for p in rd_points):.2f} dB)")
+            continue
+        cells = "  ".join(f"{q:.2f} dB: {a:.1f} vs {b:.1f} ({1 - a / b:+.1%})" for q, a, b in rows)
+        if not exact:
+            cells = (f"its lowest PSNR ({min(p[1] for p in points):.2f} dB) is above RD's: its smallest file "
+                     f"against RD's best point: {cells}")
+        verdict = "" if target is None else ("  target met" if all(1 - a / b >= target for _, a, b in rows)
+                                             else "  target NOT met")
+        verdict += "" if exact or not verdict else " (as a bound only)"
+        print(f"{label:22s} {cells}{verdict}")
+
+
 def point(X_test, data, decoded):
     return len(data) / len(X_test), psnr(X_test, np.clip(decoded, 0, 1))
 
@@ -254,24 +276,11 @@ def run(name, args):
     print(f"{'codec':22s} points (bytes/img, PSNR dB)")
     for label, points in curves.items():
         print(f"{label:22s} " + "  ".join(f"({b:.1f}, {q:.2f})" for b, q in sorted(points)))
-    print("\nRD autoencoder against each codec at matched PSNR (bytes/img; saving = 1 - RD / other)")
-    for label, points in curves.items():
-        if label == "RD autoencoder":
-            continue
-        rows, exact = matched(rd_points, points)
-        target = TARGETS.get(label)
-        if not rows:
-            print(f"{label:22s} no PSNR in common (RD {min(p[1] for p in rd_points):.2f}-"
-                  f"{max(p[1] for p in rd_points):.2f} dB)")
-            continue
-        cells = "  ".join(f"{q:.2f} dB: {a:.1f} vs {b:.1f} ({1 - a / b:+.0%})" for q, a, b in rows)
-        if not exact:
-            cells = (f"its lowest PSNR ({min(p[1] for p in points):.2f} dB) is above RD's: its smallest file "
-                     f"against RD's best point: {cells}")
-        verdict = "" if target is None else ("  target met" if all(1 - a / b >= target for _, a, b in rows)
-                                             else "  target NOT met")
-        verdict += "" if exact or not verdict else " (as a bound only)"
-        print(f"{label:22s} {cells}{verdict}")
+    print_matched(rd_points, curves, "RD autoencoder")
+    if args.also_weights:
+        subset = [p for w, p in zip(args.rate_weights, rd_points) if w in args.also_weights]
+        weights = " ".join(map(format, args.also_weights))
+        print_matched(subset, curves, f"RD autoencoder with the weights {weights} only")
     default_bits = dict(zip(FIXED_BITS, old))[DEFAULT_BITS]
     print(f"\nrate_weight rule (the largest weight whose PSNR reaches the fixed-bit codec's at its default "
           f"{DEFAULT_BITS} bits, {default_bits[1]:.2f} dB at {default_bits[0]:.1f} bytes/img): "
@@ -294,6 +303,8 @@ def main():
                         help="train on 4/5 of the training rows, measure on the other fifth (to choose defaults)")
     parser.add_argument("--rd-param", nargs="*", default=[], metavar="KEY=VALUE",
                         help="more RateDistortionAutoencoder parameters, e.g. lr_schedule=cosine")
+    parser.add_argument("--also-weights", type=float, nargs="+", default=[],
+                        help="also compare the RD curve of these of --rate-weights only (the same models)")
     parser.add_argument("--no-vq", action="store_true", help="skip the VQ-VAE")
     args = parser.parse_args()
     print(f"machine: {describe()} (2 cores shared with other jobs)")

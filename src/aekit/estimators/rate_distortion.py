@@ -9,6 +9,7 @@ from ..nn import AutoencoderNet
 from ..nn.hyperprior import HyperpriorBottleneck, residual_tables, table_choice
 from ..nn.quantised import EntropyBottleneck
 from ..registry import register
+from ..training.augment import shifting_step
 from ..training.optim import make_optimizer
 from . import _params as p
 from ._base import BaseAutoencoder
@@ -94,6 +95,12 @@ class RateDistortionAutoencoder(DiscreteCodeMixin, BaseAutoencoder):
     groups : int, default=4
         With the hyperprior: the code dimensions are coded in this many groups, each conditioned
         on the side codes and on the groups before it (channel-wise context, Minnen and Singh 2020).
+    augment_shift : int, default=0
+        Train on shifted images: each training image of each mini-batch moved by a random offset of
+        up to this many pixels each way (the uncovered pixels black, i.e. 0 in the data's units),
+        drawn from the model's seeded noise stream (:func:`aekit.training.augment.shift_images`).
+        More views of few training images. 0: none. Needs image-shaped rows (``arch="conv"`` or
+        ``image_shape``).
     activation, arch, image_shape, scale, noise, noise_level, noise_range, epochs, batch_size, lr,
     lr_schedule, optimizer, weight_decay, clip_grad_norm, validation_fraction, early_stopping,
     checkpoint_dir, checkpoint_every, log_dir, log_every, random_state, device, precision, compile, verbose
@@ -129,7 +136,7 @@ class RateDistortionAutoencoder(DiscreteCodeMixin, BaseAutoencoder):
     """
 
     def __init__(self, hidden=None, latent=32, *, rate_weight=0.005, components=4, prior="hyperprior", side=16,
-                 groups=4, activation="relu", arch="mlp",
+                 groups=4, augment_shift=0, activation="relu", arch="mlp",
                  image_shape=None, scale="minmax", noise=None, noise_level=0.3, noise_range=None, epochs=20,
                  batch_size=128, lr=1e-3, lr_schedule=None, optimizer="adam", weight_decay=0.0, clip_grad_norm=None,
                  validation_fraction=0.1, early_stopping=None, checkpoint_dir=None, checkpoint_every=1, log_dir=None,
@@ -143,6 +150,7 @@ class RateDistortionAutoencoder(DiscreteCodeMixin, BaseAutoencoder):
         "prior": p.one_of("factorised", "hyperprior", "hyperprior-joint"),
         "side": p.integer(1),
         "groups": p.integer(1),
+        "augment_shift": p.integer(0),
     }
 
     def _build_net(self, n_features, image_shape):
@@ -159,6 +167,15 @@ class RateDistortionAutoencoder(DiscreteCodeMixin, BaseAutoencoder):
 
     def _loss_weights(self):
         return {"rate": self.rate_weight, "side_rate": self.rate_weight}
+
+    def _step(self):
+        if not self.augment_shift:
+            return None
+        if self.image_shape_ is None:
+            raise ValueError(f"{type(self).__name__}: augment_shift={self.augment_shift} needs image-shaped rows "
+                             "(arch='conv' or image_shape=(C, H, W))")
+        offset, scale = (torch.as_tensor(a, device=self._device()) for a in (self.scaler_.offset_, self.scaler_.scale_))
+        return shifting_step(self.image_shape_, self.augment_shift, offset, scale)
 
     def _optimizers(self, model):
         # the hyperprior's networks learn at the networks' pace (at the fast one they diverge)
