@@ -76,7 +76,14 @@ def test_seeded_model_with_shifts_is_deterministic():
 
 
 def test_shifts_need_images():
+    rd = RateDistortionAutoencoder(hidden=(4,), latent=4, epochs=1, augment_shift=1)
     with pytest.raises(ValueError, match="augment_shift=1 needs image-shaped rows"):
-        fit(augment_shift=1)
+        rd.fit(np.zeros((20, 64), np.float32))
+    assert not hasattr(rd, "model_")  # refused before anything was built
     with pytest.raises(ValueError, match="augment_shift"):
         fit(arch="conv", augment_shift=-1)
+
+
+def test_an_mlp_with_image_shape_trains_on_shifts():
+    rd, X = fit(augment_shift=1, image_shape=(1, 8, 8))
+    assert rd.transform(X).shape == (120, 4)

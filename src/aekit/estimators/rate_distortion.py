@@ -168,12 +168,16 @@ class RateDistortionAutoencoder(DiscreteCodeMixin, BaseAutoencoder):
     def _loss_weights(self):
         return {"rate": self.rate_weight, "side_rate": self.rate_weight}
 
+    def _validate_params(self):
+        super()._validate_params()
+        # known before the data: a conv arch makes any row an image, an MLP needs image_shape
+        if self.augment_shift and self.arch == "mlp" and self.image_shape is None:
+            raise ValueError(f"{type(self).__name__}: augment_shift={self.augment_shift} needs image-shaped rows "
+                             "(arch='conv' or image_shape=(C, H, W))")
+
     def _step(self):
         if not self.augment_shift:
             return None
-        if self.image_shape_ is None:
-            raise ValueError(f"{type(self).__name__}: augment_shift={self.augment_shift} needs image-shaped rows "
-                             "(arch='conv' or image_shape=(C, H, W))")
         offset, scale = (torch.as_tensor(a, device=self._device()) for a in (self.scaler_.offset_, self.scaler_.scale_))
         return shifting_step(self.image_shape_, self.augment_shift, offset, scale)
 
