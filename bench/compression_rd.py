@@ -9,7 +9,10 @@ scikit-image's astronaut, coffee and rocket, test patches (stride 32) from sciki
 flower.jpg and scikit-image's chelsea (other photographs); rows channel-first in [0, 1]. Without
 scikit-image (``pip install 'aekit[bench]'``) it says so and uses china.jpg and flower.jpg only.
 --validation holds out a seeded fifth of the training rows and measures on them instead of the
-test rows (how the defaults were chosen); --rd-param passes more RD parameters.
+test rows (how the defaults were chosen); --rd-param passes more RD parameters (``augment_shift=1``
+trains the RD models on images shifted by up to a pixel); --also-weights W ... compares, besides
+the whole sweep, the RD curve of those of its weights only (the same models: how a denser sweep
+changes the figures).
 
 Models, all convolutional (aekit's default channels (32, 64)), --epochs epochs, seed 0, no scaling
 (the rows are in [0, 1]), no early-stopping split:
@@ -41,7 +44,7 @@ fixed-bit codec (format 1).
 
 Run: python bench/compression_rd.py [--data digits fashion colour] [--epochs 40]
      [--rate-weights 0.005 0.01 0.02 0.04] [--figures DIR] [--validation] [--no-vq]
-     [--rd-param KEY=VALUE ...]
+     [--rd-param KEY=VALUE ...] [--also-weights W ...]
 """
 
 import argparse
