@@ -100,7 +100,10 @@ class RateDistortionAutoencoder(DiscreteCodeMixin, BaseAutoencoder):
         up to this many pixels each way (the uncovered pixels black, i.e. 0 in the data's units),
         drawn from the model's seeded noise stream (:func:`aekit.training.augment.shift_images`).
         More views of few training images. 0: none. Needs image-shaped rows (``arch="conv"`` or
-        ``image_shape``).
+        ``image_shape``). At 1, conv, latent 64, 120 epochs on 3,200 rows it gave 0.7-1.1 dB more
+        PSNR on the MNIST digits' validation split at about the same bytes, and fewer bytes at a
+        higher PSNR on Fashion-MNIST's (at 60 epochs no gain there); ``bench/compression_rd.py
+        --validation --rd-param augment_shift=1``.
     activation, arch, image_shape, scale, noise, noise_level, noise_range, epochs, batch_size, lr,
     lr_schedule, optimizer, weight_decay, clip_grad_norm, validation_fraction, early_stopping,
     checkpoint_dir, checkpoint_every, log_dir, log_every, random_state, device, precision, compile, verbose
