@@ -8,10 +8,11 @@ import torch
 import aekit
 from aekit import Autoencoder, AutoencoderClassifier
 from aekit.apps.classifier import mask_labels
-from aekit.apps.classifier.augment import shift, strong_view, weak_view
+from aekit.apps.classifier.augment import strong_view, weak_view
 from aekit.apps.classifier.estimator import IMAGE_AUTOENCODER
 from aekit.apps.classifier.fixmatch import THRESHOLD, ClassStatus
 from aekit.datasets import load
+from aekit.training.augment import shift_images
 from test_classifier import assert_resumes_exactly  # tests/ is on sys.path
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -35,7 +36,7 @@ def test_views_are_seeded_shifted_and_mirrored_only_when_asked():
         assert a.shape == x.shape and torch.equal(a, b)
         assert not torch.equal(a, view(x, torch.Generator().manual_seed(1)))
         assert a.min() >= 0 and a.max() <= 1
-    ones = shift(torch.ones(50, 1, 8, 8), 1, torch.Generator().manual_seed(0))
+    ones = shift_images(torch.ones(50, 1, 8, 8), 1, torch.Generator().manual_seed(0))
     assert set(ones.sum((1, 2, 3)).tolist()) <= {64.0, 56.0, 49.0}  # one row and/or column uncovered
     dot = torch.zeros(200, 1, 8, 8)
     dot[:, 0, 4, 0] = 1  # a pixel on the left edge: a shift of 1 (8 pixels) keeps it in columns 0-1

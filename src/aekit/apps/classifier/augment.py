@@ -15,7 +15,8 @@ Chosen in bench/semisup_conv.py on a validation split of Fashion-MNIST.
 """
 
 import torch
-from torch.nn import functional as F
+
+from ...training.augment import shift_images
 
 # Largest shift of the weak and the strong view, in pixels of a 28 x 28 image (in proportion on others).
 WEAK_SHIFT, STRONG_SHIFT = 2, 4
@@ -48,26 +49,6 @@ def flip(images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     """Each image mirrored left-right with probability 1/2."""
     mirrored = _uniform(len(images), generator, images.device) < 0.5
     return torch.where(mirrored[:, None, None, None], images.flip(-1), images)
-
-
-def shift(images: torch.Tensor, max_shift: int, generator: torch.Generator) -> torch.Tensor:
-    """Each image moved by its own offset in [-max_shift, max_shift]^2 pixels, the uncovered part 0.
-
-    Example
-    -------
-    >>> x = torch.ones(3, 2, 5, 5)
-    >>> y = shift(x, 1, torch.Generator().manual_seed(0))
-    >>> y.shape, bool((y.sum((1, 2, 3)) >= 2 * 16).all())
-    (torch.Size([3, 2, 5, 5]), True)
-    """
-    n, _, height, width = images.shape
-    padded = F.pad(images, (max_shift,) * 4)
-    dy = _integers(0, 2 * max_shift, n, generator, images.device)
-    dx = _integers(0, 2 * max_shift, n, generator, images.device)
-    rows = (dy[:, None] + torch.arange(height, device=images.device))[:, :, None]  # (N, H, 1)
-    cols = (dx[:, None] + torch.arange(width, device=images.device))[:, None, :]  # (N, 1, W)
-    index = torch.arange(n, device=images.device)[:, None, None]
-    return padded[index, :, rows, cols].permute(0, 3, 1, 2)  # (N, H, W, C) -> (N, C, H, W)
 
 
 def contrast(images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
@@ -103,7 +84,7 @@ def weak_view(images: torch.Tensor, generator: torch.Generator, mirror: bool = T
     """
     if mirror:
         images = flip(images, generator)
-    return shift(images, scaled_pixels(WEAK_SHIFT, min(images.shape[2:])), generator)
+    return shift_images(images, scaled_pixels(WEAK_SHIFT, min(images.shape[2:])), generator)
 
 
 def strong_view(images: torch.Tensor, generator: torch.Generator, mirror: bool = True) -> torch.Tensor:
@@ -117,8 +98,8 @@ def strong_view(images: torch.Tensor, generator: torch.Generator, mirror: bool =
     """
     if mirror:
         images = flip(images, generator)
-    images = shift(images, scaled_pixels(STRONG_SHIFT, min(images.shape[2:])), generator)
+    images = shift_images(images, scaled_pixels(STRONG_SHIFT, min(images.shape[2:])), generator)
     return erase(contrast(images, generator), generator)
 
 
-__all__ = ["contrast", "erase", "flip", "scaled_pixels", "shift", "strong_view", "weak_view"]
+__all__ = ["contrast", "erase", "flip", "scaled_pixels", "strong_view", "weak_view"]

@@ -15,7 +15,15 @@ side tables), ``residual_tables_``, ``coding_groups()`` and ``table_choice(side,
 import constriction
 import numpy as np
 
-from .entropy import check_exhausted, decode_columns, encode_columns, finished_payload, payload_decoder, table_model
+from .entropy import (
+    categorical,
+    check_exhausted,
+    decode_columns,
+    encode_columns,
+    finished_payload,
+    payload_decoder,
+    table_model,
+)
 
 
 def _by_table(index):
@@ -44,8 +52,7 @@ class _Models(dict):
         self.tables = np.asarray(tables, np.float64)
 
     def __missing__(self, k):
-        row = self.tables[k]
-        self[k] = constriction.stream.model.Categorical(row, perfect=False) if len(row) > 1 else None
+        self[k] = categorical(self.tables[k])
         return self[k]
 
 

@@ -218,6 +218,12 @@ def table_model(table: np.ndarray):
     table = np.asarray(table, np.float64)
     if table.ndim != 1 or len(table) == 0 or not np.all(np.isfinite(table)) or table.min() < 0 or table.sum() <= 0:
         raise ValueError("a probability table must be a non-empty 1-D array of non-negative frequencies")
+    return categorical(table)
+
+
+def categorical(table: np.ndarray):
+    """:func:`table_model` without its checks, for tables positive by construction (checking a row
+    costs as much as building its model)."""
     # a table of one symbol says everything: its column takes no bits (and constriction refuses it)
     return constriction.stream.model.Categorical(table, perfect=False) if len(table) > 1 else None
 
@@ -296,5 +302,5 @@ def _uniform(bits):
     return constriction.stream.model.Uniform(1 << bits)
 
 
-__all__ = ["FIT_BITS", "SHAPES", "bell_table", "decode_checked", "decode_with_tables", "encode_with_tables",
-           "entropy_decode", "entropy_encode", "table_model"]
+__all__ = ["FIT_BITS", "SHAPES", "bell_table", "categorical", "decode_checked", "decode_with_tables",
+           "encode_with_tables", "entropy_decode", "entropy_encode", "table_model"]
