@@ -5,7 +5,8 @@ import torch
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from ..nn import AutoencoderNet
+from ..nn import ACTIVATIONS, AutoencoderNet, build_conv
+from ..nn.gdn import CHANNEL_ACTIVATIONS
 from ..nn.hyperprior import HyperpriorBottleneck, residual_tables, table_choice
 from ..nn.quantised import EntropyBottleneck
 from ..registry import register
@@ -104,7 +105,15 @@ class RateDistortionAutoencoder(DiscreteCodeMixin, BaseAutoencoder):
         PSNR on the MNIST digits' validation split at about the same bytes, and fewer bytes at a
         higher PSNR on Fashion-MNIST's (at 60 epochs no gain there); ``bench/compression_rd.py
         --validation --rd-param augment_shift=1``.
-    activation, arch, image_shape, scale, noise, noise_level, noise_range, epochs, batch_size, lr,
+    decoder_blocks : int, default=0
+        With ``arch="conv"``: residual blocks (two 3x3 convolutions and a skip,
+        :class:`aekit.nn.conv.ResidualBlock`) after each of the decoder's nonlinearities, at each
+        size of maps: a deeper decoder at the same code. 0: none.
+    activation : str, default="relu"
+        As for :class:`aekit.Autoencoder`, or ``"gdn"`` with ``arch="conv"``: generalised divisive
+        normalisation after each convolution and its inverse in the decoder
+        (:class:`aekit.nn.gdn.GDN`; Balle et al. 2017), the learned codecs' nonlinearity.
+    arch, image_shape, scale, noise, noise_level, noise_range, epochs, batch_size, lr,
     lr_schedule, optimizer, weight_decay, clip_grad_norm, validation_fraction, early_stopping,
     checkpoint_dir, checkpoint_every, log_dir, log_every, random_state, device, precision, compile, verbose
         As for :class:`aekit.Autoencoder`.
@@ -139,7 +148,7 @@ class RateDistortionAutoencoder(DiscreteCodeMixin, BaseAutoencoder):
     """
 
     def __init__(self, hidden=None, latent=32, *, rate_weight=0.005, components=4, prior="hyperprior", side=16,
-                 groups=4, augment_shift=0, activation="relu", arch="mlp",
+                 groups=4, augment_shift=0, decoder_blocks=0, activation="relu", arch="mlp",
                  image_shape=None, scale="minmax", noise=None, noise_level=0.3, noise_range=None, epochs=20,
                  batch_size=128, lr=1e-3, lr_schedule=None, optimizer="adam", weight_decay=0.0, clip_grad_norm=None,
                  validation_fraction=0.1, early_stopping=None, checkpoint_dir=None, checkpoint_every=1, log_dir=None,
@@ -154,6 +163,8 @@ class RateDistortionAutoencoder(DiscreteCodeMixin, BaseAutoencoder):
         "side": p.integer(1),
         "groups": p.integer(1),
         "augment_shift": p.integer(0),
+        "decoder_blocks": p.integer(0),
+        "activation": p.one_of(*ACTIVATIONS, *CHANNEL_ACTIVATIONS),
     }
 
     def _build_net(self, n_features, image_shape):
@@ -164,7 +175,11 @@ class RateDistortionAutoencoder(DiscreteCodeMixin, BaseAutoencoder):
                                               joint=self.prior == "hyperprior-joint")
         else:
             bottleneck = EntropyBottleneck(self.latent, self.components, CODE_STEP)
-        encoder, decoder = self._encoder_decoder(n_features, image_shape, bottleneck)
+        if self.decoder_blocks:
+            encoder, decoder = build_conv(image_shape, self._hidden(), self.latent, self.activation, tied=False,
+                                          decoder_blocks=self.decoder_blocks)
+        else:
+            encoder, decoder = self._encoder_decoder(n_features, image_shape, bottleneck)
         return AutoencoderNet(encoder, bottleneck, decoder, loss="mse", output_activation="sigmoid",
                               corruption=self._corruption(n_features))
 
@@ -177,6 +192,12 @@ class RateDistortionAutoencoder(DiscreteCodeMixin, BaseAutoencoder):
         if self.augment_shift and self.arch == "mlp" and self.image_shape is None:
             raise ValueError(f"{type(self).__name__}: augment_shift={self.augment_shift} needs image-shaped rows "
                              "(arch='conv' or image_shape=(C, H, W))")
+        if self.decoder_blocks and self.arch != "conv":
+            raise ValueError(f"{type(self).__name__}: decoder_blocks={self.decoder_blocks} adds convolutions to a "
+                             f"conv decoder; it needs arch='conv' (got arch={self.arch!r})")
+        if self.activation in CHANNEL_ACTIVATIONS and self.arch != "conv":
+            raise ValueError(f"{type(self).__name__}: activation={self.activation!r} normalises channels; it needs "
+                             f"arch='conv' (got arch={self.arch!r})")
 
     def _step(self):
         if not self.augment_shift:

@@ -1,8 +1,10 @@
 """Convolutional encoder/decoder pairs for images given as flat rows of an (C, H, W) shape."""
 
+import torch
 from torch import nn
 
 from .activations import make_activation
+from .gdn import CHANNEL_ACTIVATIONS, make_channel_activation
 from .tied import TiedConvTranspose2d, TiedLinear
 
 _KERNEL, _STRIDE, _PADDING = 3, 2, 1
@@ -13,10 +15,41 @@ def _halved(size):
     return (size - 1) // _STRIDE + 1
 
 
+def _nonlinearity(activation, channels, inverse):
+    if activation in CHANNEL_ACTIVATIONS:
+        return make_channel_activation(activation, channels, inverse)
+    return make_activation(activation)
+
+
+class ResidualBlock(nn.Module):
+    """``x + conv(nonlinearity(conv(x)))`` with 3x3 stride-1 convolutions of ``channels`` filters: a
+    decoder stage made deeper without changing its maps' size.
+
+    Example
+    -------
+    >>> ResidualBlock(8, "relu")(torch.zeros(2, 8, 7, 7)).shape
+    torch.Size([2, 8, 7, 7])
+    """
+
+    def __init__(self, channels: int, activation: str):
+        super().__init__()
+        self.first = nn.Conv2d(channels, channels, _KERNEL, 1, _PADDING)
+        self.nonlinearity = _nonlinearity(activation, channels, inverse=True)
+        self.second = nn.Conv2d(channels, channels, _KERNEL, 1, _PADDING)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.second(self.nonlinearity(self.first(x)))
+
+
 def build_conv(image_shape: tuple[int, int, int], channels: tuple[int, ...], latent: int, activation: str,
-               tied: bool) -> tuple[nn.Sequential, nn.Sequential]:
+               tied: bool, decoder_blocks: int = 0) -> tuple[nn.Sequential, nn.Sequential]:
     """Stride-2 convolutions with ``channels`` filters each, then a dense layer to the code units
     (before any bottleneck); mirrored back to logits.
+
+    ``activation`` may also be one of ``aekit.nn.gdn.CHANNEL_ACTIVATIONS`` ("gdn"): GDN after each
+    convolution, inverse GDN in the decoder (on the dense layer's maps and after each transposed
+    convolution but the last). ``decoder_blocks`` residual blocks (:class:`ResidualBlock`) follow
+    each of the decoder's nonlinearities, at each size of maps but the image's.
 
     Example
     -------
@@ -34,14 +67,17 @@ def build_conv(image_shape: tuple[int, int, int], channels: tuple[int, ...], lat
 
     encoder = nn.Sequential(nn.Unflatten(1, tuple(image_shape)))
     for conv in convs:
-        encoder.extend([conv, make_activation(activation)])
+        encoder.extend([conv, _nonlinearity(activation, conv.out_channels, inverse=False)])
     encoder.extend([nn.Flatten(), to_code])
 
-    decoder = nn.Sequential(
-        TiedLinear(to_code) if tied else nn.Linear(latent, flat),
-        make_activation(activation),
-        nn.Unflatten(1, last_shape),
-    )
+    from_code = TiedLinear(to_code) if tied else nn.Linear(latent, flat)
+    if activation in CHANNEL_ACTIVATIONS:
+        # a channel nonlinearity needs the maps, so it comes after the unflattening
+        decoder = nn.Sequential(from_code, nn.Unflatten(1, last_shape),
+                                make_channel_activation(activation, channels[-1], inverse=True))
+    else:
+        decoder = nn.Sequential(from_code, make_activation(activation), nn.Unflatten(1, last_shape))
+    decoder.extend([ResidualBlock(channels[-1], activation) for _ in range(decoder_blocks)])
     for i, conv in reversed(list(enumerate(convs))):
         target, given = sizes[i], sizes[i + 1]
         output_padding = tuple(t - (_STRIDE * (g - 1) - 2 * _PADDING + _KERNEL) for t, g in zip(target, given))
@@ -50,7 +86,8 @@ def build_conv(image_shape: tuple[int, int, int], channels: tuple[int, ...], lat
                 conv.out_channels, conv.in_channels, _KERNEL, _STRIDE, _PADDING, output_padding)
         )
         if i > 0:
-            decoder.append(make_activation(activation))
+            decoder.append(_nonlinearity(activation, conv.in_channels, inverse=True))
+            decoder.extend([ResidualBlock(conv.in_channels, activation) for _ in range(decoder_blocks)])
     decoder.append(nn.Flatten())
     return encoder, decoder
 
