@@ -8,9 +8,9 @@ import torch
 import aekit
 from aekit import Autoencoder, AutoencoderClassifier
 from aekit.apps.classifier import mask_labels
-from aekit.apps.classifier.augment import strong_view, weak_view
+from aekit.apps.classifier.augment import prediction_views, strong_view, weak_view
 from aekit.apps.classifier.estimator import IMAGE_AUTOENCODER
-from aekit.apps.classifier.fixmatch import THRESHOLD, ClassStatus
+from aekit.apps.classifier.fixmatch import THRESHOLD, ClassStatus, FixMatchStep
 from aekit.datasets import load
 from aekit.training.augment import shift_images
 from test_classifier import assert_resumes_exactly  # tests/ is on sys.path
@@ -115,3 +115,44 @@ def test_flexible_fixmatch_and_propagation_rounds_are_seeded_and_recorded(digits
     assert clf.history_[1]["confident"] > 0.5  # the warm-up takes pseudo-labels far below 0.95
     again = AutoencoderClassifier(**params).fit(X, y_semi)
     np.testing.assert_array_equal(again.predict_proba(X_test), clf.predict_proba(X_test))
+
+
+def test_prediction_views_are_fixed_and_test_views_average_their_softmax(digits):
+    x = torch.rand(5, 1, 8, 8)
+    views = prediction_views(x, 6)
+    assert len(views) == 6 and torch.equal(views[0], x) and torch.equal(views[1], x.flip(-1))
+    assert torch.equal(views[2][..., 1:], x[..., :-1]) and not views[2][..., 0].any()  # 1 pixel right, 0 fill
+    assert len(prediction_views(x, 6, mirror=False)) == 5 and not any(
+        torch.equal(v, x.flip(-1)) for v in prediction_views(x, 6, mirror=False))
+    X, _, y_semi, X_test, _ = digits
+    clf = AutoencoderClassifier(**{**IMAGES, "steps": 9}, autoencoder=Autoencoder(**SMALL_CNN)).fit(X, y_semi)
+    one = clf.predict_proba(X_test)
+    images = torch.from_numpy(clf.scaler_.transform(X_test)).view(-1, 1, 8, 8)
+    with torch.no_grad():
+        expected = torch.stack([torch.softmax(clf.model_(v.flatten(1)), 1) for v in prediction_views(images, 3)])
+    np.testing.assert_allclose(clf.set_params(test_views=3).predict_proba(X_test), expected.mean(0).numpy(), atol=1e-6)
+    np.testing.assert_allclose(clf.set_params(test_views=1).predict_proba(X_test), expected[0].numpy(), atol=1e-6)
+    np.testing.assert_array_equal(clf.predict_proba(X_test), one)
+    # rows without an image shape have no views to average: test_views leaves them as they are
+    rows = AutoencoderClassifier(Autoencoder(hidden=(16,), latent=8, epochs=1), steps=5, random_state=0,
+                                 device="cpu").fit(X, y_semi)
+    np.testing.assert_array_equal(rows.set_params(test_views=6).predict_proba(X_test),
+                                  rows.set_params(test_views=1).predict_proba(X_test))
+
+
+def test_an_averaged_teacher_makes_the_pseudo_labels(digits, monkeypatch):
+    X, _, y_semi, _, _ = digits
+    seen = []
+    original = FixMatchStep._pseudo_labels
+    monkeypatch.setattr(FixMatchStep, "_pseudo_labels", lambda self, p: seen.append(p) or original(self, p))
+    params = dict(IMAGES, autoencoder=Autoencoder(**SMALL_CNN), steps=9, propagation_rounds=1)
+    trained = AutoencoderClassifier(**params).fit(X, y_semi)
+    assert seen[0].requires_grad is False
+    average = AutoencoderClassifier(**params, teacher="average").fit(X, y_semi)
+    # the normalised average of one update is the weights after it: the first two steps' teachers are the
+    # trained network in both runs; from the third on the average lags the trained weights
+    torch.testing.assert_close(seen[9:11], seen[:2])
+    assert not torch.allclose(seen[11], seen[2])
+    assert average.history_[-1]["confident"] > 0 and trained.history_[-1]["confident"] > 0
+    with pytest.raises(ValueError, match="teacher"):
+        AutoencoderClassifier(**params, teacher="ema").fit(X, y_semi)

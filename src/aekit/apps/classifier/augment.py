@@ -10,11 +10,14 @@ classifier; a value outside is clipped by the contrast change only).
 - :func:`strong_view`: the flip, a shift of up to 4 pixels, a random contrast (x -> mean + c (x -
   mean), c in [0.5, 1.5], clipped to [0, 1]) and one erased square (side 8-14 pixels on 28 x 28
   images, in proportion on others): the image that must be given the pseudo-label.
+- :func:`prediction_views`: fixed views for prediction (the image, its mirror image, shifts of 1 pixel),
+  whose predictions the fitted classifier may average.
 
 Chosen in bench/semisup_conv.py on a validation split of Fashion-MNIST.
 """
 
 import torch
+from torch.nn import functional as F
 
 from ...training.augment import shift_images
 
@@ -102,4 +105,33 @@ def strong_view(images: torch.Tensor, generator: torch.Generator, mirror: bool =
     return erase(contrast(images, generator), generator)
 
 
-__all__ = ["contrast", "erase", "flip", "scaled_pixels", "strong_view", "weak_view"]
+def shifted(images: torch.Tensor, dy: int, dx: int) -> torch.Tensor:
+    """Every image moved ``dy`` pixels down and ``dx`` right (negative: up, left), the uncovered pixels 0."""
+    height, width = images.shape[2:]
+    padded = F.pad(images, (max(dx, 0), max(-dx, 0), max(dy, 0), max(-dy, 0)))
+    top, left = max(-dy, 0), max(-dx, 0)
+    return padded[:, :, top:top + height, left:left + width]
+
+
+# The fixed prediction-time shifts (dy, dx), in the order prediction_views takes them.
+TEST_SHIFTS = ((0, 1), (0, -1), (1, 0), (-1, 0))
+
+
+def prediction_views(images: torch.Tensor, n_views: int, mirror: bool = True) -> list[torch.Tensor]:
+    """The first ``n_views`` of: the images as they are, mirrored left-right (when ``mirror``),
+    and shifted by 1 pixel right, left, down and up (``TEST_SHIFTS``); weak views without their draws.
+
+    Example
+    -------
+    >>> x = torch.arange(4.0).view(1, 1, 2, 2)
+    >>> [v.flatten().tolist() for v in prediction_views(x, 3)]
+    [[0.0, 1.0, 2.0, 3.0], [1.0, 0.0, 3.0, 2.0], [0.0, 0.0, 0.0, 2.0]]
+    >>> len(prediction_views(x, 9, mirror=False))
+    5
+    """
+    views = [images] + ([images.flip(-1)] if mirror else []) + [shifted(images, dy, dx) for dy, dx in TEST_SHIFTS]
+    return views[:n_views]
+
+
+__all__ = ["TEST_SHIFTS", "contrast", "erase", "flip", "prediction_views", "scaled_pixels", "shifted", "strong_view",
+           "weak_view"]

@@ -59,33 +59,32 @@ class AutoencoderClassifier(FittedClassifierMixin, ClassifierMixin, TransformerM
       ``consistency_radius`` x the mean distance of a row to the mean row, in the direction that
       changes it most, should agree) + ``entropy_weight`` x the entropy of the predictions;
     - images (``image_shape`` given; ``"fixmatch"``, Sohn et al. 2020): a small CNN (the encoder of
-      a convolutional autoencoder) sees shifted (and with ``flip``, mirrored) views; where its
-      prediction on such a weak view is confident (>= 0.95; with few labels, a threshold per
-      class, see ``thresholds``), it is the target of ``consistency_weight`` x cross-entropy on a
-      strong view (larger shift, contrast, an erased square; with few labels RandAugment) of the same
-      row; the classifier keeps a moving average of the weights (with few labels, in two rounds).
+      a convolutional autoencoder) sees shifted (and with ``flip``, mirrored) views; where its prediction on such a
+      weak view is confident (>= 0.95; with few labels, a threshold per class, see ``thresholds``), it is the target
+      of ``consistency_weight`` x cross-entropy on a strong view (larger shift, contrast, an erased square; with few
+      labels RandAugment) of the same row; the classifier keeps a moving average of the weights (with few labels, in
+      two rounds).
 
-    Test error (bench/semisupervised.py, 3 label draws) beside the better of a logistic regression
-    and an MLP on the labelled rows: MNIST digits 0.097 vs 0.228 (100 labels), 0.051 vs 0.105
-    (1,000), without ``image_shape`` (with it 0.086 at 100 labels, at about 20x the time);
-    Fashion-MNIST with ``image_shape`` 0.217 vs 0.284 (100), 0.157 vs 0.189 (1,000), without it
-    0.290 and 0.185.
+    Test error (bench/semisupervised.py, 3 label draws) beside the better of a logistic regression and an MLP on the
+    labelled rows: MNIST digits 0.097 vs 0.228 (100 labels), 0.051 vs 0.105 (1,000), without ``image_shape`` (with it
+    0.086 at 100 labels, at about 20x the time); Fashion-MNIST with ``image_shape`` 0.217 vs 0.284 (100), 0.157 vs
+    0.189 (1,000), without it 0.290 and 0.185.
 
-    For rows, the network starts from the encoder of ``autoencoder`` pre-trained on every row (its
-    code standardised): on a validation split of the digits, 100 labels, this lowered the error in
-    each of 4 label draws (0.092 -> 0.086). ``Autoencoder(epochs=0)`` starts from random weights,
-    as the default CNN for images does (pre-training it did worse on Fashion-MNIST).
+    For rows, the network starts from the encoder of ``autoencoder`` pre-trained on every row (its code standardised):
+    on a validation split of the digits, 100 labels, this lowered the error in each of 4 label draws (0.092 -> 0.086).
+    ``Autoencoder(epochs=0)`` starts from random weights, as the default CNN for images does (pre-training it did
+    worse on Fashion-MNIST).
 
-    With ``unlabelled="pretrain"`` (the method of earlier versions) the autoencoder is pre-trained on
-    all rows, a dense head is trained on the labelled rows' codes (standardised with the mean and
-    standard deviation of every row's code), and with ``fine_tune=True`` the whole network is then
-    trained on the labelled rows, the encoder with the smaller learning rate ``encoder_lr``.
+    With ``unlabelled="pretrain"`` (the method of earlier versions) the autoencoder is pre-trained on all rows, a
+    dense head is trained on the labelled rows' codes (standardised with the mean and standard deviation of every
+    row's code), and with ``fine_tune=True`` the whole network is then trained on the labelled rows, the encoder with
+    the smaller learning rate ``encoder_lr``.
 
-    For transfer, ``encoder`` supplies an encoder trained elsewhere: a saved model folder, a fitted
-    aekit autoencoder (a VAE gives its posterior mean), a fitted ``AutoencoderClassifier`` (its
-    features: the encoder and its head's hidden layers), or any ``torch.nn.Module`` mapping rows to
-    (n_samples, width) features. The head (and fine-tuning) train on the labelled rows as with
-    ``"pretrain"``; unlabelled rows are not used. The given model is never changed (weights are copied).
+    For transfer, ``encoder`` supplies an encoder trained elsewhere: a saved model folder, a fitted aekit autoencoder
+    (a VAE gives its posterior mean), a fitted ``AutoencoderClassifier`` (its features: the encoder and its head's
+    hidden layers), or any ``torch.nn.Module`` mapping rows to (n_samples, width) features. The head (and fine-tuning)
+    train on the labelled rows as with ``"pretrain"``; unlabelled rows are not used. The given model is never changed
+    (weights are copied).
 
     Parameters
     ----------
@@ -135,6 +134,11 @@ class AutoencoderClassifier(FittedClassifierMixin, ClassifierMixin, TransformerM
     augmentation : {"auto", "basic", "randaugment"}, default="auto"
         ``"fixmatch"``'s strong view: "basic" (above) or RandAugment (2 random operations, then an erased
         square). "auto" (these four): by labels a class, see ``phases.few_label_settings``.
+    teacher : {"trained", "average"}, default="trained"
+        Which network's weak-view prediction is ``"fixmatch"``'s pseudo-label: the trained one, or its moving average.
+    test_views : int, default=1
+        Images are predicted as the mean softmax over this many fixed views: as they are, mirrored (with
+        ``flip``), shifted 1 pixel right, left, down, up (``augment.prediction_views``); 1: as they are.
     freeze : bool or int, default=False
         What fine-tuning leaves unchanged: True for the whole encoder, an integer for its first
         layers with weights (False or 0 for none). Without ``fine_tune`` the encoder is never changed.
@@ -169,15 +173,14 @@ class AutoencoderClassifier(FittedClassifierMixin, ClassifierMixin, TransformerM
         Fraction of the labelled rows held out (seeded) to report ``val_*`` terms and drive early
         stopping; their labels are not spread either.
     checkpoint_dir : str, optional
-        Folder for checkpoints of every phase, each in a folder of its own (``joint``, or
-        ``pretrain``, ``head``, ``fine-tune``), written every ``checkpoint_every`` epochs;
-        ``fit(X, y, resume=True)`` continues from them. The autoencoder pre-trained here
-        checkpoints into ``pretrain`` unless it has a ``checkpoint_dir`` of its own.
+        Folder for checkpoints of every phase, each in a folder of its own (``joint``, or ``pretrain``, ``head``,
+        ``fine-tune``), written every ``checkpoint_every`` epochs; ``fit(X, y, resume=True)`` continues from them. The
+        autoencoder pre-trained here checkpoints into ``pretrain`` unless it has a ``checkpoint_dir`` of its own.
     checkpoint_every : int, default=1
     log_dir : str, optional
-        TensorBoard event files, as for :class:`aekit.Autoencoder`: each phase's terms under its
-        name (``joint/train/cross_entropy``, say); the autoencoder pre-trained here logs into
-        ``pretrain`` unless it has a ``log_dir`` of its own.
+        TensorBoard event files, as for :class:`aekit.Autoencoder`: each phase's terms under its name
+        (``joint/train/cross_entropy``, say); the autoencoder pre-trained here logs into ``pretrain`` unless it has a
+        ``log_dir`` of its own.
 
     Attributes
     ----------
@@ -208,33 +211,29 @@ class AutoencoderClassifier(FittedClassifierMixin, ClassifierMixin, TransformerM
     (3,)
     """
 
-    def __init__(self, autoencoder=None, *, encoder=None, unlabelled="auto", steps=None,
-                 unlabelled_batch_size=None, consistency_weight=1.0, consistency_radius=0.3, entropy_weight=1.0,
-                 graph_weight=1.0, flip=True, thresholds="auto", distribution_alignment="auto",
-                 propagation_rounds="auto", augmentation="auto", freeze=False, head=(), activation="relu",
-                 fine_tune=False, fine_tune_epochs=100, encoder_lr=None, image_shape=None, scale=None, epochs=None,
-                 batch_size=32, lr=1e-3, lr_schedule=None, optimizer="adam", weight_decay=0.0, clip_grad_norm=None,
-                 validation_fraction=0.0, early_stopping=None, checkpoint_dir=None, checkpoint_every=1,
-                 log_dir=None, random_state=None, device="auto", verbose=False):
+    def __init__(self, autoencoder=None, *, encoder=None, unlabelled="auto", steps=None, unlabelled_batch_size=None,
+                 consistency_weight=1.0, consistency_radius=0.3, entropy_weight=1.0, graph_weight=1.0, flip=True,
+                 thresholds="auto", distribution_alignment="auto", propagation_rounds="auto", augmentation="auto",
+                 teacher="trained", test_views=1, freeze=False, head=(), activation="relu", fine_tune=False,
+                 fine_tune_epochs=100, encoder_lr=None, image_shape=None, scale=None, epochs=None, batch_size=32,
+                 lr=1e-3, lr_schedule=None, optimizer="adam", weight_decay=0.0, clip_grad_norm=None,
+                 validation_fraction=0.0, early_stopping=None, checkpoint_dir=None, checkpoint_every=1, log_dir=None,
+                 random_state=None, device="auto", verbose=False):
         p.store(self, locals())
 
     _param_table = {
         **{name: NeuralEstimator._param_table[name] for name in _SHARED_PARAMS},
-        "epochs": p.integer(0) | p.NONE,
-        "unlabelled": p.one_of(*UNLABELLED_METHODS),
-        "steps": p.integer(1) | p.NONE,
-        "unlabelled_batch_size": p.integer(1) | p.NONE,
+        "epochs": p.integer(0) | p.NONE, "unlabelled": p.one_of(*UNLABELLED_METHODS),
+        "steps": p.integer(1) | p.NONE, "unlabelled_batch_size": p.integer(1) | p.NONE,
         **{name: p.real(0) for name in ("consistency_weight", "consistency_radius", "entropy_weight", "graph_weight")},
         "autoencoder": p.Spec(lambda v: v is None or isinstance(v, BaseAutoencoder),
                               "None or an aekit autoencoder (Autoencoder(), VariationalAutoencoder(), ...)"),
         "encoder": encoder_spec(),
         "flip": p.one_of(True, False), "thresholds": p.one_of("auto", "fixed", "flexible", "adaptive"),
-        "distribution_alignment": p.one_of("auto", True, False),
-        "propagation_rounds": p.integer(1) | p.one_of("auto"),
-        "augmentation": p.one_of("auto", "basic", "randaugment"),
-        "freeze": p.one_of(True, False) | p.integer(0),
-        "head": p.widths(),
-        "activation": p.one_of(*ACTIVATIONS),
+        "distribution_alignment": p.one_of("auto", True, False), "propagation_rounds": p.integer(1) | p.one_of("auto"),
+        "augmentation": p.one_of("auto", "basic", "randaugment"), "teacher": p.one_of("trained", "average"),
+        "test_views": p.integer(1),
+        "freeze": p.one_of(True, False) | p.integer(0), "head": p.widths(), "activation": p.one_of(*ACTIVATIONS),
         "fine_tune": p.one_of(True, False), "fine_tune_epochs": p.integer(0),
         "encoder_lr": p.real(0, low_open=True) | p.NONE,
     }

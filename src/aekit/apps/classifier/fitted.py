@@ -11,13 +11,15 @@ import torch
 from torch import nn
 
 from ... import saving
+from .augment import prediction_views
 from .network import ClassifierNet, classifier_net
 from .sources import FeatureSource, Layout, fresh_encoder
 
 
 class FittedClassifierMixin(FeatureSource):
     """The methods of a fitted classifier (``classes_``, ``model_``, ``image_shape_`` and the layout
-    ``_layout`` set), for a :class:`aekit.estimators.NeuralEstimator` with ``head`` and ``activation``."""
+    ``_layout`` set), for a :class:`aekit.estimators.NeuralEstimator` with ``head``, ``activation``,
+    ``flip`` and ``test_views``."""
 
     def _network(self, n_features: int, n_classes: int) -> ClassifierNet:
         """A ClassifierNet of the layout ``self._layout`` for ``n_classes``, with fresh weights."""
@@ -61,8 +63,17 @@ class FittedClassifierMixin(FeatureSource):
         return self._per_row(lambda x: self.model_.encoder(x), X)
 
     def predict_proba(self, X) -> np.ndarray:
-        """Class probabilities, shape (n_samples, n_classes), columns in the order of ``classes_``."""
-        return self._per_row(lambda x: torch.softmax(self.model_(x), dim=1), X)
+        """Class probabilities, shape (n_samples, n_classes), columns in the order of ``classes_``;
+        for images, the mean over the ``test_views`` fixed views of each (see :func:`.prediction_views`)."""
+        return self._per_row(self._mean_softmax, X)
+
+    def _mean_softmax(self, x: torch.Tensor) -> torch.Tensor:
+        """The mean of the softmax over the views of the scaled rows ``x`` that ``test_views`` asks for."""
+        n_views = self.test_views
+        if self.image_shape_ is None or n_views == 1:
+            return torch.softmax(self.model_(x), dim=1)
+        views = prediction_views(x.view(-1, *self.image_shape_), n_views, self.flip)
+        return torch.stack([torch.softmax(self.model_(v.flatten(1)), dim=1) for v in views]).mean(0)
 
     def predict(self, X) -> np.ndarray:
         """The most probable class of each row of ``X``."""

@@ -163,12 +163,15 @@ class FixMatchStep:
     ``image_shape`` (C, H, W); ``mirror`` lets the views flip them left-right. A ``status`` (the
     model's :class:`ClassStatus`, so that checkpoints carry it) follows the pseudo-labels: with
     ``thresholds`` "flexible" or "adaptive" they are its per-class ones, with ``align`` the weak-view predictions are
-    aligned to its prior first; ``augmentation`` names the strong view (``STRONG_VIEWS``).
+    aligned to its prior first; ``augmentation`` names the strong view (``STRONG_VIEWS``); ``teacher``
+    which network's weak-view prediction makes the pseudo-labels: ``"trained"`` (FixMatch's) or the
+    moving ``"average"`` (a mean teacher, Tarvainen and Valpola 2017: steadier pseudo-labels).
     """
 
     def __init__(self, labelled_rows: torch.Tensor, labelled_targets: torch.Tensor, labelled_batch: int,
                  image_shape: tuple[int, int, int], mirror: bool = True, status: ClassStatus | None = None,
-                 align: bool = False, thresholds: str = "fixed", augmentation: str = "basic"):
+                 align: bool = False, thresholds: str = "fixed", augmentation: str = "basic",
+                 teacher: str = "trained"):
         self.labelled_rows = labelled_rows
         self.labelled_targets = labelled_targets
         self.labelled_batch = labelled_batch
@@ -176,6 +179,7 @@ class FixMatchStep:
         self.mirror = mirror
         self.status, self.align, self.thresholds = status, align, thresholds
         self.strong_view = STRONG_VIEWS[augmentation]
+        self.teacher = teacher
 
     def __call__(self, trainer: Trainer, batch) -> dict[str, torch.Tensor]:
         rows, spread = batch
@@ -197,7 +201,11 @@ class FixMatchStep:
             log_p = F.log_softmax(weak, 1)
             terms = labelled_terms(labelled, targets)
             if weights["consistency"]:
-                confidence, pseudo, thresholds = self._pseudo_labels(log_p.detach().exp())
+                teacher = log_p.detach().exp()
+                if self.teacher == "average":
+                    with torch.no_grad():
+                        teacher = F.softmax(model.average(inputs[n_labelled:n_labelled + n_rows]), 1)
+                confidence, pseudo, thresholds = self._pseudo_labels(teacher)
                 confident = (confidence >= thresholds).float()
                 terms["consistency"] = (F.cross_entropy(strong, pseudo, reduction="none") * confident).mean()
                 terms["confident"] = confident.mean()

@@ -176,7 +176,8 @@ class LabelledPhases:
                 prior = torch.bincount(targets, minlength=self.n_classes).float() + 1
                 model.status = status = ClassStatus(prior / prior.sum())
             step = FixMatchStep(inputs[labelled_train], targets, s.batch_size, image_shape, mirror,
-                                status=status, align=align, thresholds=thresholds, augmentation=augmentation)
+                                status=status, align=align, thresholds=thresholds, augmentation=augmentation,
+                                teacher=s.teacher)
             weights = {"cross_entropy": 1.0, "error": 0.0, "confident": 0.0, "consistency": s.consistency_weight,
                        "graph": s.graph_weight}
             self._train_joint(model, net.parameters(), step, weights, {"augment": seeds[1] + round_},
