@@ -8,7 +8,7 @@ import torch
 import aekit
 from aekit import Autoencoder, AutoencoderClassifier
 from aekit.apps.classifier import mask_labels
-from aekit.apps.classifier.augment import prediction_views, strong_view, weak_view
+from aekit.apps.classifier.augment import FIXMATCH_TEST_VIEWS, prediction_views, strong_view, weak_view
 from aekit.apps.classifier.estimator import IMAGE_AUTOENCODER
 from aekit.apps.classifier.fixmatch import THRESHOLD, ClassStatus, FixMatchStep
 from aekit.datasets import load
@@ -126,18 +126,19 @@ def test_prediction_views_are_fixed_and_test_views_average_their_softmax(digits)
         torch.equal(v, x.flip(-1)) for v in prediction_views(x, 6, mirror=False))
     X, _, y_semi, X_test, _ = digits
     clf = AutoencoderClassifier(**{**IMAGES, "steps": 9}, autoencoder=Autoencoder(**SMALL_CNN)).fit(X, y_semi)
-    one = clf.predict_proba(X_test)
+    default = clf.predict_proba(X_test)  # test_views="auto": every view, FixMatch trained on such views
     images = torch.from_numpy(clf.scaler_.transform(X_test)).view(-1, 1, 8, 8)
     with torch.no_grad():
         expected = torch.stack([torch.softmax(clf.model_(v.flatten(1)), 1) for v in prediction_views(images, 3)])
     np.testing.assert_allclose(clf.set_params(test_views=3).predict_proba(X_test), expected.mean(0).numpy(), atol=1e-6)
     np.testing.assert_allclose(clf.set_params(test_views=1).predict_proba(X_test), expected[0].numpy(), atol=1e-6)
-    np.testing.assert_array_equal(clf.predict_proba(X_test), one)
+    np.testing.assert_array_equal(clf.set_params(test_views=FIXMATCH_TEST_VIEWS).predict_proba(X_test), default)
+    assert FIXMATCH_TEST_VIEWS == 6 and not np.array_equal(default, expected[0].numpy())
     # rows without an image shape have no views to average: test_views leaves them as they are
     rows = AutoencoderClassifier(Autoencoder(hidden=(16,), latent=8, epochs=1), steps=5, random_state=0,
                                  device="cpu").fit(X, y_semi)
     np.testing.assert_array_equal(rows.set_params(test_views=6).predict_proba(X_test),
-                                  rows.set_params(test_views=1).predict_proba(X_test))
+                                  rows.set_params(test_views="auto").predict_proba(X_test))
 
 
 def test_an_averaged_teacher_makes_the_pseudo_labels(digits, monkeypatch):

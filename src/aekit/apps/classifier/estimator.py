@@ -136,9 +136,9 @@ class AutoencoderClassifier(FittedClassifierMixin, ClassifierMixin, TransformerM
         square). "auto" (these four): by labels a class, see ``phases.few_label_settings``.
     teacher : {"trained", "average"}, default="trained"
         Which network's weak-view prediction is ``"fixmatch"``'s pseudo-label: the trained one, or its moving average.
-    test_views : int, default=1
-        Images are predicted as the mean softmax over this many fixed views: as they are, mirrored (with
-        ``flip``), shifted 1 pixel right, left, down, up (``augment.prediction_views``); 1: as they are.
+    test_views : int or "auto", default="auto"
+        Images are predicted as the mean softmax over this many fixed views: as they are, mirrored (with ``flip``),
+        shifted 1 pixel right, left, down, up (``augment.prediction_views``); "auto": all for "fixmatch", else 1.
     freeze : bool or int, default=False
         What fine-tuning leaves unchanged: True for the whole encoder, an integer for its first
         layers with weights (False or 0 for none). Without ``fine_tune`` the encoder is never changed.
@@ -214,7 +214,7 @@ class AutoencoderClassifier(FittedClassifierMixin, ClassifierMixin, TransformerM
     def __init__(self, autoencoder=None, *, encoder=None, unlabelled="auto", steps=None, unlabelled_batch_size=None,
                  consistency_weight=1.0, consistency_radius=0.3, entropy_weight=1.0, graph_weight=1.0, flip=True,
                  thresholds="auto", distribution_alignment="auto", propagation_rounds="auto", augmentation="auto",
-                 teacher="trained", test_views=1, freeze=False, head=(), activation="relu", fine_tune=False,
+                 teacher="trained", test_views="auto", freeze=False, head=(), activation="relu", fine_tune=False,
                  fine_tune_epochs=100, encoder_lr=None, image_shape=None, scale=None, epochs=None, batch_size=32,
                  lr=1e-3, lr_schedule=None, optimizer="adam", weight_decay=0.0, clip_grad_norm=None,
                  validation_fraction=0.0, early_stopping=None, checkpoint_dir=None, checkpoint_every=1, log_dir=None,
@@ -232,7 +232,7 @@ class AutoencoderClassifier(FittedClassifierMixin, ClassifierMixin, TransformerM
         "flip": p.one_of(True, False), "thresholds": p.one_of("auto", "fixed", "flexible", "adaptive"),
         "distribution_alignment": p.one_of("auto", True, False), "propagation_rounds": p.integer(1) | p.one_of("auto"),
         "augmentation": p.one_of("auto", "basic", "randaugment"), "teacher": p.one_of("trained", "average"),
-        "test_views": p.integer(1),
+        "test_views": p.integer(1) | p.one_of("auto"),
         "freeze": p.one_of(True, False) | p.integer(0), "head": p.widths(), "activation": p.one_of(*ACTIVATIONS),
         "fine_tune": p.one_of(True, False), "fine_tune_epochs": p.integer(0),
         "encoder_lr": p.real(0, low_open=True) | p.NONE,

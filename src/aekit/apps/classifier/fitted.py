@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from ... import saving
-from .augment import prediction_views
+from .augment import FIXMATCH_TEST_VIEWS, prediction_views
 from .network import ClassifierNet, classifier_net
 from .sources import FeatureSource, Layout, fresh_encoder
 
@@ -19,7 +19,7 @@ from .sources import FeatureSource, Layout, fresh_encoder
 class FittedClassifierMixin(FeatureSource):
     """The methods of a fitted classifier (``classes_``, ``model_``, ``image_shape_`` and the layout
     ``_layout`` set), for a :class:`aekit.estimators.NeuralEstimator` with ``head``, ``activation``,
-    ``flip`` and ``test_views``."""
+    ``flip``, ``test_views`` and ``_method()``."""
 
     def _network(self, n_features: int, n_classes: int) -> ClassifierNet:
         """A ClassifierNet of the layout ``self._layout`` for ``n_classes``, with fresh weights."""
@@ -70,6 +70,8 @@ class FittedClassifierMixin(FeatureSource):
     def _mean_softmax(self, x: torch.Tensor) -> torch.Tensor:
         """The mean of the softmax over the views of the scaled rows ``x`` that ``test_views`` asks for."""
         n_views = self.test_views
+        if n_views == "auto":  # the views FixMatch trained on (shifts, mirrors); other images: as they are
+            n_views = FIXMATCH_TEST_VIEWS if self._method() == "fixmatch" else 1
         if self.image_shape_ is None or n_views == 1:
             return torch.softmax(self.model_(x), dim=1)
         views = prediction_views(x.view(-1, *self.image_shape_), n_views, self.flip)
