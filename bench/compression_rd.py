@@ -40,7 +40,8 @@ the RD curve and the baseline's overlap; the bytes of each there are interpolate
 log(bytes) along its curve. A codec whose lowest PSNR is above RD's highest (AVIF here) is set
 beside RD's best point with its smallest file: a bound, since it cannot code smaller. Targets (issue
 19): RD needs >= 50% fewer bytes than WebP and AVIF at each point, and >= 20% fewer than today's
-fixed-bit codec (format 1).
+fixed-bit codec (format 1). Each line ends with the Bjontegaard-delta saving over the whole common
+range (bench/bjontegaard.py), the single figure the field reports.
 
 Run: python bench/compression_rd.py [--data digits fashion colour] [--epochs 40]
      [--rate-weights 0.005 0.01 0.02 0.04] [--figures DIR] [--validation] [--no-vq]
@@ -64,6 +65,7 @@ from aekit.datasets import load
 from aekit.estimators.rate_distortion import RateDistortionAutoencoder
 from aekit.estimators.vqvae import VQVAE
 from aekit.metrics import psnr
+from bjontegaard import bd_saving
 
 PILLOW = {"JPEG": ("JPEG", {"optimize": True}, (1, 5, 10, 20, 30, 50, 75, 90)),
           "WebP": ("WEBP", {"method": 6}, (0, 5, 10, 25, 50, 75, 90)),
@@ -213,7 +215,9 @@ def print_matched(rd_points, curves, title):
         verdict = "" if target is None else ("  target met" if all(1 - a / b >= target for _, a, b in rows)
                                              else "  target NOT met")
         verdict += "" if exact or not verdict else " (as a bound only)"
-        print(f"{label:22s} {cells}{verdict}")
+        bd = bd_saving(rd_points, points)
+        bd_cell = "" if bd is None or not exact else f"  BD-rate {bd:+.1%}"
+        print(f"{label:22s} {cells}{verdict}{bd_cell}")
 
 
 def point(X_test, data, decoded):
