@@ -112,7 +112,10 @@ class RateDistortionAutoencoder(DiscreteCodeMixin, BaseAutoencoder):
     activation : str, default="relu"
         As for :class:`aekit.Autoencoder`, or ``"gdn"`` with ``arch="conv"``: generalised divisive
         normalisation after each convolution and its inverse in the decoder
-        (:class:`aekit.nn.gdn.GDN`; Balle et al. 2017), the learned codecs' nonlinearity.
+        (:class:`aekit.nn.gdn.GDN`; Balle et al. 2017), the learned codecs' nonlinearity. With
+        the default two 3x3 layers it did not help on the MNIST digits' validation split (conv,
+        latent 64, ``augment_shift=1``, 120 epochs): a lower PSNR ceiling (25.79 dB against 26.16)
+        and more bytes below 24.5 dB.
     arch, image_shape, scale, noise, noise_level, noise_range, epochs, batch_size, lr,
     lr_schedule, optimizer, weight_decay, clip_grad_norm, validation_fraction, early_stopping,
     checkpoint_dir, checkpoint_every, log_dir, log_every, random_state, device, precision, compile, verbose
