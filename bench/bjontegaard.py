@@ -21,10 +21,7 @@ from scipy.interpolate import PchipInterpolator
 def _mean_log_bytes(curve, low, high):
     """Mean of log(bytes) over PSNR in [low, high] along ``curve`` [(bytes, psnr), ...]."""
     points = sorted(curve, key=lambda p: p[1])
-    psnrs = np.array([p[1] for p in points])
-    if len(points) == 1:
-        return math.log(points[0][0])
-    spline = PchipInterpolator(psnrs, np.log([p[0] for p in points]))
+    spline = PchipInterpolator([p[1] for p in points], np.log([p[0] for p in points]))
     return float(spline.integrate(low, high)) / (high - low)
 
 

@@ -315,8 +315,8 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NeuralE
         """The corruption of the training inputs that ``noise`` asks for, or None."""
         return Corruption(self.noise, self.noise_level, n_features) if self.noise else None
 
-    def _encoder_decoder(self, n_features, image_shape, bottleneck, tied=False):
-        """An encoder to ``bottleneck``'s inputs and a decoder from its code, MLP or convolutional.
+    def _encoder_decoder(self, n_features, image_shape, bottleneck, tied=False, **conv_options):
+        """Encoder to ``bottleneck``'s inputs, decoder from its code: MLP, or conv (``conv_options`` to its builder).
 
         A bottleneck that takes more inputs than it gives code units (a Gaussian's means and
         log-variances) gets its encoder and its decoder from two pairs built in turn, as aekit always
@@ -325,7 +325,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NeuralE
             args = (self._hidden(), width, self.activation, tied)
             if self.arch == "mlp":
                 return build_mlp(n_features, *args)
-            return _CONV_BUILDERS[self.arch](image_shape, *args)
+            return _CONV_BUILDERS[self.arch](image_shape, *args, **conv_options)
 
         if bottleneck.in_features == bottleneck.latent:
             return pair(bottleneck.latent)

@@ -5,7 +5,7 @@ import torch
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from ..nn import ACTIVATIONS, AutoencoderNet, build_conv
+from ..nn import ACTIVATIONS, AutoencoderNet
 from ..nn.gdn import CHANNEL_ACTIVATIONS
 from ..nn.hyperprior import HyperpriorBottleneck, residual_tables, table_choice
 from ..nn.quantised import EntropyBottleneck
@@ -180,11 +180,9 @@ class RateDistortionAutoencoder(DiscreteCodeMixin, BaseAutoencoder):
                                               joint=self.prior == "hyperprior-joint")
         else:
             bottleneck = EntropyBottleneck(self.latent, self.components, CODE_STEP)
-        if self.decoder_blocks:
-            encoder, decoder = build_conv(image_shape, self._hidden(), self.latent, self.activation, tied=False,
-                                          decoder_blocks=self.decoder_blocks)
-        else:
-            encoder, decoder = self._encoder_decoder(n_features, image_shape, bottleneck)
+        # blocks only when asked: conv-pool's builder has none (and refuses them at the parameter check)
+        blocks = {"decoder_blocks": self.decoder_blocks} if self.decoder_blocks else {}
+        encoder, decoder = self._encoder_decoder(n_features, image_shape, bottleneck, **blocks)
         return AutoencoderNet(encoder, bottleneck, decoder, loss="mse", output_activation="sigmoid",
                               corruption=self._corruption(n_features))
 
