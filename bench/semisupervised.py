@@ -30,10 +30,13 @@ split every choice was made on); ``--set name=value`` sets a parameter of the ae
 ``--all-fashion-rows`` gives the aekit classifiers the other 50,000 Fashion-MNIST training rows too,
 unlabelled (the labelled rows and the scored rows stay as they are); ``--test-views 1 2 6`` scores each
 fitted aekit classifier again with each of those ``test_views`` (predictions averaged over fixed views
-of the images), a row each: the same fitted network, so the differences are exactly paired.
+of the images), a row each: the same fitted network, so the differences are exactly paired;
+``--members K`` fits K - 1 more networks of each aekit route with the seeds of an ensemble
+(``ensemble.member_seeds``) and scores the mean of the first 2, ..., K members' probabilities beside the
+first alone (``[members=k]`` rows): the networks ``ensemble=k`` fits, so those rows are paired too.
 
 Run: python bench/semisupervised.py [--data digits fashion] [--labels 100 1000] [--draws 3] [--test-rows N]
-[--routes rows images] [--validation] [--set flip=False] [--test-views 1 2 6]
+[--routes rows images] [--validation] [--set flip=False] [--test-views 1 2 6] [--members 2]
 """
 
 import argparse
@@ -52,6 +55,7 @@ from sklearn.neural_network import MLPClassifier
 from _machine import describe
 from aekit import Autoencoder, AutoencoderClassifier
 from aekit.apps.classifier import mask_labels
+from aekit.apps.classifier.ensemble import member_seeds
 from aekit.apps.classifier.estimator import IMAGE_AUTOENCODER
 from aekit.datasets import load
 from semisup_routes import dataset as fashion_rows
@@ -96,12 +100,15 @@ def other_fashion_rows():
     return np.delete(train.data, chosen, axis=0).astype(np.float32)
 
 
-def errors(X, y, X_test, y_test, n_labels, draws, models, extra=None, test_views=()):
+def errors(X, y, X_test, y_test, n_labels, draws, models, extra=None, test_views=(), members=1):
     """{classifier: (test errors per draw, seconds per draw)} over the label ``draws`` (seeds);
     baselines see the labelled rows only; the aekit classifiers also the unlabelled rows ``extra``,
-    and each is scored again with each of ``test_views`` (rows "name [test_views=k]")."""
+    and each is scored again with each of ``test_views`` (rows "name [test_views=k]") and as the
+    first k of ``members`` networks (rows "name [members=k]", the seconds those k took)."""
     out = {name: ([], []) for name in models}
     out.update({f"{name} [test_views={k}]": ([], []) for name in models if name not in BASELINES for k in test_views})
+    out.update({f"{name} [members={k}]": ([], []) for name in models if name not in BASELINES
+                for k in range(2, members + 1)})
     for draw in draws:
         y_masked = mask_labels(y, n_labels, random_state=draw)
         labelled = y_masked != -1
@@ -120,7 +127,28 @@ def errors(X, y, X_test, y_test, n_labels, draws, models, extra=None, test_views
                 seconds.append(out[name][1][-1])
                 errs.append(1 - model.set_params(test_views=k).score(X_test, y_test))
                 print(f"  draw {draw}: {name} [test_views={k}] {errs[-1]:.3f}", flush=True)
+            if name not in BASELINES and members > 1:
+                ensemble_errors(model, make, member_seeds(draw, members), (X_all, y_all), (X_test, y_test),
+                                out, name, draw)
     return {name: (np.array(e), np.array(t)) for name, (e, t) in out.items()}
+
+
+def ensemble_errors(first, make, seeds, data, test, out, name, draw):
+    """Fit the members after ``first`` (``make(seed)`` for the other ``seeds``) on ``data`` and append to
+    ``out["name [members=k]"]`` the test error of the mean probabilities of the first k, and their seconds."""
+    X_test, y_test = test
+    total, seconds = first.predict_proba(X_test), out[name][1][-1]
+    for k, seed in enumerate(seeds[1:], start=2):
+        start = time.perf_counter()
+        member = make(seed).fit(*data)
+        seconds += time.perf_counter() - start
+        proba = member.predict_proba(X_test)
+        total += proba
+        errs, times = out[f"{name} [members={k}]"]
+        errs.append(np.mean(first.classes_[total.argmax(1)] != y_test))
+        times.append(seconds)
+        print(f"  draw {draw}: {name} member {k} alone {np.mean(member.classes_[proba.argmax(1)] != y_test):.3f}, "
+              f"[members={k}] {errs[-1]:.3f} ({seconds:.0f} s)", flush=True)
 
 
 def main():
@@ -139,6 +167,8 @@ def main():
                         help="Fashion-MNIST: the other 50,000 training rows as more unlabelled rows")
     parser.add_argument("--test-views", nargs="*", type=int, default=[],
                         help="also score each fitted aekit classifier with these test_views")
+    parser.add_argument("--members", type=int, default=1,
+                        help="also score ensembles of the first 2, ..., K networks (ensemble.member_seeds)")
     args = parser.parse_args()
     params = {k: ast.literal_eval(v) for k, v in (pair.split("=", 1) for pair in args.set)}
     models = classifiers(args.routes, params, args.pretrain_epochs)
@@ -157,7 +187,8 @@ def main():
             print(f"{'classifier':56s} {'error':>15s} {'ratio':>6s} {'s/draw':>7s}")
             draws = range(args.first_draw, args.first_draw + args.draws)
             extra = other_fashion_rows() if name == "fashion" and args.all_fashion_rows else None
-            result = errors(X, y, X_test, y_test, n_labels, draws, models, extra, args.test_views)
+            result = errors(X, y, X_test, y_test, n_labels, draws, models, extra, args.test_views,
+                            args.members)
             baseline = min(result[k][0].mean() for k in BASELINES)
             for label, (errs, seconds) in result.items():
                 print(f"{label:56s} {errs.mean():6.3f} +- {errs.std():.3f} {errs.mean() / baseline:6.2f} "

@@ -492,12 +492,16 @@ def test_cli_trains_the_default_and_resumes(tmp_path, capsys):
     train = ["train", "classifier", "--data", "digits", "--split", "train", "--labeled", "50", "--out", str(out),
              "--epochs", "3", "--quiet", "--set", "autoencoder__hidden=(16,)", "--set", "autoencoder__epochs=1"]
     assert main(train) == 0
-    # 50 labels of 10 classes are few: two FixMatch rounds (see few_label_settings), each of --epochs
-    assert "trained AutoencoderClassifier for 7 epochs (pretrain: 1, joint: 3, joint 2: 3): " in capsys.readouterr().out
-    assert sorted(p.name for p in (out / "checkpoints").iterdir()) == ["joint", "joint 2", "pretrain"]
+    # 50 labels of 10 classes are few: two networks (ensemble="auto"), each in two FixMatch rounds (see
+    # few_label_settings) of --epochs, each checkpointed in a folder of its own
+    assert ("trained AutoencoderClassifier for 2 networks, 14 epochs (pretrain: 2, joint: 6, joint 2: 6): "
+            in capsys.readouterr().out)
+    assert sorted(p.name for p in (out / "checkpoints").iterdir()) == ["member-1", "member-2"]
+    assert sorted(p.name for p in (out / "checkpoints" / "member-2").iterdir()) == ["joint", "joint 2", "pretrain"]
     clf = aekit.load(out, device="cpu")
     # the digits are 8 x 8 images: the CLI passes their shape, so the joint phase is FixMatch's
     assert clf.image_shape_ == (1, 8, 8) and clf._method() == "fixmatch" and "confident" in clf.history_[-1]
+    assert clf.n_members_ == 2 and clf.history_[-1]["member"] == 2
     assert main([*train, "--resume"]) == 0  # every phase finished: nothing more is trained
     np.testing.assert_array_equal(aekit.load(out, device="cpu").predict_proba(load("digits").data),
                                   clf.predict_proba(load("digits").data))

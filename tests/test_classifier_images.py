@@ -9,6 +9,7 @@ import aekit
 from aekit import Autoencoder, AutoencoderClassifier
 from aekit.apps.classifier import mask_labels
 from aekit.apps.classifier.augment import FIXMATCH_TEST_VIEWS, prediction_views, strong_view, weak_view
+from aekit.apps.classifier.ensemble import EnsembleNet
 from aekit.apps.classifier.estimator import IMAGE_AUTOENCODER
 from aekit.apps.classifier.fixmatch import THRESHOLD, ClassStatus, FixMatchStep
 from aekit.datasets import load
@@ -18,7 +19,7 @@ from test_classifier import assert_resumes_exactly  # tests/ is on sys.path
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 SMALL_CNN = dict(arch="conv", hidden=(4, 8), latent=16, code_activation="relu", scale="auto", epochs=1)
-IMAGES = dict(image_shape=(1, 8, 8), steps=40, random_state=0, device="cpu")
+IMAGES = dict(image_shape=(1, 8, 8), steps=40, ensemble=1, random_state=0, device="cpu")
 
 
 @pytest.fixture(scope="module")
@@ -157,3 +158,27 @@ def test_an_averaged_teacher_makes_the_pseudo_labels(digits, monkeypatch):
     assert average.history_[-1]["confident"] > 0 and trained.history_[-1]["confident"] > 0
     with pytest.raises(ValueError, match="teacher"):
         AutoencoderClassifier(**params, teacher="ema").fit(X, y_semi)
+
+
+def test_few_labels_train_an_ensemble_whose_first_network_is_the_single_fit(digits, tmp_path):
+    X, _, y_semi, X_test, _ = digits
+    params = dict(IMAGES, autoencoder=Autoencoder(**SMALL_CNN), steps=9, thresholds="fixed")
+    single = AutoencoderClassifier(**params).fit(X, y_semi)
+    pair = AutoencoderClassifier(**{**params, "ensemble": "auto"}).fit(X, y_semi)  # 6 labels a class are few
+    assert single.n_members_ == 1 and pair.n_members_ == 2 and isinstance(pair.model_, EnsembleNet)
+    assert [r["member"] for r in pair.history_] == [1] * 5 + [2] * 5  # pretrain, 2 rounds of 2 epochs
+    images = torch.from_numpy(pair.scaler_.transform(X_test))
+    with torch.no_grad():
+        members = [torch.softmax(head(encoder(images)), 1) for encoder, head in
+                   zip(pair.model_.encoder.parts, pair.model_.heads)]
+        assert torch.equal(members[0], torch.softmax(single.model_(images), 1))  # member 1: the single fit's seed
+        assert not torch.allclose(members[0], members[1])
+    mean = torch.stack(members).mean(0).numpy()
+    np.testing.assert_allclose(pair.set_params(test_views=1).predict_proba(X_test), mean, atol=1e-6)
+    assert pair.transform(X_test[:3]).shape == (3, 2 * 16)  # the members' codes side by side
+    pair.save(tmp_path / "pair")
+    np.testing.assert_array_equal(aekit.load(tmp_path / "pair").predict_proba(X_test), pair.predict_proba(X_test))
+    rows = AutoencoderClassifier(Autoencoder(hidden=(8,), latent=4, epochs=1), steps=3, random_state=0)
+    assert rows.fit(X, y_semi).n_members_ == 1  # ensemble="auto" without FixMatch: one network
+    with pytest.raises(ValueError, match="ensemble"):
+        AutoencoderClassifier(encoder=pair).fit(X, y_semi)

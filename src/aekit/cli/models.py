@@ -114,9 +114,13 @@ def write_record(estimator, out, X=None, y=None):
 
 def _epochs(history):
     """"12 epochs", or with each phase's share ("23 epochs (pretrain: 20, head: 3)") for a model
-    trained in phases, whose --epochs sets one phase only."""
+    trained in phases, whose --epochs sets one phase only; an ensemble's summed over its networks
+    ("2 networks, 14 epochs (...)")."""
     phases = Counter(record.get("phase") for record in history)
     total = f"{len(history)} epoch{'s' * (len(history) != 1)}"
+    members = len({record["member"] for record in history if "member" in record})
+    if members > 1:
+        total = f"{members} networks, {total}"
     if len(phases) < 2:
         return total
     return total + " (" + ", ".join(f"{phase}: {count}" for phase, count in phases.items()) + ")"

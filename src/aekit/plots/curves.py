@@ -16,7 +16,7 @@ from sklearn.base import BaseEstimator
 from .grids import model_name
 
 # Entries of a history record that are not loss terms.
-_NOT_TERMS = ("epoch", "time", "phase")
+_NOT_TERMS = ("epoch", "time", "phase", "member")
 # Monitors logged beside the losses (the GAN's discriminator accuracies and class fractions).
 _MONITOR_PREFIXES = ("d_acc", "class_")
 
@@ -35,10 +35,13 @@ def has_gan_monitor(history: Sequence[dict]) -> bool:
 
 
 def _phases(history):
-    """Consecutive records grouped by their ``"phase"`` (None when records have none)."""
+    """Consecutive records grouped by their ``"phase"`` (None when records have none), an ensemble's as
+    "member k: phase"."""
     groups = []
     for record in history:
         phase = record.get("phase")
+        if "member" in record:
+            phase = f"member {record['member']}: {phase}"
         if not groups or groups[-1][0] != phase:
             groups.append((phase, []))
         groups[-1][1].append(record)

@@ -6,23 +6,21 @@ the fitted classifier does (predict, transform, save) is in :mod:`.fitted`.
 import os
 from typing import Self
 
-import numpy as np
 from sklearn.base import ClassifierMixin, TransformerMixin
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import column_or_1d, validate_data
 from torch import nn
 
 from ... import registry
 from ...datasets.scaling import Scaler
-from ...datasets.stream import as_stream
 from ...devices import resolve_device
 from ...estimators import _params as p
 from ...estimators._base import BaseAutoencoder, NeuralEstimator
 from ...estimators.autoencoder import Autoencoder
 from ...nn import ACTIVATIONS
 from ...seeding import seeded
+from .ensemble import adopt_members, fit_members, members_for
 from .fitted import FittedClassifierMixin
-from .labels import labelled_classes
+from .labels import checked_rows, labelled_classes
 from .network import ClassifierNet, frozen_parameters
 from .phases import LabelledPhases, labelled_features, pretrain
 from .sources import encoder_spec, features_of, given_encoder, is_fitted, layout_of
@@ -65,10 +63,13 @@ class AutoencoderClassifier(FittedClassifierMixin, ClassifierMixin, TransformerM
       labels RandAugment) of the same row; the classifier keeps a moving average of the weights (with few labels, in
       two rounds).
 
+    With few labels (up to 30 a class) FixMatch trains ``ensemble`` networks from different seeds, which predict
+    together (the mean of their softmaxes): twice the time for a lower error.
+
     Test error (bench/semisupervised.py, 3 label draws) beside the better of a logistic regression and an MLP on the
     labelled rows: MNIST digits 0.097 vs 0.228 (100 labels), 0.051 vs 0.105 (1,000), without ``image_shape`` (with it
-    0.086 at 100 labels, at about 20x the time); Fashion-MNIST with ``image_shape`` 0.216 vs 0.284 (100), 0.157 vs
-    0.189 (1,000), without it 0.290 and 0.185.
+    0.086 at 100 labels, one network, at about 20x the time); Fashion-MNIST with ``image_shape`` 0.216 vs 0.284 (100,
+    one network), 0.157 vs 0.189 (1,000), without it 0.290 and 0.185.
 
     For rows, the network starts from the encoder of ``autoencoder`` pre-trained on every row (its code standardised):
     on a validation split of the digits, 100 labels, this lowered the error in each of 4 label draws (0.092 -> 0.086).
@@ -89,89 +90,89 @@ class AutoencoderClassifier(FittedClassifierMixin, ClassifierMixin, TransformerM
     Parameters
     ----------
     autoencoder : aekit autoencoder, optional
-        The network's encoder; default ``Autoencoder()`` (784-512-256-16 ReLU layers for MNIST, no
-        batch normalisation: virtual adversarial training needs none) with its per-feature min-max
-        scaling, or for ``"fixmatch"`` ``Autoencoder(**IMAGE_AUTOENCODER)`` (two 3x3 convolutions
-        of 32 and 64 channels, each with a 2x2 max-pool, a ReLU code of 128; rows in [0, 1] are not scaled;
-        ``epochs=0``: not pre-trained).
-        A copy is pre-trained here on every row of ``X``, with the classifier's ``random_state``,
-        ``device``, ``image_shape`` and ``verbose`` where the autoencoder leaves them at their defaults.
-        An already fitted autoencoder is used as it is (a clone of it, as cross-validation makes, is
-        unfitted again).
+        The network's encoder; default ``Autoencoder()`` (784-512-256-16 ReLU layers for MNIST, no batch normalisation:
+        virtual adversarial training needs none) with its per-feature min-max scaling, or for ``"fixmatch"``
+        ``Autoencoder(**IMAGE_AUTOENCODER)`` (two 3x3 convolutions of 32 and 64 channels, each with a 2x2 max-pool, a
+        ReLU code of 128; rows in [0, 1] are not scaled; ``epochs=0``: not pre-trained). A copy is pre-trained here on
+        every row of ``X``, with the classifier's ``random_state``, ``device``, ``image_shape`` and ``verbose`` where
+        the autoencoder leaves them at their defaults. An already fitted autoencoder is used as it is (a clone of it, as
+        cross-validation makes, is unfitted again).
     encoder : str, path, fitted aekit estimator or torch.nn.Module, optional
-        An encoder trained elsewhere (see above); not together with ``autoencoder``. A clone of
-        a fitted estimator is unfitted: give a saved model folder where estimators are cloned
-        (cross-validation, grid search).
+        An encoder trained elsewhere (see above); not together with ``autoencoder``. A clone of a fitted estimator is
+        unfitted: give a saved model folder where estimators are cloned (cross-validation, grid search).
     unlabelled : {"auto", "graph+consistency", "fixmatch", "pretrain"}, default="auto"
-        How the unlabelled rows teach the classifier (see above); "auto" is "fixmatch" when
-        ``image_shape`` is given, else "graph+consistency".
+        How the unlabelled rows teach the classifier (see above); "auto" is "fixmatch" when ``image_shape`` is given,
+        else "graph+consistency".
     steps : int, optional
-        Joint-phase steps when ``epochs`` is None, up to 64 passes over the rows; default 2,000 (63 passes
-        over 4,000 rows sufficed), 3,000 for "fixmatch" (up to 30 labels a class ``phases.FEW_LABEL_STEPS``).
+        Joint-phase steps when ``epochs`` is None, up to 64 passes over the rows; default 2,000 (63 passes over 4,000
+        rows sufficed), 3,000 for "fixmatch" (up to 30 labels a class ``phases.FEW_LABEL_STEPS``).
     unlabelled_batch_size : int, optional
-        Rows (labelled or not) in each step of the joint phase, beside ``batch_size`` labelled ones;
-        default 128, 96 for "fixmatch".
+        Rows (labelled or not) in each step of the joint phase, beside ``batch_size`` labelled ones; default 128, 96 for
+        "fixmatch".
     consistency_weight : float, default=1.0
         Weight of the virtual adversarial term (of the FixMatch term for images); 0 leaves it out.
     consistency_radius : float, default=0.3
-        Size of the adversarial move, as a fraction of the mean distance of a scaled row to the mean
-        row (any numeric table works unchanged); best of 0.1-1 on the digits (Fashion-MNIST: 0.1, by 0.006).
+        Size of the adversarial move, as a fraction of the mean distance of a scaled row to the mean row (any numeric
+        table works unchanged); best of 0.1-1 on the digits (Fashion-MNIST: 0.1, by 0.006).
     entropy_weight : float, default=1.0
         Weight of the entropy of the predictions on the unlabelled batch ("graph+consistency" only).
     graph_weight : float, default=1.0
         Weight of the cross-entropy against the spread labels (digits, 100 labels: 0.146 -> 0.093).
     flip : bool, default=True
-        Whether the views of ``"fixmatch"`` mirror images left-right (right for clothes and
-        objects; False where a mirror image is another class or none, as for digits and text).
+        Whether the views of ``"fixmatch"`` mirror images left-right (right for clothes and objects; False where a
+        mirror image is another class or none, as for digits and text).
     thresholds : {"auto", "fixed", "flexible", "adaptive"}, default="auto"
         Confidence a pseudo-label of ``"fixmatch"`` needs: 0.95, or per class as FlexMatch (Zhang et al. 2021) or
         FreeMatch (Wang et al. 2023) set it (``ClassStatus``; they start at 0: for far fewer steps, use "fixed").
     distribution_alignment : {"auto", True, False}, default="auto"
         Whether ``"fixmatch"`` aligns weak-view predictions to the labelled class frequencies first (ReMixMatch).
     propagation_rounds : int or "auto", default="auto"
-        Rounds of ``"fixmatch"`` sharing ``steps`` (``epochs`` each); after the first, labels spread over the
-        network's features.
+        Rounds of ``"fixmatch"`` sharing ``steps`` (``epochs`` each); after the first, labels spread over the network's
+        features.
     augmentation : {"auto", "basic", "randaugment"}, default="auto"
-        ``"fixmatch"``'s strong view: "basic" (above) or RandAugment (2 random operations, then an erased
-        square). "auto" (these four): by labels a class, see ``phases.few_label_settings``.
+        ``"fixmatch"``'s strong view: "basic" (above) or RandAugment (2 random operations, then an erased square).
+        "auto" (these four): by labels a class, see ``phases.few_label_settings``.
     teacher : {"trained", "average"}, default="trained"
         Which network's weak-view prediction is ``"fixmatch"``'s pseudo-label: the trained one, or its moving average.
     test_views : int or "auto", default="auto"
         Images are predicted as the mean softmax over this many fixed views: as they are, mirrored (with ``flip``),
         shifted 1 pixel right, left, down, up (``augment.prediction_views``); "auto": all for "fixmatch", else 1.
+    ensemble : int or "auto", default="auto"
+        Networks fitted (the first with ``random_state``, the others with seeds drawn from it, see
+        ``ensemble.member_seeds``) whose mean softmax is the prediction; "auto": 2 for "fixmatch" with up to 30 labels a
+        class (``ensemble.members_for``), else 1.
     freeze : bool or int, default=False
-        What fine-tuning leaves unchanged: True for the whole encoder, an integer for its first
-        layers with weights (False or 0 for none). Without ``fine_tune`` the encoder is never changed.
+        What fine-tuning leaves unchanged: True for the whole encoder, an integer for its first layers with weights
+        (False or 0 for none). Without ``fine_tune`` the encoder is never changed.
     head : tuple of int, default=()
         Widths of the head's hidden layers; () is a softmax regression on the features.
     activation : str, default="relu"
         Activation of the head's hidden layers.
     fine_tune : bool, default=False
-        With ``"pretrain"`` or ``encoder``: after the head, train the whole network (except frozen
-        layers) for ``fine_tune_epochs`` (the joint phase trains it all anyway).
+        With ``"pretrain"`` or ``encoder``: after the head, train the whole network (except frozen layers) for
+        ``fine_tune_epochs`` (the joint phase trains it all anyway).
     fine_tune_epochs : int, default=100
     encoder_lr : float, optional
         Learning rate of the encoder during fine-tuning; default ``lr / 10``.
     image_shape : tuple (C, H, W), optional
-        Shape of each row as an image, given to the autoencoder when it has none; with it the
-        default method is ``"fixmatch"``.
+        Shape of each row as an image, given to the autoencoder when it has none; with it the default method is
+        ``"fixmatch"``.
     scale : {"minmax", "standard", None}, default=None
         Scaling of the data for a ``torch.nn.Module`` encoder; aekit encoders bring their own.
     epochs : int, optional
-        Epochs of the joint phase (default: as many as make ``steps`` steps), or of head training
-        with ``"pretrain"`` or ``encoder`` (default 300; cheap: the head learns from the codes,
-        computed once).
+        Epochs of the joint phase (default: as many as make ``steps`` steps), or of head training with ``"pretrain"`` or
+        ``encoder`` (default 300; cheap: the head learns from the codes, computed once).
     batch_size : int, default=32
         Labelled rows per step, in every phase.
     lr : float, default=1e-3
     lr_schedule : {None, "cosine", "linear"}, default=None
-        None: in the joint phase, constant for the first half of its epochs and then linearly to 0
-        (the schedule it was measured with); constant in the head and fine-tuning phases.
+        None: in the joint phase, constant for the first half of its epochs and then linearly to 0 (the schedule it was
+        measured with); constant in the head and fine-tuning phases.
     optimizer, weight_decay, clip_grad_norm, early_stopping, random_state, device, verbose
         As for :class:`aekit.Autoencoder`; they apply to the joint, head and fine-tuning phases.
     validation_fraction : float, default=0.0
-        Fraction of the labelled rows held out (seeded) to report ``val_*`` terms and drive early
-        stopping; their labels are not spread either.
+        Fraction of the labelled rows held out (seeded) to report ``val_*`` terms and drive early stopping; their labels
+        are not spread either.
     checkpoint_dir : str, optional
         Folder for checkpoints of every phase, each in a folder of its own (``joint``, or ``pretrain``, ``head``,
         ``fine-tune``), written every ``checkpoint_every`` epochs; ``fit(X, y, resume=True)`` continues from them. The
@@ -186,8 +187,10 @@ class AutoencoderClassifier(FittedClassifierMixin, ClassifierMixin, TransformerM
     ----------
     classes_ : ndarray
         The labels seen in ``fit`` (without -1).
-    model_ : ClassifierNet
-        ``model_.encoder`` gives the features, ``model_.head`` the logits.
+    model_ : ClassifierNet, or EnsembleNet for several networks
+        ``model_.encoder`` gives the features (an ensemble's side by side), ``model_.head`` the logits.
+    n_members_ : int
+        Networks in ``model_`` (``ensemble`` resolved).
     autoencoder_ : aekit autoencoder
         The pre-trained autoencoder, when ``encoder`` is None (not saved with the classifier).
     history_ : list of dict
@@ -214,9 +217,9 @@ class AutoencoderClassifier(FittedClassifierMixin, ClassifierMixin, TransformerM
     def __init__(self, autoencoder=None, *, encoder=None, unlabelled="auto", steps=None, unlabelled_batch_size=None,
                  consistency_weight=1.0, consistency_radius=0.3, entropy_weight=1.0, graph_weight=1.0, flip=True,
                  thresholds="auto", distribution_alignment="auto", propagation_rounds="auto", augmentation="auto",
-                 teacher="trained", test_views="auto", freeze=False, head=(), activation="relu", fine_tune=False,
-                 fine_tune_epochs=100, encoder_lr=None, image_shape=None, scale=None, epochs=None, batch_size=32,
-                 lr=1e-3, lr_schedule=None, optimizer="adam", weight_decay=0.0, clip_grad_norm=None,
+                 teacher="trained", test_views="auto", ensemble="auto", freeze=False, head=(), activation="relu",
+                 fine_tune=False, fine_tune_epochs=100, encoder_lr=None, image_shape=None, scale=None, epochs=None,
+                 batch_size=32, lr=1e-3, lr_schedule=None, optimizer="adam", weight_decay=0.0, clip_grad_norm=None,
                  validation_fraction=0.0, early_stopping=None, checkpoint_dir=None, checkpoint_every=1, log_dir=None,
                  random_state=None, device="auto", verbose=False):
         p.store(self, locals())
@@ -232,7 +235,7 @@ class AutoencoderClassifier(FittedClassifierMixin, ClassifierMixin, TransformerM
         "flip": p.one_of(True, False), "thresholds": p.one_of("auto", "fixed", "flexible", "adaptive"),
         "distribution_alignment": p.one_of("auto", True, False), "propagation_rounds": p.integer(1) | p.one_of("auto"),
         "augmentation": p.one_of("auto", "basic", "randaugment"), "teacher": p.one_of("trained", "average"),
-        "test_views": p.integer(1) | p.one_of("auto"),
+        "test_views": p.integer(1) | p.one_of("auto"), "ensemble": p.integer(1) | p.one_of("auto"),
         "freeze": p.one_of(True, False) | p.integer(0), "head": p.widths(), "activation": p.one_of(*ACTIVATIONS),
         "fine_tune": p.one_of(True, False), "fine_tune_epochs": p.integer(0),
         "encoder_lr": p.real(0, low_open=True) | p.NONE,
@@ -288,8 +291,11 @@ class AutoencoderClassifier(FittedClassifierMixin, ClassifierMixin, TransformerM
         self._validate_params()
         self._join_processes()
         self._check_resume(resume)
-        X, y = self._checked_data(X, y)
+        X, y = checked_rows(self, X, y)
         labelled, self.classes_, targets = labelled_classes(y)
+        self.n_members_ = members_for(self.ensemble, self._method(), len(targets), len(self.classes_))
+        if self.n_members_ > 1:
+            return adopt_members(self, fit_members(self, X, y, self.n_members_, resume))
         rng = check_random_state(self.random_state)
         pretrain_seed, init_seed, shuffle_seed, split_seed = (int(s) for s in rng.randint(0, 2**31 - 1, size=4))
 
@@ -340,21 +346,6 @@ class AutoencoderClassifier(FittedClassifierMixin, ClassifierMixin, TransformerM
     def _joint(self) -> bool:
         """Whether ``fit`` trains a joint phase (the unlabelled rows through the graph and consistency)."""
         return self._method() in ("graph+consistency", "fixmatch")
-
-    def _checked_data(self, X, y):
-        """``X`` as float32 rows or a stream of rows on disk, and ``y`` as a 1-D array of as many labels."""
-        stream = as_stream(X)
-        if stream is None:
-            X, y = validate_data(self, X, y, dtype=[np.float32, np.float64])
-            return X.astype(np.float32, copy=False), y
-        if self._joint():
-            raise ValueError(f"{type(self).__name__}: unlabelled={self._method()!r} holds every row in memory "
-                             f"(a neighbour graph of them); for {stream} use unlabelled='pretrain'")
-        self._check_stream(stream)
-        y = column_or_1d(y, warn=True)
-        if len(y) != stream.n_rows:
-            raise ValueError(f"y has {len(y)} labels but {stream} has {stream.n_rows} rows")
-        return X, y
 
     def _source(self, X, seed: int, resume: bool):
         """The fitted estimator or module that gives the encoder, and the history of pre-training it."""

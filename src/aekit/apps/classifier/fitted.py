@@ -12,6 +12,7 @@ from torch import nn
 
 from ... import saving
 from .augment import FIXMATCH_TEST_VIEWS, prediction_views
+from .ensemble import EnsembleNet
 from .network import ClassifierNet, classifier_net
 from .sources import FeatureSource, Layout, fresh_encoder
 
@@ -22,7 +23,7 @@ class FittedClassifierMixin(FeatureSource):
     ``flip``, ``test_views`` and ``_method()``."""
 
     def _network(self, n_features: int, n_classes: int) -> ClassifierNet:
-        """A ClassifierNet of the layout ``self._layout`` for ``n_classes``, with fresh weights."""
+        """A ClassifierNet of the layout ``self._layout`` for ``n_classes``, with fresh weights (one network)."""
         base, blocks = self._layout
         first = fresh_encoder(base, n_features, self.image_shape_)
         return classifier_net(first, blocks, tuple(self.head), self.activation, n_features, n_classes)
@@ -30,6 +31,9 @@ class FittedClassifierMixin(FeatureSource):
     # ---- as the encoder of another classifier ---------------------------------------------------
     def feature_layout(self) -> Layout:
         """The layout of :meth:`transform`'s features: this classifier's, with its head's hidden layers."""
+        if getattr(self, "n_members_", 1) > 1:
+            raise ValueError(f"encoder: a classifier of {self.n_members_} networks (ensemble) cannot lend one "
+                             "encoder to another classifier; fit the one to lend with ensemble=1")
         base, blocks = self._layout
         return base, [*blocks, (tuple(self.head), self.activation)]
 
@@ -39,7 +43,9 @@ class FittedClassifierMixin(FeatureSource):
 
     # ---- saving ---------------------------------------------------------------------------------
     def _build_net(self, n_features, image_shape):
-        """For ``aekit.load``: the network of the layout and classes ``_set_extra_state`` restored."""
+        """For ``aekit.load``: the network of the layout, classes and members ``_set_extra_state`` restored."""
+        if self.n_members_ > 1:
+            return EnsembleNet([self._network(n_features, len(self.classes_)) for _ in range(self.n_members_)])
         return self._network(n_features, len(self.classes_))
 
     def _extra_state(self):
@@ -48,12 +54,13 @@ class FittedClassifierMixin(FeatureSource):
             raise ValueError(f"cannot save an {type(self).__name__} whose encoder is a {type(base).__name__}: "
                              "aekit saves configurations as JSON and cannot describe an arbitrary torch "
                              "module; use an aekit model as the encoder, or save model_.state_dict() yourself")
-        return {"classes": self.classes_.tolist(),
+        return {"classes": self.classes_.tolist(), "members": self.n_members_,
                 "encoder": saving.estimator_to_json(base),
                 "blocks": [[list(hidden), activation] for hidden, activation in blocks]}
 
     def _set_extra_state(self, state):
         self.classes_ = np.asarray(state["classes"])
+        self.n_members_ = state.get("members", 1)  # files saved before ensembles hold one network
         self._layout = (saving.estimator_from_json(state["encoder"]),
                         [(tuple(hidden), activation) for hidden, activation in state["blocks"]])
 

@@ -4,6 +4,9 @@ scikit-learn convention), and :func:`mask_labels` hides all but a few labels of 
 import numpy as np
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import column_or_1d, validate_data
+
+from ...datasets.stream import as_stream
 
 UNLABELLED = -1
 
@@ -68,4 +71,21 @@ def labelled_classes(y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     return labelled, classes, targets
 
 
-__all__ = ["UNLABELLED", "labelled_classes", "mask_labels"]
+def checked_rows(classifier, X, y):
+    """``X`` as float32 rows or a stream of rows on disk, and ``y`` as a 1-D array of as many labels, for
+    ``classifier`` (an :class:`~aekit.AutoencoderClassifier`, which learns the number of features)."""
+    stream = as_stream(X)
+    if stream is None:
+        X, y = validate_data(classifier, X, y, dtype=[np.float32, np.float64])
+        return X.astype(np.float32, copy=False), y
+    if classifier._joint():
+        raise ValueError(f"{type(classifier).__name__}: unlabelled={classifier._method()!r} holds every row in "
+                         f"memory (a neighbour graph of them); for {stream} use unlabelled='pretrain'")
+    classifier._check_stream(stream)
+    y = column_or_1d(y, warn=True)
+    if len(y) != stream.n_rows:
+        raise ValueError(f"y has {len(y)} labels but {stream} has {stream.n_rows} rows")
+    return X, y
+
+
+__all__ = ["UNLABELLED", "checked_rows", "labelled_classes", "mask_labels"]
