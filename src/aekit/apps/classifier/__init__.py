@@ -12,12 +12,15 @@ smaller learning rate for the encoder.
 The parts, each in a module of its own:
 
 - :mod:`~aekit.apps.classifier.estimator`: :class:`AutoencoderClassifier`, whose ``fit`` names the phases;
-- :mod:`~aekit.apps.classifier.labels`: the unlabelled mark (-1) and :func:`mask_labels`;
+- :mod:`~aekit.apps.classifier.labels`: the unlabelled mark (-1), :func:`mask_labels` and the checks of ``X``, ``y``;
 - :mod:`~aekit.apps.classifier.sources`: where the encoder comes from, and the layout that describes it;
 - :mod:`~aekit.apps.classifier.network`: :class:`ClassifierNet` and its dense blocks;
 - :mod:`~aekit.apps.classifier.phases`: pre-training, the feature pass, the head, fine-tuning, the joint phase;
 - :mod:`~aekit.apps.classifier.graph`: label spreading over a neighbour graph of the rows;
-- :mod:`~aekit.apps.classifier.consistency`: the joint phase's step and its consistency terms.
+- :mod:`~aekit.apps.classifier.consistency`: the joint phase's step and its consistency terms;
+- :mod:`~aekit.apps.classifier.fixmatch`, :mod:`~aekit.apps.classifier.augment`,
+  :mod:`~aekit.apps.classifier.randaugment`: FixMatch's step and its views, for images;
+- :mod:`~aekit.apps.classifier.ensemble`: several networks from different seeds, predicting together.
 """
 
 from .estimator import AutoencoderClassifier
