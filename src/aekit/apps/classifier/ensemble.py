@@ -13,7 +13,7 @@ import torch
 from sklearn.utils import check_random_state
 from torch import nn
 
-from .phases import FEW_LABELS_PER_CLASS
+from .phases import few_labels
 
 # Networks ensemble="auto" trains with few labels, at twice the time: Fashion-MNIST validation, 100 labels
 # (bench/semisupervised.py --validation --members 2), draws 0 / 1: the first network 0.224 / 0.208, the second
@@ -80,7 +80,7 @@ class EnsembleNet(nn.Module):
 
 def members_for(ensemble: int | str, method: str, n_labelled: int, n_classes: int) -> int:
     """How many networks ``ensemble`` asks for: the number given, or for ``"auto"``
-    ``FEW_LABEL_MEMBERS`` where FixMatch has at most ``FEW_LABELS_PER_CLASS`` labels a class, else 1.
+    ``FEW_LABEL_MEMBERS`` where FixMatch has few labels (``phases.few_labels``), else 1.
 
     Example
     -------
@@ -90,8 +90,7 @@ def members_for(ensemble: int | str, method: str, n_labelled: int, n_classes: in
     """
     if ensemble != "auto":
         return int(ensemble)
-    few = method == "fixmatch" and n_labelled <= FEW_LABELS_PER_CLASS * n_classes
-    return FEW_LABEL_MEMBERS if few else 1
+    return FEW_LABEL_MEMBERS if method == "fixmatch" and few_labels(n_labelled, n_classes) else 1
 
 
 def fit_members(classifier, X, y, n_members: int, resume: bool) -> list:

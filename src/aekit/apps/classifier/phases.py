@@ -258,6 +258,18 @@ FEW_LABEL_AUGMENTATION = "randaugment"
 FEW_LABEL_STEPS = 6000
 
 
+def few_labels(n_labelled: int, n_classes: int) -> bool:
+    """Whether ``n_labelled`` labels over ``n_classes`` classes are few: at most ``FEW_LABELS_PER_CLASS`` a class,
+    where FixMatch's few-label settings (and two networks, ``ensemble.members_for``) apply.
+
+    Example
+    -------
+    >>> few_labels(100, 10), few_labels(1000, 10)
+    (True, False)
+    """
+    return n_labelled <= FEW_LABELS_PER_CLASS * n_classes
+
+
 def few_label_settings(settings, n_labelled: int, n_classes: int) -> tuple[str, bool, int, str, int | None]:
     """The ``thresholds``, ``distribution_alignment``, ``propagation_rounds``, ``augmentation`` and
     ``steps`` of ``settings`` (the classifier), each ``"auto"`` (``steps``: None) resolved by the
@@ -278,7 +290,7 @@ def few_label_settings(settings, n_labelled: int, n_classes: int) -> tuple[str, 
     >>> few_label_settings(SimpleNamespace(**vars(auto), steps=None), 1000, 10)
     ('fixed', False, 1, 'basic', None)
     """
-    few = n_labelled <= FEW_LABELS_PER_CLASS * n_classes
+    few = few_labels(n_labelled, n_classes)
     chosen = {"thresholds": "flexible" if few else "fixed", "distribution_alignment": few,
               "propagation_rounds": 2 if few else 1, "augmentation": FEW_LABEL_AUGMENTATION if few else "basic",
               "steps": FEW_LABEL_STEPS if few else None}
@@ -304,4 +316,4 @@ def joint_epochs(steps: int, n_rows: int, batch_size: int) -> int:
 
 
 __all__ = ["FEW_LABEL_AUGMENTATION", "FEW_LABEL_STEPS", "FEW_LABELS_PER_CLASS", "HEAD_EPOCHS", "LabelledPhases",
-           "feature_spread", "few_label_settings", "joint_epochs", "labelled_features", "pretrain"]
+           "feature_spread", "few_label_settings", "few_labels", "joint_epochs", "labelled_features", "pretrain"]
